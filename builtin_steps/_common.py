@@ -1,0 +1,272 @@
+"""Helpers shared by the built-in detector steps.
+
+Three small concerns live here:
+
+* the JWST data-quality bit values that the numeric kernels use as defaults
+  (the same values as :mod:`pipeline_core.datamodels.dqflags`),
+* :func:`subarray_cutout`, which cuts the part of a (usually full-frame)
+  reference array that matches a science subarray, and
+* the glue every reference-using step repeats: find and open the reference
+  (or mark the step skipped), cut it to the science window.
+
+The kernels stay pure numpy: they receive arrays and bit values, never models.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from pipeline_core.errors import ReferenceFileError
+
+__all__ = [
+    "DO_NOT_USE",
+    "SATURATED",
+    "JUMP_DET",
+    "AD_FLOOR",
+    "NO_LIN_CORR",
+    "NO_SAT_CHECK",
+    "REFERENCE_PIXEL",
+    "Window",
+    "subarray_cutout",
+    "science_window",
+    "reference_window",
+    "load_reference",
+    "mark_skipped",
+    "reference_cutout",
+    "open_ramp",
+]
+
+#: Pixel or group should not be used (bit 0, pixel and group DQ).
+DO_NOT_USE = 1
+#: Saturated (bit 1, pixel and group DQ).
+SATURATED = 2
+#: Jump detected (bit 2, group DQ).
+JUMP_DET = 4
+#: Below the analog-to-digital floor (bit 6, group DQ).
+AD_FLOOR = 64
+#: Linearity correction not available (bit 20, pixel DQ).
+NO_LIN_CORR = 1 << 20
+#: Saturation check not available (bit 21, pixel DQ).
+NO_SAT_CHECK = 1 << 21
+#: Reference pixel (bit 31, pixel DQ).
+REFERENCE_PIXEL = 1 << 31
+
+
+class Window(NamedTuple):
+    """A detector window in the 1-based FITS ``SUBSTRT``/``SUBSIZE`` convention.
+
+    Attributes
+    ----------
+    xstart, ystart : int
+        First column and row (1-based) of the window on the full detector.
+    xsize, ysize : int
+        Number of columns and rows.
+    """
+
+    xstart: int
+    ystart: int
+    xsize: int
+    ysize: int
+
+
+def subarray_cutout(
+    ref: np.ndarray,
+    *,
+    sci_window: Window,
+    ref_window: Window | None = None,
+    what: str = "reference array",
+) -> np.ndarray:
+    """Return the part of a reference array that covers a science window.
+
+    Only the last two axes (rows, columns) are cut; leading axes (groups,
+    coefficients) are kept. When the reference already has the science
+    window's shape, it is returned unchanged (a subarray reference file).
+
+    Parameters
+    ----------
+    ref : numpy.ndarray
+        Reference array, ``(..., ny, nx)``.
+    sci_window : Window
+        Window of the science data.
+    ref_window : Window, optional
+        Window covered by ``ref``; default: a window starting at pixel (1, 1)
+        with the shape of ``ref``, i.e. a full-frame reference.
+    what : str
+        Name used in error messages (e.g. ``"saturation reference 'x.fits'"``).
+
+    Returns
+    -------
+    numpy.ndarray
+        A view of ``ref`` with shape ``(..., sci_window.ysize, sci_window.xsize)``.
+
+    Raises
+    ------
+    pipeline_core.errors.ReferenceFileError
+        If the reference does not cover the science window.
+    """
+    ny, nx = ref.shape[-2:]
+    if (ny, nx) == (sci_window.ysize, sci_window.xsize) and (
+        ref_window is None or ref_window[:2] == sci_window[:2]
+    ):
+        return ref
+    if ref_window is None:
+        ref_window = Window(1, 1, nx, ny)
+    x0 = sci_window.xstart - ref_window.xstart
+    y0 = sci_window.ystart - ref_window.ystart
+    x1 = x0 + sci_window.xsize
+    y1 = y0 + sci_window.ysize
+    if x0 < 0 or y0 < 0 or x1 > nx or y1 > ny:
+        raise ReferenceFileError(
+            f"{what} covers columns {ref_window.xstart}..{ref_window.xstart + nx - 1} and rows "
+            f"{ref_window.ystart}..{ref_window.ystart + ny - 1} ({ny}x{nx}), which does not contain "
+            f"the science subarray (columns {sci_window.xstart}..{sci_window.xstart + sci_window.xsize - 1}, "
+            f"rows {sci_window.ystart}..{sci_window.ystart + sci_window.ysize - 1}); "
+            "use a full-frame reference or one made for this subarray"
+        )
+    return ref[..., y0:y1, x0:x1]
+
+
+def science_window(model: Any) -> Window:
+    """Return the detector window of a science model.
+
+    Parameters
+    ----------
+    model : DataModel
+        Model with ``meta.subarray`` and 2-D image planes on its last axes.
+
+    Returns
+    -------
+    Window
+        From ``meta.subarray``; missing values default to a window starting
+        at (1, 1) with the data's shape.
+    """
+    ny, nx = model.data.shape[-2:]
+    sub = model.meta.subarray
+    return Window(int(sub.xstart or 1), int(sub.ystart or 1), int(sub.xsize or nx), int(sub.ysize or ny))
+
+
+def reference_window(ref: Any, array: np.ndarray) -> Window | None:
+    """Return the window of a reference model, or None if it records none.
+
+    Parameters
+    ----------
+    ref : DataModel
+        Reference model.
+    array : numpy.ndarray
+        One of its image arrays (for the sizes when they are not recorded).
+
+    Returns
+    -------
+    Window or None
+    """
+    sub = ref.meta.subarray
+    if sub.xstart is None or sub.ystart is None:
+        return None
+    ny, nx = array.shape[-2:]
+    return Window(int(sub.xstart), int(sub.ystart), nx, ny)
+
+
+def load_reference(step: Any, model: Any, reftype: str) -> Any | None:
+    """Find and open a step's reference file, or mark the step skipped.
+
+    Parameters
+    ----------
+    step : pipeline_core.Step
+        The running step (its ``get_reference_file``, ``log`` and cal-step key
+        are used).
+    model : DataModel
+        Science model the reference is selected for.
+    reftype : str
+        Reference type, e.g. ``"mask"``.
+
+    Returns
+    -------
+    DataModel or None
+        The opened reference model; None when the reference is "N/A", in which
+        case ``meta.cal_step.<key>`` of ``model`` is set to ``"SKIPPED"``.
+    """
+    from pipeline_core.datamodels import open_model
+
+    path = step.get_reference_file(model, reftype)
+    if path == "N/A":
+        step.log.warning("No %s reference file applies; step %s skipped", reftype.upper(), step.name)
+        mark_skipped(step, model)
+        return None
+    step.log.info("Using %s reference file %s", reftype.upper(), path)
+    return open_model(path)
+
+
+def mark_skipped(step: Any, model: Any) -> None:
+    """Set ``meta.cal_step.<key>`` of ``model`` to ``"SKIPPED"`` for ``step``.
+
+    Parameters
+    ----------
+    step : pipeline_core.Step
+        The step (its ``cal_step_key`` or ``class_alias`` names the key).
+    model : DataModel
+        The model to mark.
+    """
+    key = getattr(step, "cal_step_key", None) or step.class_alias
+    setattr(model.meta.cal_step, key, "SKIPPED")
+
+
+def reference_cutout(step: Any, model: Any, ref: Any, array: np.ndarray, reftype: str) -> np.ndarray:
+    """Cut a reference array to the science window, with a clear error.
+
+    Parameters
+    ----------
+    step : pipeline_core.Step
+        The running step (named in errors).
+    model : DataModel
+        Science model.
+    ref : DataModel
+        Reference model that holds ``array``.
+    array : numpy.ndarray
+        ``(..., ny, nx)`` reference array.
+    reftype : str
+        Reference type, for messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``array`` cut to the science window (a view).
+    """
+    name = ref.meta.filename or "<in memory>"
+    what = f"step {step.name}: {reftype} reference '{name}'"
+    return subarray_cutout(
+        array, sci_window=science_window(model), ref_window=reference_window(ref, array), what=what
+    )
+
+
+def open_ramp(step: Any, step_input: Any) -> Any:
+    """Return the step input as a RampModel, or raise a clear error.
+
+    Parameters
+    ----------
+    step : pipeline_core.Step
+        The running step (named in the error).
+    step_input : str, os.PathLike or DataModel
+        The input given to ``process``.
+
+    Returns
+    -------
+    RampModel
+
+    Raises
+    ------
+    pipeline_core.errors.StepError
+        If the input is not a ramp.
+    """
+    from pipeline_core.datamodels import RampModel, open_model
+    from pipeline_core.errors import StepError
+
+    model = open_model(step_input)
+    if not isinstance(model, RampModel):
+        raise StepError(
+            f"step {step.name}: needs a ramp (RampModel, 4-D SCI of nints x ngroups x ny x nx), got "
+            f"{type(model).__name__} from '{model.meta.filename or step_input!r}'; run it on an "
+            "uncalibrated (_uncal) or partly calibrated ramp file"
+        )
+    return model

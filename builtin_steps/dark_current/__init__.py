@@ -1,0 +1,1 @@
+"""dark_current: subtract the dark reference, averaged to the science readout."""

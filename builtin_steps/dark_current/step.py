@@ -1,0 +1,96 @@
+"""DarkCurrentStep: subtract the dark reference, matched to the science readout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from builtin_steps._common import load_reference, mark_skipped, open_ramp, reference_cutout
+from builtin_steps.dark_current.subtract import average_dark, frames_needed, subtract_dark
+from pipeline_core import Step
+
+__all__ = ["DarkCurrentStep"]
+
+
+class DarkCurrentStep(Step):
+    """Subtract the DARK reference, frame-averaged to the science NFRAMES/GROUPGAP.
+
+    Skipped when the dark holds fewer frames than the science readout spans,
+    or when its NFRAMES or GROUPGAP exceed the science ones. ``dark_output``
+    saves the (averaged) dark actually subtracted. The average dark current
+    (``average_dark_current``, else the reference's AVDRKCUR) is recorded in
+    ``meta.exposure.average_dark_current`` for the ramp fit's Poisson noise.
+    """
+
+    class_alias = "dark_current"
+    cal_step_key = "dark_sub"
+    legacy_class_paths = ("jwst.dark_current.dark_current_step.DarkCurrentStep",)
+    reference_file_types = ("dark",)
+    spec = """
+        dark_output = output_file(default=None) # file name for the dark actually subtracted
+        average_dark_current = float(default=None) # average dark current (DN/s) for the Poisson noise
+    """
+
+    def process(self, step_input: Any) -> Any:
+        """Subtract the dark in place.
+
+        Parameters
+        ----------
+        step_input : str, os.PathLike or RampModel
+            The ramp.
+
+        Returns
+        -------
+        RampModel
+            The dark-subtracted (or unchanged, skipped) ramp.
+        """
+        model = open_ramp(self, step_input)
+        ref = load_reference(self, model, "dark")
+        if ref is None:
+            return model
+        exp, dexp = model.meta.exposure, ref.meta.exposure
+        nints, ngroups = model.data.shape[:2]
+        nframes, groupgap = int(exp.nframes or 1), int(exp.groupgap or 0)
+        d_nframes, d_groupgap = int(dexp.nframes or 1), int(dexp.groupgap or 0)
+        dark_frames = ref.data.shape[-3]
+        needed = frames_needed(ngroups, nframes, groupgap)
+        if needed > frames_needed(dark_frames, d_nframes, d_groupgap):
+            self.log.warning(
+                "Dark reference holds %d frames but the science readout spans %d; step skipped", dark_frames, needed
+            )
+            mark_skipped(self, model)
+            return model
+        if d_nframes > nframes or d_groupgap > groupgap:
+            self.log.warning(
+                "Dark NFRAMES/GROUPGAP (%d/%d) exceed the science ones (%d/%d); step skipped",
+                d_nframes, d_groupgap, nframes, groupgap,
+            )
+            mark_skipped(self, model)
+            return model
+        dark = reference_cutout(self, model, ref, ref.data, "dark")
+        dark_dq = reference_cutout(self, model, ref, ref.dq, "dark") if ref.dq is not None else None
+        matched = average_dark(dark, ngroups=ngroups, nframes=nframes, groupgap=groupgap)
+        subtract_dark(model.data, model.pixeldq, matched, dark_dq)
+        average = self.average_dark_current
+        if average is None:
+            average = dexp.average_dark_current
+        if average is not None:
+            model.meta.exposure.average_dark_current = float(average)
+        if self.dark_output:
+            self._save_dark(ref, matched, dark_dq, nframes, groupgap)
+        return model
+
+    def _save_dark(self, ref: Any, matched: Any, dark_dq: Any, nframes: int, groupgap: int) -> None:
+        import os
+
+        from pipeline_core.datamodels import DarkModel
+
+        out = DarkModel(data=matched.copy(), dq=None if dark_dq is None else dark_dq.copy())
+        out.meta.reftype = "DARK"
+        out.meta.exposure.nframes = nframes
+        out.meta.exposure.groupgap = groupgap
+        out.meta.exposure.ngroups = matched.shape[-3]
+        path = self.dark_output
+        if self.output_dir and not os.path.isabs(path):
+            path = os.path.join(self.output_dir, path)
+        self.log.info("Saving the subtracted dark to %s", path)
+        out.save(path)

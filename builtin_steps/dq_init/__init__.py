@@ -1,0 +1,1 @@
+"""dq_init: initialise the pixel data quality from the MASK reference file."""

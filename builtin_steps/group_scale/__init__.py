@@ -1,0 +1,1 @@
+"""group_scale: rescale groups whose frame divisor differs from the frame count."""

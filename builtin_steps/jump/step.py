@@ -1,0 +1,197 @@
+"""JumpStep: flag cosmic-ray jumps in the ramps (two-point differences)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from builtin_steps._common import open_ramp, reference_cutout
+from builtin_steps.jump.neighbors import flag_after_jumps, flag_four_neighbors
+from builtin_steps.jump.twopoint import DO_NOT_USE, JUMP_DET, choose_mode, clear_frame_wide_jumps, detect_jumps
+from pipeline_core import Step
+from pipeline_core.errors import ParameterError, ReferenceFileError
+
+__all__ = ["JumpStep"]
+
+NO_GAIN_VALUE = 1 << 19
+
+#: Options that switch on features this step does not provide; each is off by
+#: default, and turning it on is refused instead of silently ignored.
+_UNSUPPORTED = {
+    "expand_large_events": "snowball expansion",
+    "find_showers": "MIRI shower flagging",
+    "use_ellipses": "ellipse fitting of large events (deprecated in JWST as well)",
+}
+
+
+class JumpStep(Step):
+    """Detect jumps with the two-point-difference method and flag JUMP_DET.
+
+    The parameters and defaults are those of the JWST ``jump`` step.  The
+    snowball (``expand_large_events``) and MIRI shower (``find_showers``)
+    features are not provided: their parameters are accepted with their
+    defaults, and turning either feature on raises a ParameterError.
+    """
+
+    class_alias = "jump"
+    legacy_class_paths = ("jwst.jump.jump_step.JumpStep",)
+    reference_file_types = ("gain", "readnoise")
+    parallel = True
+    spec = """
+        rejection_threshold = float(default=4.0,min=0) # CR sigma rejection threshold
+        three_group_rejection_threshold = float(default=6.0,min=0) # CR sigma rejection threshold
+        four_group_rejection_threshold = float(default=5.0,min=0) # CR sigma rejection threshold
+        flag_4_neighbors = boolean(default=True) # flag the four perpendicular neighbors of each CR
+        max_jump_to_flag_neighbors = float(default=1000) # maximum jump sigma that will trigger neighbor flagging
+        min_jump_to_flag_neighbors = float(default=10) # minimum jump sigma that will trigger neighbor flagging
+        after_jump_flag_dn1 = float(default=0) # 1st flag groups after jump above DN threshold
+        after_jump_flag_time1 = float(default=0) # 1st flag groups after jump groups within specified time
+        after_jump_flag_dn2 = float(default=0) # 2nd flag groups after jump above DN threshold
+        after_jump_flag_time2 = float(default=0) # 2nd flag groups after jump groups within specified time
+        expand_large_events = boolean(default=False) # Turns on Snowball detector for NIR detectors (not provided)
+        min_sat_area = float(default=1.0) # minimum required area for the central saturation of snowballs
+        min_jump_area = float(default=5.0) # minimum area to trigger large events processing
+        expand_factor = float(default=2.0) # The expansion factor for the enclosing circles or ellipses
+        use_ellipses = boolean(default=False) # deprecated
+        sat_required_snowball = boolean(default=True) # Require the center of snowballs to be saturated
+        min_sat_radius_extend = float(default=2.5) # The min radius of the sat core to trigger the extension of the core
+        sat_expand = integer(default=2) # Number of pixels to add to the radius of the saturated core of snowballs
+        edge_size = integer(default=25) # Distance from detector edge where a saturated core is not required
+        mask_snowball_core_next_int = boolean(default=True) # Flag saturated cores of snowballs in the next integration?
+        snowball_time_masked_next_int = integer(default=4000) # Time in seconds over which saturated cores are flagged
+        find_showers = boolean(default=False) # Apply MIRI shower flagging? (not provided)
+        max_shower_amplitude = float(default=4) # Maximum MIRI shower amplitude in DN/s
+        extend_snr_threshold = float(default=1.2) # The SNR minimum for detection of extended showers in MIRI
+        extend_min_area = integer(default=90) # Min area of emission after convolution for the detection of showers
+        extend_inner_radius = float(default=1) # Inner radius of the ring_2D_kernel used for convolution
+        extend_outer_radius = float(default=2.6) # Outer radius of the ring_2D_Kernel used for convolution
+        extend_ellipse_expand_ratio = float(default=1.1) # Expand the radius of the ellipse fit to the extended emission
+        time_masked_after_shower = float(default=15) # Seconds to flag as jump after a detected extended emission
+        min_diffs_single_pass = integer(default=10) # The minimum number of differences needed to skip the iterative flagging of jumps.
+        max_extended_radius = integer(default=200) # The maximum radius of an extended snowball or shower
+        minimum_groups = integer(default=3) # The minimum number of groups to perform jump detection using sigma clipping
+        minimum_sigclip_groups = integer(default=100) # The minimum number of groups to switch to sigma clipping
+        only_use_ints = boolean(default=True) # In sigclip only compare the same group across ints, if False compare all groups
+    """
+
+    def process(self, step_input: Any) -> Any:
+        """Flag jumps in the ramp's GROUPDQ.
+
+        Parameters
+        ----------
+        step_input : str, os.PathLike or RampModel
+            The ramp (after saturation, superbias, refpix, linearity, dark).
+
+        Returns
+        -------
+        RampModel
+            The ramp with JUMP_DET set in GROUPDQ (and NO_GAIN_VALUE |
+            DO_NOT_USE in PIXELDQ where the gain is not positive).  Ramps with
+            fewer than three groups are returned unchanged, marked SKIPPED.
+
+        Raises
+        ------
+        ParameterError
+            If a feature this step does not provide is switched on.
+        ReferenceFileError
+            If the gain or read-noise reference is not available.
+        """
+        self._refuse_unsupported()
+        model = open_ramp(self, step_input)
+        nints, ngroups, ny, nx = model.data.shape
+        if ngroups <= 2:
+            self.log.warning("Cannot detect jumps with NGROUPS=%d (<= 2); step %s skipped", ngroups, self.name)
+            model.meta.cal_step.jump = "SKIPPED"
+            return model
+        gain, readnoise = self._references(model)
+        bad_gain = ~(gain > 0)
+        if bad_gain.any():
+            model.pixeldq |= np.where(bad_gain, NO_GAIN_VALUE | DO_NOT_USE, 0).astype(np.uint32)
+        mode = choose_mode(
+            model.groupdq,
+            minimum_groups=self.minimum_groups,
+            minimum_sigclip_groups=self.minimum_sigclip_groups,
+            only_use_ints=self.only_use_ints,
+            min_diffs_single_pass=self.min_diffs_single_pass,
+        )
+        self.log.info("CR rejection threshold = %g sigma; detection mode: %s", self.rejection_threshold, mode)
+        if mode == "skip":
+            self.log.info("Jump detection skipped: fewer than %d usable groups", self.minimum_groups)
+            return model
+        groupdq = self._detect(model, gain, readnoise, mode)
+        model.groupdq = groupdq
+        self._record_rate(model, nints, ngroups, ny * nx)
+        return model
+
+    def _refuse_unsupported(self) -> None:
+        for name, feature in _UNSUPPORTED.items():
+            if getattr(self, name):
+                raise ParameterError(
+                    f"step {self.name}: parameter {name}=True asks for {feature}, which this jump "
+                    f"step does not provide; accepted value: False. Set {name}=False (the default) "
+                    "or run a plugin step that provides it after the jump step"
+                )
+
+    def _references(self, model: Any) -> tuple[np.ndarray, np.ndarray]:
+        from pipeline_core.datamodels import open_model
+
+        arrays = []
+        for reftype in ("gain", "readnoise"):
+            path = self.get_reference_file(model, reftype)
+            if path == "N/A":
+                raise ReferenceFileError(
+                    f"step {self.name}: no {reftype} reference file applies to "
+                    f"'{model.meta.filename or 'the input'}'; jump detection needs both gain and "
+                    f"readnoise. Give one with override_{reftype}=<file> or skip the step"
+                )
+            self.log.info("Using %s reference file %s", reftype.upper(), path)
+            ref = open_model(path)
+            arrays.append(np.asarray(reference_cutout(self, model, ref, ref.data, reftype), dtype=np.float32))
+        return arrays[0], arrays[1]
+
+    def _detect(self, model: Any, gain: np.ndarray, readnoise: np.ndarray, mode: str) -> np.ndarray:
+        from pipeline_core.parallel import map_row_slices
+
+        nframes = int(model.meta.exposure.nframes or 1)
+        result = map_row_slices(
+            detect_jumps,
+            {"data": model.data, "groupdq": model.groupdq, "gain": gain, "readnoise": readnoise},
+            max_workers=self.max_workers,
+            kwargs={
+                "mode": mode,
+                "rejection_threshold": self.rejection_threshold,
+                "three_group_rejection_threshold": self.three_group_rejection_threshold,
+                "four_group_rejection_threshold": self.four_group_rejection_threshold,
+                "nframes": nframes,
+                "flag_4_neighbors": self.flag_4_neighbors,
+                "max_jump_to_flag_neighbors": self.max_jump_to_flag_neighbors,
+                "min_jump_to_flag_neighbors": self.min_jump_to_flag_neighbors,
+                "only_use_ints": self.only_use_ints,
+            },
+        )
+        groupdq = result["groupdq"]
+        if mode == "sigma_clip":
+            clear_frame_wide_jumps(groupdq)
+        self._primary = int(np.count_nonzero((groupdq & JUMP_DET) & ~(model.groupdq & JUMP_DET)))
+        if self.flag_4_neighbors:
+            flag_four_neighbors(groupdq, result["neighbor_seed"])
+        group_time = model.meta.exposure.group_time
+        rules = []
+        for dn, seconds in (
+            (self.after_jump_flag_dn1, self.after_jump_flag_time1),
+            (self.after_jump_flag_dn2, self.after_jump_flag_time2),
+        ):
+            if seconds > 0 and group_time:
+                rules.append((dn, int(seconds // group_time)))
+        if rules:
+            flag_after_jumps(groupdq, model.data, gain, readnoise, nframes=nframes, rules=rules)
+        self.log.info("Found %d primary jumps", self._primary)
+        return groupdq
+
+    def _record_rate(self, model: Any, nints: int, ngroups: int, npix: int) -> None:
+        group_time = model.meta.exposure.group_time
+        total_groups = nints * ngroups - nints
+        if group_time and total_groups >= 1 and npix:
+            rate = 1000.0 * self._primary / (group_time * total_groups * npix)
+            model.meta.exposure.primary_cosmic_rays = float(rate)

@@ -1,0 +1,317 @@
+"""Two-point-difference jump detection (pure numpy).
+
+For every pixel the first differences of adjacent groups (in electrons,
+skipping groups flagged DO_NOT_USE or SATURATED) are compared with their
+median.  The expected noise of one difference is
+``sigma = sqrt(|median| + readnoise_e**2 / nframes)`` (Poisson noise from the
+median signal plus the read noise of a two-read difference).  Depending on
+how much data the exposure has, one of three modes is used (the choice is made
+once for the whole exposure by :func:`choose_mode`):
+
+``iterative`` (the usual case: fewer than ``min_diffs_single_pass`` usable
+    differences per integration)
+    The absolute differences of all integrations are pooled.  Their median is
+    clipped (the largest value is left out when at least four remain, the
+    smaller of two is used when only two remain).  The difference furthest
+    from the median, in units of sigma, is a jump if it exceeds the threshold
+    for the number of usable differences (``rejection_threshold`` for four or
+    more, ``four_group_rejection_threshold`` for three,
+    ``three_group_rejection_threshold`` for two).  It is then excluded and the
+    search repeats until no new jump is found or one difference is left.
+``single_pass``
+    Every difference further than ``rejection_threshold`` sigma from the plain
+    median of all differences is a jump.
+``sigma_clip`` (at least ``minimum_sigclip_groups`` integrations, or groups)
+    Differences are sigma-clipped across integrations (or across everything
+    when ``only_use_ints`` is False) with ``astropy.stats.sigma_clip``.
+
+:func:`detect_jumps` works on any block of rows and returns, besides the new
+GROUPDQ, the jumps whose size qualifies them for flagging their four
+neighbours (``min_jump_to_flag_neighbors < ratio < max_jump_to_flag_neighbors``,
+measured from the plain median).  The neighbour flagging itself is done on the
+full frame by :mod:`builtin_steps.jump.neighbors`, so it is exact across
+row blocks.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+__all__ = ["MODES", "choose_mode", "detect_jumps", "signed_median_diffs", "clear_frame_wide_jumps"]
+
+DO_NOT_USE = 1
+SATURATED = 2
+JUMP_DET = 4
+
+#: The detection modes, see the module docstring.
+MODES = ("iterative", "single_pass", "sigma_clip", "skip")
+
+#: Pixels per internal block: keeps temporaries small and in cache.
+_BLOCK_PIXELS = 32768
+
+
+def choose_mode(
+    groupdq: np.ndarray,
+    *,
+    minimum_groups: int = 3,
+    minimum_sigclip_groups: int = 100,
+    only_use_ints: bool = True,
+    min_diffs_single_pass: int = 10,
+) -> str:
+    """Choose the detection mode for a whole exposure.
+
+    Parameters
+    ----------
+    groupdq : ndarray of uint8, shape (nints, ngroups, ny, nx)
+        The exposure's group flags (all rows: the choice must not depend on
+        how the rows are split).
+    minimum_groups, minimum_sigclip_groups, only_use_ints, min_diffs_single_pass
+        The JWST jump parameters of the same names.
+
+    Returns
+    -------
+    str
+        One of `MODES`; ``"skip"`` when there are too few usable groups.
+    """
+    nints, ngroups = groupdq.shape[:2]
+    # Groups flagged DO_NOT_USE in every pixel (e.g. MIRI first/last frames).
+    all_dnu = np.array(
+        [[bool(np.all(groupdq[i, g] & DO_NOT_USE)) for g in range(ngroups)] for i in range(nints)]
+    ).reshape(nints, ngroups)
+    per_int = all_dnu.sum(axis=1)
+    min_usable_groups = ngroups - int(per_int.max(initial=0))
+    total_groups = nints * ngroups - int(per_int.sum())
+    total_sigclip = nints if only_use_ints else total_groups
+    if total_sigclip >= minimum_sigclip_groups:
+        return "sigma_clip"
+    if min_usable_groups < minimum_groups:
+        return "skip"
+    if min_usable_groups - 1 >= min_diffs_single_pass:
+        return "single_pass"
+    return "iterative"
+
+
+def detect_jumps(
+    data: np.ndarray,
+    groupdq: np.ndarray,
+    gain: np.ndarray,
+    readnoise: np.ndarray,
+    *,
+    mode: str = "iterative",
+    rejection_threshold: float = 4.0,
+    three_group_rejection_threshold: float = 6.0,
+    four_group_rejection_threshold: float = 5.0,
+    nframes: int = 1,
+    flag_4_neighbors: bool = True,
+    max_jump_to_flag_neighbors: float = 1000.0,
+    min_jump_to_flag_neighbors: float = 10.0,
+    only_use_ints: bool = True,
+) -> dict[str, np.ndarray]:
+    """Flag jumps in a block of ramps.
+
+    Parameters
+    ----------
+    data : ndarray of float32, shape (nints, ngroups, ny, nx)
+        Ramps in DN.
+    groupdq : ndarray of uint8, same shape
+        Input group flags; not modified.
+    gain : ndarray, shape (ny, nx)
+        Gain in e-/DN.  Pixels with a non-positive or NaN gain are skipped.
+    readnoise : ndarray, shape (ny, nx)
+        Noise of a two-read difference in DN.
+    mode : str
+        Detection mode from :func:`choose_mode`.
+    rejection_threshold, three_group_rejection_threshold, four_group_rejection_threshold : float
+        Thresholds in sigma for ramps with 4+, 2 and 3 usable differences.
+    nframes : int
+        Frames averaged per group (lowers the read noise of a group).
+    flag_4_neighbors : bool
+        Whether to report jumps that qualify for neighbour flagging.
+    max_jump_to_flag_neighbors, min_jump_to_flag_neighbors : float
+        Range (in sigma, exclusive) of jumps whose neighbours are flagged.
+    only_use_ints : bool
+        In ``sigma_clip`` mode, clip each group difference across
+        integrations only (True) or all differences together (False).
+
+    Returns
+    -------
+    dict
+        ``groupdq``: the new group flags (uint8, same shape as the input);
+        ``neighbor_seed``: uint8, 1 where a jump's four neighbours are to be
+        flagged (all zero when `flag_4_neighbors` is False).
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    nints, ngroups, ny, nx = data.shape
+    npix = ny * nx
+    gdq_out = groupdq.copy()
+    seed = np.zeros(groupdq.shape, dtype=np.uint8)
+    if mode == "skip" or ngroups < 2 or npix == 0:
+        return {"groupdq": gdq_out, "neighbor_seed": seed}
+    flat_data = data.reshape(nints, ngroups, npix)
+    flat_gdq = gdq_out.reshape(nints, ngroups, npix)
+    flat_seed = seed.reshape(nints, ngroups, npix)
+    gain_f = np.asarray(gain, dtype=np.float32).reshape(npix)
+    rn2 = (np.asarray(readnoise, dtype=np.float64).reshape(npix) * gain_f) ** 2 / nframes
+    thresholds = (rejection_threshold, four_group_rejection_threshold, three_group_rejection_threshold)
+    neighbors = (min_jump_to_flag_neighbors, max_jump_to_flag_neighbors) if flag_4_neighbors else None
+    step = max(256, _BLOCK_PIXELS * 8 // max(1, nints * ngroups))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for lo in range(0, npix, step):
+            sl = slice(lo, min(npix, lo + step))
+            diffs = _first_diffs(flat_data[:, :, sl], flat_gdq[:, :, sl], gain_f[sl])
+            if mode == "iterative":
+                jumps = _iterative(diffs, rn2[sl], thresholds)
+            elif mode == "single_pass":
+                jumps = _single_pass(diffs, rn2[sl], rejection_threshold)
+            else:
+                jumps = _sigma_clip(diffs, rejection_threshold, only_use_ints)
+            block_gdq = flat_gdq[:, 1:, sl]
+            block_gdq |= np.where(jumps, JUMP_DET, 0).astype(np.uint8)
+            if neighbors is not None:
+                flat_seed[:, 1:, sl] = _neighbor_seed(diffs, block_gdq, rn2[sl], *neighbors)
+    return {"groupdq": gdq_out, "neighbor_seed": seed}
+
+
+def _first_diffs(data, gdq, gain):
+    """First differences in electrons, NaN where either group is unusable."""
+    electrons = data * gain[None, None, :]
+    electrons = np.where((gdq & (DO_NOT_USE | SATURATED)) != 0, np.float32(np.nan), electrons)
+    return np.diff(electrons, axis=1)
+
+
+def _iterative(diffs, rn2, thresholds):
+    """Iterative clipped-median search on the pooled absolute differences."""
+    nints, ndiffs, npix = diffs.shape
+    pooled = np.abs(diffs).reshape(nints * ndiffs, npix)
+    jumps = np.zeros(pooled.shape, dtype=bool)
+    active = np.arange(npix)
+    work = pooled
+    while active.size:
+        found, index = _strongest_outlier(work, rn2[active], thresholds)
+        if not found.any():
+            break
+        hit = active[found]
+        jumps[index[found], hit] = True
+        work = work[:, found]
+        work[index[found], np.arange(hit.size)] = np.nan
+        usable = np.isfinite(work).sum(axis=0)
+        more = usable >= 2
+        active = hit[more]
+        work = work[:, more]
+    return jumps.reshape(nints, ndiffs, npix)
+
+
+def _strongest_outlier(values, rn2, thresholds):
+    """Find, per pixel, the value furthest from the clipped median.
+
+    Returns a boolean array (the outlier exceeds the threshold for the
+    number of usable values) and the row index of that value.
+    """
+    normal, three, two = thresholds
+    srt = np.sort(values, axis=0)
+    count = np.isfinite(srt).sum(axis=0)
+    cols = np.arange(values.shape[1])
+    kept = np.where(count >= 4, count - 1, np.where(count == 3, 3, 1))
+    lo = srt[(kept - 1) // 2, cols]
+    hi = srt[kept // 2, cols]
+    median = 0.5 * (lo.astype(np.float64) + hi)
+    sigma = np.sqrt(np.abs(median) + rn2)
+    top = srt[np.maximum(count - 1, 0), cols]
+    bottom = srt[0]
+    r_top = (top - median) / sigma
+    r_bottom = (median - bottom) / sigma
+    use_top = r_top >= r_bottom
+    ratio = np.where(use_top, r_top, r_bottom)
+    limit = np.where(count >= 4, normal, np.where(count == 3, three, np.where(count == 2, two, np.inf)))
+    found = (ratio > limit) & (sigma > 0)
+    target = np.where(use_top, top, bottom)
+    index = np.argmax(values == target[None, :], axis=0)
+    return found, index
+
+
+def _single_pass(diffs, rn2, threshold):
+    """Flag every difference beyond `threshold` sigma of the plain median."""
+    median, sigma = _plain_median_sigma(diffs, rn2)
+    ratio = np.abs(diffs - median) / sigma
+    return np.isfinite(diffs) & (ratio > threshold)
+
+
+def _sigma_clip(diffs, threshold, only_use_ints):
+    """Sigma-clip the differences across integrations (or everything)."""
+    from astropy.stats import sigma_clip
+    from astropy.utils.exceptions import AstropyUserWarning
+
+    axis = 0 if only_use_ints else (0, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AstropyUserWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        clipped = sigma_clip(diffs, sigma=threshold, axis=axis, masked=True)
+    return np.ma.getmaskarray(clipped) & np.isfinite(diffs)
+
+
+def signed_median_diffs(diffs: np.ndarray, rn2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Median of all first differences of each pixel, and the matching sigma.
+
+    Parameters
+    ----------
+    diffs : ndarray, shape (nints, ndiffs, npix)
+        First differences in electrons (NaN where unusable).
+    rn2 : ndarray, shape (npix,)
+        Read-noise variance of one difference in electrons squared.
+
+    Returns
+    -------
+    median, sigma : ndarray, shape (npix,)
+        NaN where a pixel has no usable difference or a zero sigma.
+    """
+    return _plain_median_sigma(diffs, rn2)
+
+
+def _plain_median_sigma(diffs, rn2):
+    nints, ndiffs, npix = diffs.shape
+    srt = np.sort(diffs.reshape(nints * ndiffs, npix), axis=0)
+    count = np.isfinite(srt).sum(axis=0)
+    cols = np.arange(npix)
+    lo = srt[np.maximum(count - 1, 0) // 2, cols]
+    hi = srt[np.minimum(count // 2, srt.shape[0] - 1), cols]
+    median = np.where(count > 0, 0.5 * (lo.astype(np.float64) + hi), np.nan)
+    sigma = np.sqrt(np.abs(median) + rn2)
+    sigma = np.where(sigma > 0, sigma, np.nan)
+    return median, sigma
+
+
+def _neighbor_seed(diffs, gdq_after_first, rn2, low, high):
+    """Jumps (at group g >= 1) whose size is within (low, high) sigma."""
+    jump = (gdq_after_first & JUMP_DET) != 0
+    seed = np.zeros(jump.shape, dtype=np.uint8)
+    pix = np.flatnonzero(jump.any(axis=(0, 1)))
+    if pix.size == 0:
+        return seed
+    sub = diffs[:, :, pix]
+    median, sigma = _plain_median_sigma(sub, rn2[pix])
+    ratio = np.abs(sub - median) / sigma
+    seed[:, :, pix] = (jump[:, :, pix] & (ratio > low) & (ratio < high)).astype(np.uint8)
+    return seed
+
+
+def clear_frame_wide_jumps(groupdq: np.ndarray) -> None:
+    """Remove JUMP_DET from groups where every pixel is a jump or DO_NOT_USE.
+
+    Used after sigma clipping on the full frame: a group in which every pixel
+    is flagged is not a cosmic-ray event.  Groups flagged JUMP_DET only are
+    reset to 0, in place.
+
+    Parameters
+    ----------
+    groupdq : ndarray of uint8, shape (nints, ngroups, ny, nx)
+        Full-frame group flags, modified in place.
+    """
+    nints, ngroups = groupdq.shape[:2]
+    for i in range(nints):
+        for g in range(ngroups):
+            plane = groupdq[i, g]
+            if np.all(plane & (JUMP_DET | DO_NOT_USE)):
+                plane[plane == JUMP_DET] = 0

@@ -1,0 +1,1 @@
+"""linearity: correct the classic non-linearity of the detector response."""

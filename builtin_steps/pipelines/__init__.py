@@ -1,0 +1,5 @@
+"""Built-in pipelines: the JWST Detector1 stage (:class:`Detector1Pipeline`).
+
+``calwebb_detector1.asdf`` in this package is the pipeline's complete parameter
+file in the stpipe layout (``steppe run`` accepts it as a config file).
+"""

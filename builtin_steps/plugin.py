@@ -1,0 +1,133 @@
+"""The ``builtin`` plugin: registers steppe's JWST Detector1 steps and pipeline.
+
+Loaded through the ``pipeline_core.plugins`` entry point like any third-party
+plugin. Registration is plain data: no step module is imported until a step is
+resolved by name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline_core import hookimpl
+
+__all__ = ["register_steps", "default_crds_cache", "prepare_demo", "STEPS"]
+
+#: (class path, alias, JWST class path, parallel) of every built-in step.
+STEPS: tuple[tuple[str, str, str, bool], ...] = (
+    (
+        "builtin_steps.group_scale.step.GroupScaleStep",
+        "group_scale",
+        "jwst.group_scale.group_scale_step.GroupScaleStep",
+        False,
+    ),
+    ("builtin_steps.dq_init.step.DQInitStep", "dq_init", "jwst.dq_init.dq_init_step.DQInitStep", False),
+    (
+        "builtin_steps.saturation.step.SaturationStep",
+        "saturation",
+        "jwst.saturation.saturation_step.SaturationStep",
+        False,
+    ),
+    (
+        "builtin_steps.superbias.step.SuperBiasStep",
+        "superbias",
+        "jwst.superbias.superbias_step.SuperBiasStep",
+        False,
+    ),
+    ("builtin_steps.refpix.step.RefPixStep", "refpix", "jwst.refpix.refpix_step.RefPixStep", False),
+    (
+        "builtin_steps.linearity.step.LinearityStep",
+        "linearity",
+        "jwst.linearity.linearity_step.LinearityStep",
+        False,
+    ),
+    (
+        "builtin_steps.dark_current.step.DarkCurrentStep",
+        "dark_current",
+        "jwst.dark_current.dark_current_step.DarkCurrentStep",
+        False,
+    ),
+    ("builtin_steps.jump.step.JumpStep", "jump", "jwst.jump.jump_step.JumpStep", True),
+    ("builtin_steps.ramp_fit.step.RampFitStep", "ramp_fit", "jwst.ramp_fitting.ramp_fit_step.RampFitStep", True),
+    (
+        "builtin_steps.gain_scale.step.GainScaleStep",
+        "gain_scale",
+        "jwst.gain_scale.gain_scale_step.GainScaleStep",
+        False,
+    ),
+)
+
+#: (class path, alias, JWST class path) of every built-in pipeline.
+PIPELINES: tuple[tuple[str, str, str], ...] = (
+    (
+        "builtin_steps.pipelines.detector1.Detector1Pipeline",
+        "calwebb_detector1",
+        "jwst.pipeline.calwebb_detector1.Detector1Pipeline",
+    ),
+)
+
+
+@hookimpl
+def register_steps() -> list[dict[str, Any]]:
+    """Declare the built-in steps and pipelines.
+
+    Returns
+    -------
+    list of dict
+        One descriptor per class: class path, alias, the JWST class path as a
+        legacy name, whether it is a pipeline, whether it is parallel.
+    """
+    out: list[dict[str, Any]] = [
+        {
+            "class_path": path,
+            "alias": alias,
+            "legacy_class_paths": [legacy],
+            "is_pipeline": False,
+            "parallel": parallel,
+        }
+        for path, alias, legacy, parallel in STEPS
+    ]
+    out += [
+        {
+            "class_path": path,
+            "alias": alias,
+            "legacy_class_paths": [legacy],
+            "is_pipeline": True,
+            "parallel": False,
+        }
+        for path, alias, legacy in PIPELINES
+    ]
+    return out
+
+
+@hookimpl
+def default_crds_cache() -> str | None:
+    """Return the embedded offline CRDS cache, building it on first use.
+
+    Returns
+    -------
+    str
+        Path of the cache folder.
+    """
+    from builtin_steps.refdata.cache import ensure_embedded_cache
+
+    return ensure_embedded_cache()
+
+
+@hookimpl
+def prepare_demo(directory: str) -> dict[str, Any] | None:
+    """Write the demonstration ramps and name the pipeline that processes them.
+
+    Parameters
+    ----------
+    directory : str
+        Folder that receives the demo inputs.
+
+    Returns
+    -------
+    dict
+        ``{"pipeline": "calwebb_detector1", "inputs": [...], "description": ...}``.
+    """
+    from builtin_steps.refdata.demo import prepare_demo as _prepare
+
+    return _prepare(directory)

@@ -1,0 +1,206 @@
+"""RampFitStep: count rates (DN/s) from ramps, per integration and combined."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from builtin_steps._common import open_ramp, reference_cutout
+from builtin_steps.ramp_fit.ols import DO_NOT_USE, fit_ramps
+from pipeline_core import Step
+from pipeline_core.errors import ParameterError, ReferenceFileError
+
+__all__ = ["RampFitStep", "flag_outside_groups"]
+
+
+class RampFitStep(Step):
+    """Fit a line to each ramp with optimally weighted least squares.
+
+    The parameters and defaults are those of the JWST ``ramp_fit`` step.
+    ``OLS_C`` (the default) and ``OLS`` name the same algorithm here;
+    ``LIKELY`` and ``save_opt=True`` (the optional fit product) are not
+    provided and raise a ParameterError.
+
+    The result is a pair ``(rate, rateints)``: an ImageModel with the
+    exposure's slope and a CubeModel with one slope per integration, both in
+    DN/s with VAR_POISSON, VAR_RNOISE and ERR.
+    """
+
+    class_alias = "ramp_fit"
+    legacy_class_paths = ("jwst.ramp_fitting.ramp_fit_step.RampFitStep",)
+    reference_file_types = ("readnoise", "gain")
+    parallel = True
+    spec = """
+        algorithm = option('OLS', 'OLS_C', 'LIKELY', default='OLS_C') # 'OLS' and 'OLS_C' are the same algorithm here
+        int_name = string(default='')
+        save_opt = boolean(default=False) # Save optional output (not provided)
+        opt_name = string(default='')
+        suppress_one_group = boolean(default=True)  # Suppress saturated ramps with good 0th group
+        firstgroup = integer(default=None)   # Ignore groups before this one (zero indexed)
+        lastgroup = integer(default=None)   # Ignore groups after this one (zero indexed)
+    """
+
+    #: The only weighting offered (as in JWST, not a parameter).
+    weighting = "optimal"
+
+    def process(self, step_input: Any) -> tuple[Any, Any]:
+        """Fit the ramps.
+
+        Parameters
+        ----------
+        step_input : str, os.PathLike or RampModel
+            The calibrated ramp (after jump detection).
+
+        Returns
+        -------
+        tuple of (ImageModel, CubeModel)
+            The rate and the per-integration rates.
+
+        Raises
+        ------
+        ParameterError
+            For ``algorithm='LIKELY'`` or ``save_opt=True``.
+        ReferenceFileError
+            If the gain or read-noise reference is not available.
+        """
+        self._refuse_unsupported()
+        model = open_ramp(self, step_input)
+        gain, readnoise = self._references(model)
+        groupdq = model.groupdq
+        if self.firstgroup is not None or self.lastgroup is not None:
+            groupdq = groupdq.copy()
+            flag_outside_groups(groupdq, self.firstgroup, self.lastgroup, log=self.log)
+        self.log.info("Using algorithm = %s, weighting = %s", self.algorithm, self.weighting)
+        products = self._fit(model, groupdq, gain, readnoise)
+        return self._rate_model(model, products), self._rateints_model(model, products)
+
+    def _refuse_unsupported(self) -> None:
+        if self.algorithm == "LIKELY":
+            raise ParameterError(
+                f"step {self.name}: parameter algorithm='LIKELY' (likelihood fitting) is not "
+                "provided by this ramp_fit step; accepted values: 'OLS_C' (default) or 'OLS'"
+            )
+        if self.save_opt:
+            raise ParameterError(
+                f"step {self.name}: parameter save_opt=True asks for the optional per-segment fit "
+                "product, which this ramp_fit step does not write; accepted value: False"
+            )
+
+    def _references(self, model: Any) -> tuple[np.ndarray, np.ndarray]:
+        from pipeline_core.datamodels import open_model
+
+        arrays = {}
+        for reftype in ("readnoise", "gain"):
+            path = self.get_reference_file(model, reftype)
+            if path == "N/A":
+                raise ReferenceFileError(
+                    f"step {self.name}: no {reftype} reference file applies to "
+                    f"'{model.meta.filename or 'the input'}'; ramp fitting needs both gain and "
+                    f"readnoise. Give one with override_{reftype}=<file>"
+                )
+            self.log.info("Using %s reference file %s", reftype.upper(), path)
+            ref = open_model(path)
+            if reftype == "gain" and ref.meta.exposure.gain_factor is not None:
+                model.meta.exposure.gain_factor = ref.meta.exposure.gain_factor
+            arrays[reftype] = np.asarray(
+                reference_cutout(self, model, ref, ref.data, reftype), dtype=np.float32
+            )
+        return arrays["gain"], arrays["readnoise"]
+
+    def _fit(self, model: Any, groupdq: np.ndarray, gain: np.ndarray, readnoise: np.ndarray) -> dict:
+        from pipeline_core.parallel import map_row_slices
+
+        exposure = model.meta.exposure
+        group_time = exposure.group_time
+        frame_time = exposure.frame_time or group_time
+        if not group_time:
+            raise ParameterError(
+                f"step {self.name}: the input '{model.meta.filename or 'ramp'}' has no group time "
+                "(meta.exposure.group_time, keyword TGROUP); it is needed to compute rates"
+            )
+        inputs = {
+            "data": model.data,
+            "groupdq": groupdq,
+            "pixeldq": model.pixeldq,
+            "gain": gain,
+            "readnoise": readnoise,
+        }
+        if exposure.zero_frame and model.zeroframe is not None:
+            inputs["zeroframe"] = model.zeroframe
+        kwargs = {
+            "group_time": float(group_time),
+            "frame_time": float(frame_time),
+            "nframes": int(exposure.nframes or 1),
+            "suppress_one_group": bool(self.suppress_one_group),
+        }
+        dark = exposure.average_dark_current
+        if dark:
+            inputs["dark_current"] = np.full(gain.shape, float(dark), dtype=np.float32)
+        return map_row_slices(fit_ramps, inputs, max_workers=self.max_workers, kwargs=kwargs)
+
+    def _rate_model(self, model: Any, products: dict) -> Any:
+        from pipeline_core.datamodels import ImageModel
+
+        out = ImageModel(products["rate"].shape)
+        out.update(model)
+        out.data = products["rate"]
+        out.dq = products["rate_dq"]
+        out.var_poisson = products["rate_var_poisson"]
+        out.var_rnoise = products["rate_var_rnoise"]
+        out.err = products["rate_err"]
+        _mark(out)
+        return out
+
+    def _rateints_model(self, model: Any, products: dict) -> Any:
+        from pipeline_core.datamodels import CubeModel
+
+        out = CubeModel(products["ints"].shape)
+        out.update(model)
+        out.data = products["ints"]
+        out.dq = products["ints_dq"]
+        out.var_poisson = products["ints_var_poisson"]
+        out.var_rnoise = products["ints_var_rnoise"]
+        out.err = products["ints_err"]
+        if model.int_times is not None:
+            out.int_times = model.int_times
+        _mark(out)
+        return out
+
+
+def _mark(product: Any) -> None:
+    product.meta.bunit_data = "DN/s"
+    product.meta.bunit_err = "DN/s"
+    product.meta.cal_step.ramp_fit = "COMPLETE"
+
+
+def flag_outside_groups(groupdq: np.ndarray, firstgroup: int | None, lastgroup: int | None, *, log: Any) -> None:
+    """Set DO_NOT_USE on the groups before `firstgroup` and after `lastgroup`.
+
+    Parameters
+    ----------
+    groupdq : ndarray of uint8, shape (nints, ngroups, ny, nx)
+        Modified in place.
+    firstgroup, lastgroup : int or None
+        Zero-based first and last groups to use; None means the ramp's first
+        (last) group.  Out-of-range values are clipped, and a first group at
+        or after the last group is ignored, each with a warning (as JWST does).
+    log : logging.Logger
+        Where the warnings go.
+    """
+    ngroups = groupdq.shape[1]
+    first = 0 if firstgroup is None else firstgroup
+    last = ngroups - 1 if lastgroup is None else lastgroup
+    if first < 0:
+        log.warning("firstgroup %d < 0, reset to 0", first)
+        first = 0
+    if last >= ngroups:
+        log.warning("lastgroup %d >= number of groups (%d), reset to %d", last, ngroups, ngroups - 1)
+        last = ngroups - 1
+    if first >= last:
+        log.warning("firstgroup (%d) must be < lastgroup (%d); group selection ignored", first, last)
+        return
+    if first > 0:
+        groupdq[:, :first] |= DO_NOT_USE
+    if last < ngroups - 1:
+        groupdq[:, last + 1 :] |= DO_NOT_USE

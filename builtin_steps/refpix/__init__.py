@@ -1,0 +1,1 @@
+"""refpix: remove bias drifts measured on the detector's reference pixels."""

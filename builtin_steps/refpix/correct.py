@@ -1,0 +1,252 @@
+"""Reference-pixel correction of near-infrared ramps.
+
+Full frame (and subarrays read through four outputs): in the detector frame,
+for each of the four 512-column amplifiers, the sigma-clipped means of the top
+and bottom reference rows (separately for even and odd columns) are averaged
+and subtracted from the amplifier's columns, group by group; then the running
+median of the left and right reference columns is subtracted from each row,
+scaled by ``side_gain``.
+
+Subarrays read through one output: the sigma-clipped means of the reference
+pixels inside the subarray (PIXELDQ REFERENCE_PIXEL, not DO_NOT_USE), even and
+odd detector columns apart, are subtracted from the matching columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from builtin_steps._common import DO_NOT_USE, REFERENCE_PIXEL, Window
+from builtin_steps.refpix.orientation import FULL_SIZE, detector_coordinates, orientation, to_detector
+from builtin_steps.refpix.stats import clipped_mean, running_median
+
+__all__ = ["RefpixOptions", "correct_nir", "correct_full_frame", "correct_one_output"]
+
+_NAMP = 4
+_AMP_WIDTH = FULL_SIZE // _NAMP
+_BORDER = 4
+
+
+@dataclass(frozen=True)
+class RefpixOptions:
+    """Options of the near-infrared reference-pixel correction.
+
+    Attributes
+    ----------
+    odd_even_columns : bool
+        Separate top/bottom reference values for even and odd columns.
+    use_side_ref_pixels : bool
+        Subtract the smoothed side reference signal from each row.
+    side_smoothing_length : int
+        Height of the running-median window on the side reference pixels.
+    side_gain : float
+        Factor applied to the side reference signal.
+    """
+
+    odd_even_columns: bool = True
+    use_side_ref_pixels: bool = True
+    side_smoothing_length: int = 11
+    side_gain: float = 1.0
+
+
+def correct_nir(
+    data: np.ndarray,
+    pixeldq: np.ndarray,
+    *,
+    detector: str | None,
+    window: Window,
+    noutputs: int | None,
+    options: RefpixOptions,
+    zeroframe: np.ndarray | None = None,
+) -> str:
+    """Apply the reference-pixel correction to a near-infrared ramp, in place.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        ``(nints, ngroups, ny, nx)`` float32 ramp in science orientation.
+    pixeldq : numpy.ndarray
+        ``(ny, nx)`` pixel DQ (reference pixels flagged REFERENCE_PIXEL).
+    detector : str or None
+        Detector name, which fixes the orientation.
+    window : Window
+        Subarray window (1-based); a full frame is ``Window(1, 1, 2048, 2048)``.
+    noutputs : int or None
+        Number of readout outputs used (``NOUTPUTS``).
+    options : RefpixOptions
+        Algorithm options.
+    zeroframe : numpy.ndarray, optional
+        ``(nints, ny, nx)`` zero frame, corrected the same way (zeros stay 0).
+
+    Returns
+    -------
+    str
+        ``"ok"``; ``"no_reference_pixels"`` when the data contain no usable
+        reference pixel (nothing changed); ``"does_not_fit"`` when the window
+        lies outside the detector (nothing changed).
+    """
+    ny, nx = data.shape[-2:]
+    r0, c0 = window.ystart - 1, window.xstart - 1
+    if r0 < 0 or c0 < 0 or r0 + ny > FULL_SIZE or c0 + nx > FULL_SIZE:
+        return "does_not_fit"
+    kind = orientation(detector)
+    full = (ny, nx) == (FULL_SIZE, FULL_SIZE)
+    targets = [data]
+    if zeroframe is not None:
+        targets.append(zeroframe[:, None])
+    found = False
+    for k, target in enumerate(targets):
+        zeros = target == 0 if k == 1 else None
+        if full:
+            found |= correct_full_frame(to_detector(target, kind), to_detector(pixeldq, kind), options)
+        elif noutputs == 4:
+            found |= _four_output_subarray(target, pixeldq, kind, r0, c0, options)
+        else:
+            found |= correct_one_output(target, pixeldq, kind, r0, c0, options.odd_even_columns)
+        if zeros is not None:
+            target[zeros] = 0
+    return "ok" if found else "no_reference_pixels"
+
+
+def correct_full_frame(det: np.ndarray, det_dq: np.ndarray, options: RefpixOptions) -> bool:
+    """Correct a full-frame ramp given in detector orientation, in place.
+
+    Parameters
+    ----------
+    det : numpy.ndarray
+        ``(nints, ngroups, 2048, 2048)`` view in detector orientation.
+    det_dq : numpy.ndarray
+        ``(2048, 2048)`` pixel DQ in detector orientation.
+    options : RefpixOptions
+        Algorithm options.
+
+    Returns
+    -------
+    bool
+        True when at least one usable reference value was found.
+    """
+    usable = (det_dq & np.uint32(DO_NOT_USE)) == 0
+    found = _top_bottom(det, usable, options.odd_even_columns)
+    if options.use_side_ref_pixels:
+        found |= _side(det, usable, options)
+    return found
+
+
+def _top_bottom(det: np.ndarray, usable: np.ndarray, odd_even: bool) -> bool:
+    lead = det.shape[:-2]
+    npar = 2 if odd_even else 1
+    signals = []
+    for rows in (slice(FULL_SIZE - _BORDER, FULL_SIZE), slice(0, _BORDER)):
+        block = det[..., rows, :]
+        ok = usable[rows, :]
+        # (..., rows, amp, colpair, parity) -> (..., amp, parity, samples)
+        shape = lead + (_BORDER, _NAMP, _AMP_WIDTH // npar, npar)
+        b = np.moveaxis(block.reshape(shape), (-4, -2), (-2, -1)).reshape(lead + (_NAMP, npar, -1))
+        m = np.moveaxis(ok.reshape(shape[-4:]), (-4, -2), (-2, -1)).reshape((_NAMP, npar, -1))
+        signals.append(clipped_mean(b, m))
+    top, bottom = signals
+    signal = _nan_average(top, bottom)
+    for amp in range(_NAMP):
+        for par in range(npar):
+            value = signal[..., amp, par]
+            if np.isnan(value).all():
+                continue
+            value = np.nan_to_num(value, nan=0.0).astype(det.dtype)
+            cols = slice(amp * _AMP_WIDTH + par, (amp + 1) * _AMP_WIDTH, npar)
+            det[..., :, cols] -= value[..., None, None]
+    return bool(np.isfinite(signal).any())
+
+
+def _side(det: np.ndarray, usable: np.ndarray, options: RefpixOptions) -> bool:
+    sides = []
+    for cols in (slice(0, _BORDER), slice(FULL_SIZE - _BORDER, FULL_SIZE)):
+        sides.append(running_median(det[..., :, cols], usable[:, cols], options.side_smoothing_length))
+    combined = _nan_average(*sides)
+    found = bool(np.isfinite(combined).any())
+    combined = np.nan_to_num(combined, nan=0.0) * options.side_gain
+    det -= combined.astype(det.dtype)[..., None]
+    return found
+
+
+def _nan_average(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Mean of a and b; the other where one is NaN; NaN where both are."""
+    out = np.where(np.isnan(a), b, np.where(np.isnan(b), a, 0.5 * (a + b)))
+    return out
+
+
+def correct_one_output(
+    data: np.ndarray,
+    pixeldq: np.ndarray,
+    kind: str,
+    row0: int,
+    col0: int,
+    odd_even_columns: bool,
+) -> bool:
+    """Correct a subarray read through one output, in place.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        ``(nints, ngroups, ny, nx)`` ramp in science orientation.
+    pixeldq : numpy.ndarray
+        ``(ny, nx)`` pixel DQ.
+    kind : str
+        Orientation (see :func:`builtin_steps.refpix.orientation.orientation`).
+    row0, col0 : int
+        0-based position of the subarray on the full detector.
+    odd_even_columns : bool
+        Separate values for even and odd detector columns.
+
+    Returns
+    -------
+    bool
+        False when the subarray holds no usable reference pixel (unchanged).
+    """
+    ny, nx = data.shape[-2:]
+    ref = (pixeldq & np.uint32(REFERENCE_PIXEL)) != 0
+    ref &= (pixeldq & np.uint32(DO_NOT_USE)) == 0
+    if not ref.any():
+        return False
+    rows, cols = np.meshgrid(np.arange(ny) + row0, np.arange(nx) + col0, indexing="ij")
+    _, det_cols = detector_coordinates(rows, cols, kind)
+    groups = [det_cols % 2 == 0, det_cols % 2 == 1] if odd_even_columns else [np.ones((ny, nx), bool)]
+    lead = data.shape[:-2]
+    correction = np.zeros(lead + (ny, nx), dtype=np.float32) if len(groups) > 1 else None
+    for sel in groups:
+        idx = np.nonzero(ref & sel)
+        if idx[0].size == 0:
+            continue
+        value = clipped_mean(data[..., idx[0], idx[1]], np.ones(idx[0].size, bool))
+        value = np.nan_to_num(value, nan=0.0).astype(np.float32)
+        if correction is None:
+            data -= value[..., None, None]
+        else:
+            correction += value[..., None, None] * sel
+    if correction is not None:
+        data -= correction
+    return True
+
+
+def _four_output_subarray(data, pixeldq, kind, row0, col0, options) -> bool:
+    """Embed each group in a full frame and apply the full-frame correction."""
+    ny, nx = data.shape[-2:]
+    frame_dq = np.zeros((FULL_SIZE, FULL_SIZE), dtype=np.uint32)
+    border = np.uint32(DO_NOT_USE | REFERENCE_PIXEL)
+    frame_dq[:_BORDER, :] = border
+    frame_dq[-_BORDER:, :] = border
+    frame_dq[:, :_BORDER] = border
+    frame_dq[:, -_BORDER:] = border
+    inner = (slice(row0, row0 + ny), slice(col0, col0 + nx))
+    frame_dq[inner] = pixeldq
+    det_dq = to_detector(frame_dq, kind)
+    frame = np.zeros((1, 1, FULL_SIZE, FULL_SIZE), dtype=np.float32)
+    found = False
+    for i in range(data.shape[0]):
+        for g in range(data.shape[1]):
+            frame[...] = 0
+            frame[0, 0][inner] = data[i, g]
+            found |= correct_full_frame(to_detector(frame, kind), det_dq, options)
+            data[i, g] = frame[0, 0][inner]
+    return found

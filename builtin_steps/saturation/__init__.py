@@ -1,0 +1,1 @@
+"""saturation: flag saturated groups and groups below the A/D floor."""

@@ -1,0 +1,1 @@
+"""superbias: subtract the superbias reference image from every group."""

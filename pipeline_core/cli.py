@@ -1,0 +1,439 @@
+"""The ``steppe`` command: list, run, configure and demonstrate steps.
+
+``main()`` is the console entry point; :func:`run_cli` does the work and returns
+the exit status, so it can be called from tests and scripts. Errors print one
+line on stderr (``steppe: error: ...``) and exit with status 1; ``--debug`` also
+prints the traceback.
+
+Subcommands::
+
+    steppe --version
+    steppe list [PATTERN]
+    steppe run NAME_OR_FILE INPUT [--name=value ...] [--steps.STEP.name=value ...]
+               [--save-results | --no-save-results] [--output-dir D]
+               [--config-file F] [--logcfg F] [--debug]
+    steppe config NAME [-o FILE.asdf]
+    steppe demo [--output-dir D]
+    steppe batch ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fnmatch
+import logging
+import os
+import sys
+import tempfile
+import time
+import traceback
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from pipeline_core.errors import ParameterError, PluginError, SteppeError
+
+__all__ = ["main", "run_cli", "build_parser", "parse_step_arguments"]
+
+_EPILOG = """\
+examples:
+  steppe list                       every registered step and pipeline
+  steppe list 'jump*'               filter by alias or class path (glob)
+  steppe run jump in_ramp.fits --rejection_threshold=5 --output-dir out
+  steppe run calwebb_detector1 in_uncal.fits --steps.jump.rejection_threshold=12
+  steppe run my_pipeline.asdf in_uncal.fits
+  steppe config jump -o jump.asdf   write the default parameter file
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser that raises instead of exiting, so run_cli returns a status."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _UsageError(f"{self.prog}: error: {message}")
+
+
+class _UsageError(Exception):
+    """A command-line usage error (exit status 2)."""
+
+
+def build_parser(*, with_batch: bool = False) -> argparse.ArgumentParser:
+    """Build the argument parser of the ``steppe`` command.
+
+    Parameters
+    ----------
+    with_batch : bool, optional
+        Import ``pipeline_core.batch`` and let it define the ``batch``
+        subcommand's arguments. Otherwise ``batch`` is a placeholder so that
+        ``steppe --help`` stays cheap.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    parser = _Parser(
+        prog="steppe",
+        description="Run and inspect calibration steps and pipelines.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    parser.add_argument(
+        "--version", action="store_true", help="print the steppe version and exit"
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="print the full traceback of an error"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p_list = sub.add_parser(
+        "list", help="list the registered steps and pipelines", allow_abbrev=False
+    )
+    p_list.add_argument(
+        "pattern", nargs="?", default="*",
+        help="glob matched against aliases and class paths (default: all)",
+    )
+
+    p_run = sub.add_parser(
+        "run",
+        help="run a step or pipeline on an input file",
+        description=(
+            "Run a step or pipeline, named by alias, class path or ASDF parameter file, on "
+            "INPUT. Any --name=value sets a step parameter; --steps.STEP.name=value sets a "
+            "parameter of a pipeline's step. Values are checked against the step's spec."
+        ),
+        allow_abbrev=False,
+    )
+    p_run.add_argument("target", metavar="NAME_OR_FILE", help="step alias, class path or .asdf file")
+    p_run.add_argument("input", metavar="INPUT", help="input data file")
+    p_run.add_argument(
+        "--save-results", dest="save_results", action=argparse.BooleanOptionalAction,
+        default=True, help="save the final product (default: yes, as strun does)",
+    )
+    p_run.add_argument("--output-dir", dest="output_dir", help="folder for saved products")
+    p_run.add_argument("--config-file", dest="config_file", help="ASDF parameter file to apply")
+    p_run.add_argument("--logcfg", help="logging configuration file")
+    p_run.add_argument("--debug", action="store_true", help="print the full traceback of an error")
+
+    p_config = sub.add_parser(
+        "config", help="print or save the default parameter file of a step",
+        allow_abbrev=False,
+    )
+    p_config.add_argument("target", metavar="NAME", help="step alias or class path")
+    p_config.add_argument("-o", "--output", help="write the ASDF file here instead of printing it")
+    p_config.add_argument("--debug", action="store_true", help="print the full traceback of an error")
+
+    p_demo = sub.add_parser(
+        "demo", help="write demonstration data and run a pipeline on it", allow_abbrev=False
+    )
+    p_demo.add_argument(
+        "--output-dir", dest="output_dir", default="steppe-demo",
+        help="folder for the demo inputs and products (default: ./steppe-demo)",
+    )
+    p_demo.add_argument("--debug", action="store_true", help="print the full traceback of an error")
+
+    if with_batch:
+        from pipeline_core.batch import add_batch_subparser
+
+        add_batch_subparser(sub)
+    else:
+        sub.add_parser(
+            "batch", help="run a step or pipeline on many inputs", add_help=False
+        ).add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def parse_step_arguments(tokens: Sequence[str]) -> dict[str, Any]:
+    """Turn ``--name=value`` tokens into step parameters.
+
+    ``--steps.jump.rejection_threshold=12`` becomes
+    ``{"steps": {"jump": {"rejection_threshold": "12"}}}``. Values stay strings;
+    the step's spec converts and validates them. Dashes in names become
+    underscores (``--output-file`` is ``output_file``).
+
+    Parameters
+    ----------
+    tokens : sequence of str
+        The arguments the command parser did not recognise.
+
+    Returns
+    -------
+    dict
+        Parameters, nested under ``"steps"`` for pipeline steps.
+
+    Raises
+    ------
+    ParameterError
+        When a token is not of the form ``--name=value``, or a name is given twice.
+
+    Examples
+    --------
+    >>> parse_step_arguments(["--steps.jump.rejection_threshold=12", "--skip=true"])
+    {'steps': {'jump': {'rejection_threshold': '12'}}, 'skip': 'true'}
+    """
+    params: dict[str, Any] = {}
+    for token in tokens:
+        name, sep, value = token.partition("=")
+        if not token.startswith("--") or not sep or len(name) <= 2:
+            raise ParameterError(
+                f"command-line argument {token!r} is not understood: give step parameters as "
+                "--name=value (for a pipeline's step: --steps.STEP.name=value)"
+            )
+        path = name[2:].replace("-", "_").split(".")
+        if any(not part.isidentifier() for part in path):
+            raise ParameterError(
+                f"parameter name {name[2:]!r} in {token!r} is not valid: use letters, digits and "
+                "underscores, with dots between a pipeline's step and its parameter"
+            )
+        node = params
+        for part in path[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ParameterError(f"parameter {part!r} is given both as a value and as a group in {token!r}")
+            node = child
+        if path[-1] in node:
+            raise ParameterError(
+                f"parameter {name[2:]!r} is given more than once on the command line; give it once"
+            )
+        node[path[-1]] = value
+    return params
+
+
+def _class_named_in_file(path: str) -> str:
+    """Return the ``class`` entry of an ASDF parameter file."""
+    from pipeline_core.parfile import read_parameter_file
+
+    name = read_parameter_file(path).class_name
+    if not name:
+        raise PluginError(
+            f"parameter file {path!r} has no 'class' entry naming the step or pipeline to run; "
+            "add e.g. 'class: pipeline_core.Pipeline' (or a step alias)"
+        )
+    return name
+
+
+def _is_parameter_file(target: str) -> bool:
+    return target.lower().endswith(".asdf") or os.path.isfile(target)
+
+
+def _cmd_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from pipeline_core.registry import registry
+
+    reg = registry()
+    pattern = args.pattern
+    rows = [
+        d
+        for d in reg.descriptors()
+        if any(fnmatch.fnmatchcase(n, pattern) for n in d.names())
+    ]
+    table = [("ALIAS", "CLASS PATH", "DISTRIBUTION", "PARALLEL")] + [
+        (
+            d.alias or "-",
+            d.class_path,
+            f"{d.distribution} {d.version}",
+            "yes" if d.parallel else "no",
+        )
+        for d in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    for row in table:
+        out.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n")
+    for message in reg.conflicts():
+        err.write(f"steppe: warning: {message}\n")
+    if not rows:
+        err.write(f"steppe: no step matches {pattern!r}\n")
+        return 1
+    return 0
+
+
+@contextlib.contextmanager
+def _console_logging(enabled: bool, debug: bool) -> Iterator[None]:
+    """Send steppe's log records to stderr for the duration of a command."""
+    logger = logging.getLogger("steppe")
+    if not enabled or logger.handlers:
+        yield
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s - %(name)s - %(levelname)s - %(message)s"))
+    previous = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if debug else logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+
+def _cmd_run(args: argparse.Namespace, extra: Sequence[str], out: TextIO, err: TextIO) -> int:
+    from pipeline_core.registry import registry
+
+    params = parse_step_arguments(extra)
+    target = args.target
+    config_file = args.config_file
+    if _is_parameter_file(target):
+        if not os.path.isfile(target):
+            raise PluginError(
+                f"parameter file {target!r} does not exist; give an existing .asdf file, a step "
+                "alias or a registered class path"
+            )
+        if config_file is not None:
+            raise ParameterError(
+                f"both a parameter file ({target!r}) and --config-file={config_file!r} were given; "
+                "give only one"
+            )
+        config_file = target
+        target = _class_named_in_file(target)
+    step_class = registry().resolve(target)
+    params.setdefault("save_results", args.save_results)
+    if args.output_dir is not None:
+        params.setdefault("output_dir", args.output_dir)
+    started = time.perf_counter()
+    with _console_logging(args.logcfg is None, args.debug):
+        step_class.call(args.input, config_file=config_file, logcfg=args.logcfg, **params)
+    elapsed = time.perf_counter() - started
+    label = getattr(step_class, "class_alias", None) or step_class.__name__
+    out.write(f"steppe: {label} finished on {args.input} in {elapsed:.2f} s\n")
+    return 0
+
+
+def _cmd_config(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from pipeline_core.registry import registry
+
+    step_class = registry().resolve(args.target)
+    step = step_class()
+    if args.output:
+        step.export_config(args.output)
+        out.write(f"steppe: wrote {args.output}\n")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="steppe-config-") as tmp:
+        path = Path(tmp) / f"{getattr(step_class, 'class_alias', None) or step_class.__name__}.asdf"
+        step.export_config(str(path))
+        out.write(path.read_text(encoding="utf-8", errors="replace"))
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from pipeline_core.registry import registry
+
+    directory = Path(args.output_dir).resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    reg = registry()
+    demo = reg.hook.prepare_demo(directory=str(directory))
+    if demo is None:
+        raise PluginError(
+            "no installed plugin offers demonstration data (hook prepare_demo); install "
+            "steppe with its built-in steps, or a plugin that implements the hook"
+        )
+    if not isinstance(demo, dict) or "pipeline" not in demo or "inputs" not in demo:
+        raise PluginError(
+            f"prepare_demo returned {demo!r}; it must return a dict with 'pipeline' and 'inputs'"
+        )
+    step_class = reg.resolve(demo["pipeline"])
+    if demo.get("description"):
+        out.write(f"steppe demo: {demo['description']}\n")
+    before = set(directory.iterdir())
+    with _console_logging(True, args.debug):
+        for path in demo["inputs"]:
+            out.write(f"steppe demo: running {demo['pipeline']} on {path}\n")
+            step_class.call(str(path), save_results=True, output_dir=str(directory))
+    for product in sorted(set(directory.iterdir()) - before):
+        out.write(f"steppe demo: wrote {product}\n")
+    return 0
+
+
+def _cmd_batch(argv: Sequence[str], debug: bool, out: TextIO, err: TextIO) -> int:
+    from pipeline_core.batch import run_batch_command
+
+    parser = build_parser(with_batch=True)
+    args = parser.parse_args(list(argv))
+    status = run_batch_command(args)
+    return int(status or 0)
+
+
+def _warning_printer(err: TextIO):
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
+        err.write(f"steppe: warning: {message}\n")
+
+    return show
+
+
+def run_cli(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
+            stderr: TextIO | None = None) -> int:
+    """Run the ``steppe`` command and return its exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments (without the program name); default ``sys.argv[1:]``.
+    stdout, stderr : text stream, optional
+        Where to write; default the process streams.
+
+    Returns
+    -------
+    int
+        0 on success, 1 on an error, 2 on a usage error, 130 when interrupted.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    out = stdout if stdout is not None else sys.stdout
+    err = stderr if stderr is not None else sys.stderr
+    debug = "--debug" in argv
+    from pipeline_core.registry import PluginWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", PluginWarning)
+        warnings.showwarning = _warning_printer(err)
+        try:
+            return _dispatch(argv, debug, out, err)
+        except _UsageError as exc:
+            err.write(f"{exc}\n")
+            return 2
+        except KeyboardInterrupt:
+            err.write("steppe: interrupted\n")
+            return 130
+        except Exception as exc:  # noqa: BLE001 - one line for any failure, traceback on --debug
+            return _report(exc, debug, err)
+
+
+def _report(exc: BaseException, debug: bool, err: TextIO) -> int:
+    if debug:
+        traceback.print_exception(exc, file=err)
+    text = " ".join((str(exc) or type(exc).__name__).split("\n"))
+    if not isinstance(exc, SteppeError):
+        text = f"{type(exc).__name__}: {text}"
+        if not debug:
+            text += " (run again with --debug for the traceback)"
+    err.write(f"steppe: error: {text}\n")
+    return 1
+
+
+def _dispatch(argv: list[str], debug: bool, out: TextIO, err: TextIO) -> int:
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    args.debug = debug
+    if args.version:
+        from pipeline_core import __version__
+
+        out.write(f"steppe {__version__}\n")
+        return 0
+    if args.command is None:
+        parser.print_help(out)
+        return 2
+    if args.command == "batch":
+        return _cmd_batch(argv, debug, out, err)
+    if args.command == "run":
+        return _cmd_run(args, extra, out, err)
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command == "list":
+        return _cmd_list(args, out, err)
+    if args.command == "config":
+        return _cmd_config(args, out, err)
+    return _cmd_demo(args, out, err)
+
+
+def main() -> None:
+    """Console entry point of ``steppe``: run the command and exit with its status."""
+    sys.exit(run_cli())

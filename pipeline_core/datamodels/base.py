@@ -1,0 +1,426 @@
+"""The :class:`DataModel` base class: named arrays plus one metadata tree.
+
+A concrete model declares its arrays with :class:`ArraySpec` records (attribute
+name, FITS EXTNAME, dtype, accepted dimensionalities, shape rule). The base class
+turns each record into a property that casts assigned values to the declared
+dtype and checks their dimensionality, creates required arrays filled with their
+default value on first access, and checks the shapes against each other when a
+file is opened or saved.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from pipeline_core.datamodels.meta import MetaNode, to_plain
+from pipeline_core.errors import DataModelError
+
+__all__ = ["ArraySpec", "DataModel"]
+
+_LIKE_RULES = ("data", "image", "ints", "groups")
+
+
+@dataclass(frozen=True)
+class ArraySpec:
+    """Declaration of one array of a data model.
+
+    Parameters
+    ----------
+    name : str
+        Attribute name (lower-case EXTNAME: ``"data"``, ``"groupdq"``...).
+    extname : str
+        FITS extension name (``"SCI"``, ``"GROUPDQ"``...).
+    dtype : str or None
+        Numpy dtype of the array (values are cast to it); None for a table
+        (a structured array stored as a binary-table extension).
+    ndim : tuple of int
+        Accepted numbers of dimensions (empty for tables).
+    required : bool
+        A required array reads as zeros (``fill``) of the right shape when it was
+        never set; an optional one reads as None.
+    like : str or None
+        How the shape follows the primary array: ``"data"`` (same shape),
+        ``"image"`` (its last two axes), ``"ints"`` (its first and last two axes),
+        ``"groups"`` (its last three axes); None for no constraint.
+    fill : float
+        Value of a default-filled array.
+    save_default : bool
+        Whether a required array that was never set or read is written to files
+        (as its default value). False keeps files free of all-zero extensions
+        that nothing asked for.
+    """
+
+    name: str
+    extname: str
+    dtype: str | None
+    ndim: tuple[int, ...] = ()
+    required: bool = False
+    like: str | None = None
+    fill: float = 0
+    save_default: bool = True
+
+    @property
+    def is_table(self) -> bool:
+        """bool: True for a table (binary-table extension)."""
+        return self.dtype is None
+
+
+class DataModel:
+    """Base class of every data model: arrays, a metadata tree and file I/O.
+
+    Parameters
+    ----------
+    init : str, os.PathLike, tuple, numpy.ndarray, DataModel or None
+        A file to open (FITS in the JWST layout, or ASDF), the shape of the
+        primary array (filled with zeros), the primary array itself, or another
+        model whose metadata and same-named arrays are copied. None gives an empty
+        model.
+    **arrays : numpy.ndarray
+        Arrays by attribute name (``data=...``, ``groupdq=...``), cast to their
+        declared dtype.
+
+    Raises
+    ------
+    DataModelError
+        If the file cannot be read as this model, an array name is unknown or an
+        array has the wrong dimensionality.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pipeline_core.datamodels import RampModel
+    >>> ramp = RampModel(data=np.zeros((1, 5, 8, 8)))
+    >>> ramp.groupdq.shape, ramp.groupdq.dtype
+    ((1, 5, 8, 8), dtype('uint8'))
+    >>> ramp.meta.exposure.ngroups = 5
+    """
+
+    #: The arrays of this model, in the order they are written.
+    arrays: ClassVar[tuple[ArraySpec, ...]] = ()
+    #: Attribute name of the primary array (gives ``shape``).
+    primary: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._specs = {spec.name: spec for spec in cls.arrays}
+        for spec in cls.arrays:
+            if spec.like is not None and spec.like not in _LIKE_RULES:
+                raise TypeError(f"{cls.__name__}.{spec.name}: unknown shape rule {spec.like!r}")
+            setattr(cls, spec.name, _array_property(spec))
+
+    _specs: ClassVar[dict[str, ArraySpec]] = {}
+
+    def __init__(self, init: Any = None, **arrays: Any) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+        self._meta: dict[str, Any] = {}
+        self._source: str | None = None
+        self._closed = False
+        if init is None:
+            pass
+        elif isinstance(init, (str, os.PathLike)):
+            from pipeline_core.datamodels.fits_io import read_file
+
+            _, found, meta = read_file(init, model_class=type(self))
+            self._arrays.update(found)
+            self._meta = meta
+            self._source = os.fspath(init)
+        elif isinstance(init, DataModel):
+            self._meta = copy.deepcopy(init._meta)
+            for name, value in init._arrays.items():
+                if name in self._specs:
+                    setattr(self, name, value)
+        elif isinstance(init, tuple):
+            self._init_from_shape(init)
+        elif isinstance(init, np.ndarray):
+            if self.primary is None:
+                raise DataModelError(f"{type(self).__name__} has no primary array to set.")
+            setattr(self, self.primary, init)
+        else:
+            raise DataModelError(
+                f"Cannot build a {type(self).__name__} from a {type(init).__name__}. "
+                "Pass a file path, a shape tuple, a numpy array, another model or None."
+            )
+        for name, value in arrays.items():
+            if name not in self._specs:
+                accepted = ", ".join(self._specs)
+                raise DataModelError(
+                    f"{type(self).__name__} has no array {name!r}. Its arrays are: {accepted}."
+                )
+            setattr(self, name, value)
+        self._meta.setdefault("model_type", type(self).__name__)
+
+    def _init_from_shape(self, shape: tuple) -> None:
+        if self.primary is None:
+            raise DataModelError(f"{type(self).__name__} has no primary array to shape.")
+        spec = self._specs[self.primary]
+        if not all(isinstance(n, (int, np.integer)) and n >= 0 for n in shape):
+            raise DataModelError(
+                f"Invalid shape {shape!r} for {type(self).__name__}.{spec.name}: "
+                "give a tuple of non-negative integers."
+            )
+        self._check_ndim(spec, len(shape))
+        setattr(self, spec.name, np.full(shape, spec.fill, dtype=spec.dtype))
+
+    # -- metadata -------------------------------------------------------------------
+    @property
+    def meta(self) -> MetaNode:
+        """MetaNode: the metadata tree (``model.meta.instrument.name``...)."""
+        return MetaNode(self._meta)
+
+    @meta.setter
+    def meta(self, value: MetaNode | Mapping[str, Any]) -> None:
+        self._meta = to_plain(value)
+
+    def get_crds_parameters(self) -> dict[str, str | int | float | bool]:
+        """Return the metadata CRDS uses to select reference files.
+
+        Returns
+        -------
+        dict
+            ``{"META.INSTRUMENT.NAME": "NIRCAM", ...}``: every scalar leaf (str,
+            int, float, bool) of the tree, keys upper-case.
+        """
+        flat = MetaNode(self._meta).to_flat_dict()
+        return {
+            key.upper(): value
+            for key, value in flat.items()
+            if isinstance(value, (str, int, float, bool))
+        }
+
+    def update(self, other: DataModel, *, only: str | None = None) -> None:
+        """Copy the metadata of another model into this one.
+
+        Parameters
+        ----------
+        other : DataModel
+            The model to copy from; its ``model_type`` is not copied.
+        only : str, optional
+            A group path (``"exposure"``) to restrict the copy to.
+        """
+        source = copy.deepcopy(other._meta)
+        source.pop("model_type", None)
+        if only is not None:
+            node = MetaNode(source)[only]
+            source = {}
+            if node is not None:
+                MetaNode(source)[only] = node
+        _deep_update(self._meta, source)
+
+    # -- arrays ---------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...] | None:
+        """tuple of int or None: shape of the primary array (None when unset)."""
+        if self.primary is None:
+            return None
+        array = self._arrays.get(self.primary)
+        return None if array is None else array.shape
+
+    def _check_ndim(self, spec: ArraySpec, ndim: int) -> None:
+        if spec.ndim and ndim not in spec.ndim:
+            wanted = " or ".join(f"{n}-D" for n in spec.ndim)
+            source = getattr(self, "_source", None)
+            where = f" in '{source}'" if source else ""
+            raise DataModelError(
+                f"Wrong dimensionality{where}: {type(self).__name__}.{spec.name} "
+                f"({spec.extname}) must be {wanted}; got a {ndim}-D array. "
+                f"{self._describe_layout()}"
+            )
+
+    def _describe_layout(self) -> str:
+        parts = [
+            f"{s.name}: {'table' if s.is_table else '/'.join(str(n) for n in s.ndim) + '-D'}"
+            for s in self.arrays
+        ]
+        return f"A {type(self).__name__} holds " + ", ".join(parts) + "."
+
+    def _expected_shape(self, spec: ArraySpec) -> tuple[int, ...] | None:
+        primary = self.shape
+        if primary is None or spec.like is None:
+            return None
+        if spec.like == "data":
+            return primary
+        if spec.like == "image":
+            return primary[-2:]
+        if spec.like == "groups":
+            return primary[-3:]
+        return (primary[0], *primary[-2:])  # "ints"
+
+    def _default(self, spec: ArraySpec) -> np.ndarray | None:
+        shape = self._expected_shape(spec)
+        if shape is None:
+            return None
+        return np.full(shape, spec.fill, dtype=spec.dtype)
+
+    def validate(self) -> None:
+        """Check that the arrays' shapes agree with each other.
+
+        Raises
+        ------
+        DataModelError
+            Naming the array, its shape and the shape expected from the primary
+            array (and the file the model came from, if any).
+        """
+        for spec in self.arrays:
+            array = self._arrays.get(spec.name)
+            if array is None or spec.is_table:
+                continue
+            self._check_ndim(spec, array.ndim)
+            expected = self._expected_shape(spec)
+            if expected is not None and array.shape != expected:
+                where = f" in '{self._source}'" if self._source else ""
+                raise DataModelError(
+                    f"Inconsistent shapes{where}: {spec.extname} has shape {array.shape} but "
+                    f"{self._specs[self.primary].extname} has shape {self.shape}, so "
+                    f"{spec.extname} must have shape {expected}. Fix the file or the array."
+                )
+
+    def arrays_to_save(self) -> list[tuple[ArraySpec, np.ndarray]]:
+        """Return the arrays a file of this model gets, in order.
+
+        Returns
+        -------
+        list of (ArraySpec, numpy.ndarray)
+            Every array that is set, plus the required ones (default-filled)
+            whose ``save_default`` is true.
+        """
+        out = []
+        for spec in self.arrays:
+            array = self._arrays.get(spec.name)
+            if array is None and spec.required and spec.save_default:
+                array = getattr(self, spec.name)
+            if array is not None:
+                out.append((spec, array))
+        return out
+
+    # -- files ----------------------------------------------------------------------
+    def save(self, path: str | os.PathLike, *, overwrite: bool = True) -> str:
+        """Write the model to a file, atomically.
+
+        ``.asdf`` paths give an ASDF file; anything else a FITS file in the JWST
+        layout (primary header keywords, one extension per array, the metadata
+        tree in an ``ASDF`` extension). Sets ``meta.filename``, ``meta.date``
+        and ``meta.model_type`` first.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Output file; its folder must exist.
+        overwrite : bool
+            Replace an existing file (default); if False an existing file is an
+            error.
+
+        Returns
+        -------
+        str
+            The path written.
+
+        Raises
+        ------
+        DataModelError
+            If the file exists and ``overwrite`` is False, or the arrays are
+            inconsistent.
+        """
+        path = os.fspath(path)
+        if not overwrite and os.path.exists(path):
+            raise DataModelError(
+                f"Cannot save {type(self).__name__} to '{path}': the file exists. "
+                "Pass overwrite=True or choose another name."
+            )
+        self.validate()
+        self._meta["filename"] = os.path.basename(path)
+        self._meta["model_type"] = type(self).__name__
+        now = datetime.datetime.now(datetime.timezone.utc)
+        self._meta["date"] = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}"
+        if path.lower().endswith(".asdf"):
+            from pipeline_core.datamodels.asdf_io import write_asdf
+
+            write_asdf(self, path)
+        else:
+            from pipeline_core.datamodels.fits_io import write_fits
+
+            write_fits(self, path)
+        return path
+
+    def copy(self) -> DataModel:
+        """Return a deep copy (arrays and metadata are copied).
+
+        Returns
+        -------
+        DataModel
+            A model of the same class, independent of this one.
+        """
+        new = type(self).__new__(type(self))
+        new._arrays = {name: array.copy() for name, array in self._arrays.items()}
+        new._meta = copy.deepcopy(self._meta)
+        new._source = self._source
+        new._closed = False
+        return new
+
+    def close(self) -> None:
+        """Release the model's resources.
+
+        Files are read completely on open and closed at once, so this only marks
+        the model closed; its arrays stay usable.
+        """
+        self._closed = True
+
+    def __enter__(self) -> DataModel:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    @property
+    def source_path(self) -> str | None:
+        """str or None: the file the model was opened from, if any."""
+        return self._source
+
+    def __repr__(self) -> str:
+        shape = "" if self.shape is None else str(self.shape)
+        name = self._meta.get("filename")
+        origin = f" from {name}" if name else ""
+        return f"<{type(self).__name__}{shape}{origin}>"
+
+
+def _array_property(spec: ArraySpec) -> property:
+    def getter(self: DataModel) -> np.ndarray | None:
+        array = self._arrays.get(spec.name)
+        if array is None and spec.required:
+            array = self._default(spec)
+            if array is not None:
+                self._arrays[spec.name] = array
+        return array
+
+    def setter(self: DataModel, value: Any) -> None:
+        if value is None:
+            self._arrays.pop(spec.name, None)
+            return
+        if spec.is_table:
+            array = value if isinstance(value, np.ndarray) else np.asarray(value)
+        else:
+            array = np.asarray(value, dtype=spec.dtype)
+            self._check_ndim(spec, array.ndim)
+        self._arrays[spec.name] = array
+
+    def deleter(self: DataModel) -> None:
+        self._arrays.pop(spec.name, None)
+
+    kind = "table" if spec.is_table else f"{spec.dtype}, {'/'.join(map(str, spec.ndim))}-D"
+    default = "zeros when unset" if spec.required else "None when unset"
+    doc = f"numpy.ndarray or None: the {spec.extname} extension ({kind}; {default})."
+    return property(getter, setter, deleter, doc)
+
+
+def _deep_update(target: dict[str, Any], source: Mapping[str, Any]) -> None:
+    for key, value in source.items():
+        if isinstance(value, Mapping) and isinstance(target.get(key), dict):
+            _deep_update(target[key], value)
+        else:
+            target[key] = value

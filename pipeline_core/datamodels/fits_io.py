@@ -1,0 +1,500 @@
+"""FITS files in the JWST layout: reading into models and writing models out.
+
+Layout: a primary HDU whose header holds the metadata as keywords, one image
+extension per array (``EXTNAME`` = the array's name: ``SCI``, ``PIXELDQ``,
+``GROUPDQ``, ``ERR``, ``DQ``...), binary tables (``INT_TIMES``, ``DQ_DEF``) and a
+last ``ASDF`` binary table whose one cell holds an ASDF document with the
+``meta`` tree.
+
+Reading copies every array exactly once, from the file into a native-endian,
+writable array of the model's dtype (a ``uint16`` ramp becomes ``float32`` in the
+same pass); the file is closed before returning. Writing hands the arrays to
+:mod:`astropy.io.fits` without copying floating-point or ``uint8`` arrays.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import warnings
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from pipeline_core.datamodels.asdf_yaml import dump_tree, load_tree
+from pipeline_core.datamodels.keywords import keywords
+from pipeline_core.errors import DataModelError
+from pipeline_core.output import atomic_write
+
+if TYPE_CHECKING:  # pragma: no cover
+    from astropy.io import fits
+
+    from pipeline_core.datamodels.base import ArraySpec, DataModel
+
+__all__ = ["read_file", "read_fits", "write_fits", "ASDF_EXTNAME", "fits_hash"]
+
+#: EXTNAME of the extension holding the ASDF metadata tree.
+ASDF_EXTNAME = "ASDF"
+_ASDF_COLUMN = "ASDF_METADATA"
+_BLOCK = 2880
+
+
+# ---------------------------------------------------------------------------------
+# reading
+# ---------------------------------------------------------------------------------
+def read_file(
+    path: str | os.PathLike, *, model_class: type[DataModel] | None = None
+) -> tuple[type[DataModel], dict[str, np.ndarray], dict[str, Any]]:
+    """Read a FITS or ASDF file into arrays and a metadata tree.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    model_class : type, optional
+        The model class to read it as; chosen from the file when None.
+
+    Returns
+    -------
+    (type, dict, dict)
+        The model class, its arrays by attribute name, and the ``meta`` tree.
+
+    Raises
+    ------
+    DataModelError
+        If the file is missing, of another format or malformed.
+    """
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as handle:
+            magic = handle.read(6)
+    except FileNotFoundError as exc:
+        raise DataModelError(
+            f"Cannot open '{path}': no such file. Check the path and the working directory."
+        ) from exc
+    except IsADirectoryError as exc:
+        raise DataModelError(f"Cannot open '{path}': it is a directory, not a file.") from exc
+    if magic == b"SIMPLE":
+        return read_fits(path, model_class=model_class)
+    if magic.startswith(b"#ASDF"):
+        from pipeline_core.datamodels.asdf_io import read_asdf
+
+        return read_asdf(path, model_class=model_class)
+    raise DataModelError(
+        f"Cannot open '{path}': it is not a FITS file (it does not start with 'SIMPLE') "
+        "nor an ASDF file. Pass a JWST-layout FITS file (.fits) or an ASDF file (.asdf)."
+    )
+
+
+def read_fits(
+    path: str, *, model_class: type[DataModel] | None = None
+) -> tuple[type[DataModel], dict[str, np.ndarray], dict[str, Any]]:
+    """Read a FITS file in the JWST layout (see :func:`read_file`).
+
+    Parameters
+    ----------
+    path : str
+        The FITS file.
+    model_class : type, optional
+        The model class to read it as; chosen from the file when None.
+
+    Returns
+    -------
+    (type, dict, dict)
+        The model class, its arrays by attribute name, and the ``meta`` tree.
+    """
+    from astropy.io import fits
+
+    with _open_fits(path) as hdul:
+        _check_structure(hdul, path)
+        index = _index_extensions(hdul)
+        tree = _read_asdf_tree(hdul, index, path)
+        meta = tree.get("meta")
+        meta = dict(meta) if isinstance(meta, dict) else {}
+        trust_tree = bool(meta) and tree.get("_fits_hash") == fits_hash(hdul)
+        _meta_from_headers(hdul, index, meta, overwrite=not trust_tree)
+
+        if model_class is None:
+            from pipeline_core.datamodels.factory import model_class_for
+
+            ndims = {
+                name: hdul[i].header.get("NAXIS", 0)
+                for name, i in index.items()
+                if isinstance(hdul[i], (fits.ImageHDU, fits.PrimaryHDU))
+            }
+            model_class = model_class_for(
+                model_type=meta.get("model_type"),
+                reftype=meta.get("reftype"),
+                extensions=ndims,
+                source=path,
+            )
+
+        _require_primary(model_class, index, path)
+        arrays: dict[str, np.ndarray] = {}
+        for spec in model_class.arrays:
+            if spec.extname not in index:
+                continue
+            hdu = hdul[index[spec.extname]]
+            if spec.is_table:
+                if isinstance(hdu, fits.BinTableHDU):
+                    arrays[spec.name] = _table_to_native(hdu)
+                continue
+            _check_image(hdu, spec, model_class, path)
+            arrays[spec.name] = _image_to_native(hdu, np.dtype(spec.dtype))
+
+    _validate(model_class, arrays, path)
+    meta["model_type"] = model_class.__name__
+    meta["filename"] = os.path.basename(path)
+    return model_class, arrays, meta
+
+
+def _require_primary(model_class: type[DataModel], index: dict[str, int], path: str) -> None:
+    if model_class.primary is None:
+        return
+    spec = model_class._specs[model_class.primary]
+    if spec.extname not in index:
+        found = ", ".join(name for name in index if name != ASDF_EXTNAME) or "none"
+        raise DataModelError(
+            f"'{path}' has no {spec.extname} extension, which a {model_class.__name__} needs "
+            f"for its {spec.name} array (extensions found: {found}). Check that the file is "
+            f"a {model_class.__name__} product."
+        )
+
+
+@contextlib.contextmanager
+def _open_fits(path: str) -> Iterator[fits.HDUList]:
+    from astropy.io import fits
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            hdul = fits.open(
+                path,
+                mode="readonly",
+                memmap=True,
+                do_not_scale_image_data=True,
+                lazy_load_hdus=False,
+            )
+        except (OSError, ValueError, TypeError, IndexError, KeyError) as exc:
+            raise DataModelError(
+                f"Cannot read '{path}' as FITS: {exc}. The file is truncated or corrupt; "
+                "write it again or fetch a fresh copy."
+            ) from exc
+    problems = [str(w.message) for w in caught if _is_structure_warning(w.message)]
+    if problems:
+        hdul.close()
+        raise DataModelError(
+            f"Cannot read '{path}': {problems[0].strip()} The file is truncated or corrupt; "
+            "write it again or fetch a fresh copy."
+        )
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    try:
+        yield hdul
+    finally:
+        hdul.close()
+
+
+def _is_structure_warning(message: Warning | str) -> bool:
+    text = str(message).lower()
+    return "truncated" in text or "error validating header" in text or "corrupt" in text
+
+
+def _check_structure(hdul: fits.HDUList, path: str) -> None:
+    """Raise if an HDU's data runs past the end of the file or bytes are left over."""
+    size = os.path.getsize(path)
+    end = 0
+    for i, hdu in enumerate(hdul):
+        info = hdul.fileinfo(i)
+        if info is None:  # pragma: no cover - HDUs created in memory
+            continue
+        needed = info["datLoc"] + _data_bytes(hdu.header)
+        if needed > size:
+            raise DataModelError(
+                f"'{path}' is truncated: HDU {i} ({hdu.name or 'PRIMARY'}) needs {needed} bytes "
+                f"but the file has {size}. Write the file again or fetch a fresh copy."
+            )
+        end = max(end, info["datLoc"] + info["datSpan"])
+    if size - end >= _BLOCK:
+        raise DataModelError(
+            f"'{path}' is corrupt or truncated: {size - end} bytes after the last complete "
+            "HDU could not be read as FITS. Write the file again or fetch a fresh copy."
+        )
+
+
+def _data_bytes(header: fits.Header) -> int:
+    naxis = header.get("NAXIS", 0)
+    if not naxis:
+        return 0
+    count = math.prod(header.get(f"NAXIS{i}", 0) for i in range(1, naxis + 1))
+    bits = abs(header.get("BITPIX", 8))
+    return bits // 8 * header.get("GCOUNT", 1) * (header.get("PCOUNT", 0) + count)
+
+
+def _index_extensions(hdul: fits.HDUList) -> dict[str, int]:
+    index: dict[str, int] = {}
+    for i, hdu in enumerate(hdul):
+        if i == 0:
+            continue
+        name = (hdu.name or "").upper()
+        if name and name not in index:
+            index[name] = i
+    return index
+
+
+def _check_image(hdu: Any, spec: ArraySpec, model_class: type, path: str) -> None:
+    from astropy.io import fits
+
+    if not isinstance(hdu, (fits.ImageHDU, fits.PrimaryHDU, fits.CompImageHDU)):
+        raise DataModelError(
+            f"'{path}': extension {spec.extname} is a {type(hdu).__name__}, not an image; "
+            f"a {model_class.__name__} stores {spec.name} as an image extension."
+        )
+    ndim = hdu.header.get("NAXIS", 0)
+    if spec.ndim and ndim not in spec.ndim:
+        wanted = " or ".join(f"{n}-D" for n in spec.ndim)
+        raise DataModelError(
+            f"Wrong dimensionality in '{path}': extension {spec.extname} is {ndim}-D but a "
+            f"{model_class.__name__} needs it {wanted}. Open the file with the model that "
+            "matches its content (open_model picks it from the file)."
+        )
+
+
+def _image_to_native(hdu: Any, dtype: np.dtype) -> np.ndarray:
+    """Copy an image HDU's data once into a native array of ``dtype``, applying BZERO/BSCALE."""
+    raw = hdu.data
+    if raw is None:
+        return np.zeros((0,), dtype=dtype)
+    header = hdu.header
+    bzero = header.get("BZERO", 0) or 0
+    bscale = header.get("BSCALE", 1)
+    bscale = 1 if bscale in (None, 1, 1.0) else bscale
+    out = np.empty(raw.shape, dtype=dtype)
+    nbits = raw.dtype.itemsize * 8
+    if bscale == 1 and raw.dtype.kind == "i" and bzero == 2 ** (nbits - 1):
+        # Unsigned integers stored as signed with an offset of 2**(n-1).
+        unsigned = raw.view(raw.dtype.str.replace("i", "u"))
+        if dtype.kind == "u" and dtype.itemsize == raw.dtype.itemsize:
+            np.bitwise_xor(unsigned, unsigned.dtype.type(bzero), out=out)
+        else:
+            np.add(raw, dtype.type(bzero), out=out, casting="unsafe")
+    elif bscale != 1 or bzero:
+        np.multiply(raw, bscale, out=out, casting="unsafe")
+        np.add(out, bzero, out=out, casting="unsafe")
+    else:
+        np.copyto(out, raw, casting="unsafe")
+    return out
+
+
+def _table_to_native(hdu: Any) -> np.ndarray:
+    """Copy a binary table into a native structured array (text columns as str)."""
+    data = hdu.data
+    if data is None:
+        return np.zeros((0,), dtype=[])
+    columns = {}
+    for name in data.names:
+        column = np.asarray(data[name])
+        if column.dtype.kind == "S":
+            column = np.char.decode(column, "ascii", "replace")
+        columns[name] = column.astype(column.dtype.newbyteorder("="), copy=False)
+    dtype = [(name, col.dtype, col.shape[1:]) for name, col in columns.items()]
+    out = np.empty(len(data), dtype=dtype)
+    for name, column in columns.items():
+        out[name] = column
+    return out
+
+
+def _read_asdf_tree(hdul: fits.HDUList, index: dict[str, int], path: str) -> dict[str, Any]:
+    if ASDF_EXTNAME not in index:
+        return {}
+    hdu = hdul[index[ASDF_EXTNAME]]
+    try:
+        raw = hdu.data[_ASDF_COLUMN][0]
+        tree = load_tree(np.asarray(raw, dtype=np.uint8).tobytes())
+    except Exception as exc:
+        raise DataModelError(
+            f"'{path}': the ASDF extension could not be read ({type(exc).__name__}: {exc}). "
+            "The file is corrupt; write it again or fetch a fresh copy."
+        ) from exc
+    return tree
+
+
+def fits_hash(hdul: fits.HDUList) -> str:
+    """Return the JWST header hash of a FITS file (SHA-256 of the non-ASDF headers).
+
+    JWST software stores it in the ASDF tree as ``_fits_hash``. When it matches,
+    the headers were not edited after writing and the tree is authoritative;
+    otherwise header keywords take precedence over the tree.
+
+    Parameters
+    ----------
+    hdul : astropy.io.fits.HDUList
+        The open file.
+
+    Returns
+    -------
+    str
+        Hex digest.
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    digest.update("".join(str(h.header) for h in hdul if h.name != ASDF_EXTNAME).encode())
+    return digest.hexdigest()
+
+
+def _meta_from_headers(
+    hdul: fits.HDUList, index: dict[str, int], meta: dict[str, Any], *, overwrite: bool
+) -> None:
+    """Fill the tree from mapped header keywords (all of them, or only missing paths)."""
+    from astropy.io.fits.card import Undefined
+
+    for kw in keywords():
+        position = 0 if kw.hdu == "PRIMARY" else index.get(kw.hdu)
+        if position is None:
+            continue
+        header = hdul[position].header
+        if kw.name not in header:
+            continue
+        value = _from_header(header[kw.name], kw.type)
+        if value is None or isinstance(value, Undefined):
+            continue
+        node = meta
+        for part in kw.path[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        if overwrite or kw.path[-1] not in node:
+            node[kw.path[-1]] = value
+
+
+def _from_header(value: Any, kind: str) -> Any:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value) if kind in "bs" else value
+    if kind == "s":
+        return value if isinstance(value, str) else str(value)
+    if kind == "i" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if kind == "f" and isinstance(value, int):
+        return float(value)
+    if kind == "b" and isinstance(value, str):
+        return {"T": True, "F": False}.get(value.strip().upper(), value)
+    return value
+
+
+def _validate(model_class: type[DataModel], arrays: dict[str, np.ndarray], path: str) -> None:
+    probe = model_class.__new__(model_class)
+    probe._arrays = arrays
+    probe._meta = {}
+    probe._source = path
+    probe.validate()
+
+
+# ---------------------------------------------------------------------------------
+# writing
+# ---------------------------------------------------------------------------------
+def write_fits(model: DataModel, path: str) -> None:
+    """Write a model to a FITS file in the JWST layout, atomically.
+
+    Parameters
+    ----------
+    model : DataModel
+        The model; its ``meta`` should already carry ``filename``/``date``.
+    path : str
+        Destination; written to a temporary file in the same folder and renamed.
+    """
+    from astropy.io import fits
+
+    hdus: list[Any] = [fits.PrimaryHDU()]
+    for spec, array in model.arrays_to_save():
+        if spec.is_table:
+            hdu = fits.BinTableHDU(data=_table_for_fits(array), name=spec.extname, ver=1)
+        else:
+            hdu = fits.ImageHDU(data=_image_for_fits(array), name=spec.extname, ver=1)
+        hdus.append(hdu)
+    by_name = {h.name: h for h in hdus[1:]}
+    for kw in keywords():
+        value = _header_value(model._meta, kw.path, kw.type)
+        if value is None:
+            continue
+        target = hdus[0] if kw.hdu == "PRIMARY" else by_name.get(kw.hdu)
+        if target is not None:
+            target.header[kw.name] = value
+    hdus.append(_asdf_hdu({"meta": model._meta}))
+    check_folder(path)
+    with atomic_write(path) as tmp:
+        fits.HDUList(hdus).writeto(tmp, overwrite=True, output_verify="exception")
+
+
+def _image_for_fits(array: np.ndarray) -> np.ndarray:
+    if array.dtype.kind == "b":
+        return array.astype(np.uint8)
+    return array
+
+
+def _table_for_fits(array: np.ndarray) -> np.ndarray:
+    """Text columns as bytes (FITS tables hold ASCII); other columns as they are."""
+    if array.dtype.names is None:
+        return array
+    if not any(array.dtype[name].kind == "U" for name in array.dtype.names):
+        return array
+    fields = []
+    for name in array.dtype.names:
+        field = array.dtype[name]
+        if field.kind == "U":
+            fields.append((name, f"S{max(1, field.itemsize // 4)}", field.shape))
+        else:
+            fields.append((name, field.base, field.shape))
+    out = np.empty(array.shape, dtype=fields)
+    for name in array.dtype.names:
+        out[name] = (
+            np.char.encode(array[name], "ascii", "replace")
+            if array.dtype[name].kind == "U"
+            else array[name]
+        )
+    return out
+
+
+def _header_value(meta: dict[str, Any], path: tuple[str, ...], kind: str) -> Any:
+    node: Any = meta
+    for part in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    if isinstance(node, np.generic):
+        node = node.item()
+    if isinstance(node, bool):
+        return node
+    if isinstance(node, int):
+        return node if abs(node) < 2**63 else None
+    if isinstance(node, float):
+        return node if math.isfinite(node) else None
+    if isinstance(node, str):
+        return node if node.isascii() and node.isprintable() else None
+    return None
+
+
+def _asdf_hdu(tree: dict[str, Any]) -> Any:
+    from astropy.io import fits
+
+    payload = np.frombuffer(dump_tree(tree), dtype=np.uint8)[None, :]
+    column = fits.Column(name=_ASDF_COLUMN, format=f"{payload.shape[1]}B", array=payload)
+    return fits.BinTableHDU.from_columns([column], name=ASDF_EXTNAME)
+
+
+def check_folder(path: str) -> None:
+    """Raise a :class:`DataModelError` if the folder of ``path`` does not exist.
+
+    Parameters
+    ----------
+    path : str
+        A file about to be written.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise DataModelError(
+            f"Cannot write '{path}': the folder '{folder}' does not exist. Create it first."
+        )

@@ -1,0 +1,603 @@
+"""The ``parallel`` capability: how many workers a step may use, and running a kernel on row blocks.
+
+A step declared with ``parallel = True`` gets the ``maximum_cores`` parameter.
+:func:`resolve_max_workers` turns it into a number of worker processes, counted from
+the CPUs this process may use, and :func:`map_row_slices` runs a numeric kernel on
+contiguous blocks of image rows in a pool of ``forkserver`` processes:
+
+* the input arrays are copied once into shared memory; every worker attaches to them
+  and works on views of its own rows, so no worker receives a copy of the cube;
+* each worker copies its outputs into shared-memory segments that the calling process
+  copies into the final arrays, one block at a time, and removes;
+* the result is identical, bit for bit, to calling the kernel on the whole arrays,
+  provided the kernel treats every row independently;
+* a worker that dies (killed, out of memory, crashed) raises a :class:`StepError`;
+  nothing hangs and no shared memory is left behind.
+
+The core budget
+---------------
+A batch of jobs shares the machine's cores: inside a job the "available" cores are
+the job's share (:func:`core_budget`, or the ``STEPPE_CORE_BUDGET`` environment
+variable), so ``maximum_cores='all'`` means "all of my share". A process that may not
+start children (a daemon process, such as a ``multiprocessing.Pool`` or a Dask worker,
+or a worker of this module's own pool) runs kernels serially, and says so in one log
+line.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import pickle
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+import numpy as np
+
+from pipeline_core import _pool, _sharedmem
+from pipeline_core.errors import ParameterError, StepError
+
+__all__ = [
+    "BUDGET_ENV",
+    "KEYWORDS",
+    "available_cores",
+    "core_budget",
+    "map_row_slices",
+    "resolve_max_workers",
+    "shutdown_pool",
+    "worker_budget",
+]
+
+log = logging.getLogger("steppe.parallel")
+
+#: The ``maximum_cores`` keywords and the fraction of the available cores each one means.
+KEYWORDS: dict[str, float] = {"none": 0.0, "quarter": 0.25, "half": 0.5, "all": 1.0}
+
+#: Environment variable holding the number of cores a process (a batch job) may use.
+BUDGET_ENV = "STEPPE_CORE_BUDGET"
+
+_ACCEPTED = (
+    "'none', 'quarter', 'half', 'all' (any case) or a whole number of cores >= 1 "
+    "(an int or a string such as '4')"
+)
+
+Kernel = Callable[..., Mapping[str, np.ndarray]]
+
+
+# --------------------------------------------------------------------------------------
+# How many cores
+# --------------------------------------------------------------------------------------
+
+_budget: ContextVar[int | None] = ContextVar("steppe_core_budget", default=None)
+
+# Set in the processes of this module's pool: kernels running there never fan out again.
+_IN_POOL_WORKER = False
+
+
+def available_cores() -> int:
+    """Return the number of CPUs this process may run on.
+
+    Returns
+    -------
+    int
+        ``len(os.sched_getaffinity(0))`` where the platform has it (it honours
+        ``taskset``, cgroup cpusets and batch-system pinning), else ``os.cpu_count()``.
+    """
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def _env_budget() -> int | None:
+    raw = os.environ.get(BUDGET_ENV)
+    if raw is None or not raw.strip():
+        return None
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ParameterError(
+            f"environment variable {BUDGET_ENV}={raw!r} is not a whole number of cores "
+            f">= 1; set it to the number of cores this process may use, or unset it."
+        )
+    return value
+
+
+def _cannot_have_children() -> str | None:
+    """Return why this process must not start worker processes, or None."""
+    if _IN_POOL_WORKER:
+        return "is itself a worker of a steppe process pool"
+    if multiprocessing.current_process().daemon:
+        return (
+            "is a daemon process (for instance a multiprocessing.Pool or Dask worker), "
+            "which may not start child processes"
+        )
+    return None
+
+
+def worker_budget() -> int:
+    """Return how many cores the current job may use for its parallel steps.
+
+    The smallest of: the CPUs this process may run on (:func:`available_cores`), the
+    share set by :func:`core_budget` for the running job, and the
+    ``STEPPE_CORE_BUDGET`` environment variable. It is 1 in a process that may not
+    start child processes (a daemon process or a worker of steppe's pool).
+
+    Returns
+    -------
+    int
+        A number of cores, at least 1.
+
+    Raises
+    ------
+    ParameterError
+        If ``STEPPE_CORE_BUDGET`` is set to something other than a whole number >= 1.
+    """
+    if _cannot_have_children() is not None:
+        return 1
+    cores = available_cores()
+    for limit in (_budget.get(), _env_budget()):
+        if limit is not None:
+            cores = min(cores, limit)
+    return max(1, cores)
+
+
+@contextmanager
+def core_budget(cores: int) -> Iterator[int]:
+    """Limit the cores that parallel steps may use while the block runs.
+
+    A batch of ``N`` jobs on ``C`` cores runs each job inside
+    ``core_budget(max(1, C // N))``, so that the jobs together use no more than the
+    machine. The limit applies to the current thread (it is a context variable).
+
+    Parameters
+    ----------
+    cores : int
+        Number of cores, at least 1.
+
+    Yields
+    ------
+    int
+        The budget now in force (:func:`worker_budget`).
+
+    Raises
+    ------
+    ParameterError
+        If `cores` is not a whole number >= 1.
+
+    Examples
+    --------
+    >>> from pipeline_core.parallel import core_budget, resolve_max_workers
+    >>> with core_budget(1):
+    ...     resolve_max_workers("all")
+    1
+    """
+    if isinstance(cores, bool) or not isinstance(cores, int | np.integer) or cores < 1:
+        raise ParameterError(
+            f"core budget {cores!r} is not a whole number of cores >= 1; "
+            "give the number of cores the job may use."
+        )
+    token = _budget.set(int(cores))
+    try:
+        yield worker_budget()
+    finally:
+        _budget.reset(token)
+
+
+def _parse(value: object, step_name: str) -> tuple[str | None, int | None]:
+    """Split a ``maximum_cores`` value into (keyword, None) or (None, number)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower() in KEYWORDS:
+            return text.lower(), None
+        if text.isdigit() and int(text) >= 1:
+            return None, int(text)
+    elif isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_):
+        if value >= 1:
+            return None, int(value)
+    where = f"step {step_name!r}: " if step_name else ""
+    raise ParameterError(
+        f"{where}parameter 'maximum_cores' = {value!r} is not valid; accepted: "
+        f"{_ACCEPTED}. Use 'none' to run on one core."
+    )
+
+
+def resolve_max_workers(value: object, *, step_name: str = "") -> int:
+    """Turn a ``maximum_cores`` value into a number of worker processes.
+
+    Parameters
+    ----------
+    value : str or int
+        ``'none'`` (one core, the serial path), ``'quarter'``, ``'half'``, ``'all'``
+        (any case: that fraction of the available cores, rounded down, at least 1),
+        or a whole number of cores, as an int or a numeric string.
+    step_name : str, optional
+        Name of the step, used in messages.
+
+    Returns
+    -------
+    int
+        Number of workers, between 1 and the available cores. The available cores are
+        :func:`worker_budget`: the CPUs this process may run on, or the share of them
+        given to the current batch job.
+
+    Raises
+    ------
+    ParameterError
+        For any other value (floats, zero, negative numbers, other words). It names
+        the step, the parameter, the value and what is accepted.
+
+    Notes
+    -----
+    A number above the available cores is capped, and a job whose share of the cores
+    reduces the request logs it: one INFO line on the ``steppe.parallel`` logger.
+
+    Examples
+    --------
+    >>> from pipeline_core.parallel import resolve_max_workers
+    >>> resolve_max_workers("none")
+    1
+    >>> resolve_max_workers("1")
+    1
+    """
+    keyword, number = _parse(value, step_name)
+    if keyword == "none":
+        return 1
+    budget = worker_budget()
+    machine = available_cores()
+    if keyword is not None:
+        workers = max(1, int(budget * KEYWORDS[keyword]))
+        wanted = max(1, int(machine * KEYWORDS[keyword]))
+    else:
+        assert number is not None
+        workers = min(number, budget)
+        wanted = number
+    if workers < wanted:
+        where = f"step {step_name!r}: " if step_name else ""
+        if budget < machine:
+            why = _cannot_have_children()
+            reason = (
+                f"this process {why}" if why else f"this job's share of the cores is {budget}"
+            )
+        else:
+            reason = f"this process may use {machine} CPU(s)"
+        log.info(
+            "%smaximum_cores=%r asks for %d worker(s); using %d because %s",
+            where,
+            value,
+            wanted,
+            workers,
+            reason,
+        )
+    return workers
+
+
+# --------------------------------------------------------------------------------------
+# The process pool
+# --------------------------------------------------------------------------------------
+
+def _init_worker() -> None:
+    global _IN_POOL_WORKER
+    _IN_POOL_WORKER = True
+
+
+# The fork server imports this module (and numpy) once; workers fork from it ready.
+_POOL = _pool.SharedPool(initializer=_init_worker, preload=[__name__])
+
+
+def shutdown_pool() -> None:
+    """Stop the worker processes kept for :func:`map_row_slices`, if any.
+
+    Called automatically when the interpreter exits; the next parallel call starts a
+    new pool.
+    """
+    _POOL.shutdown()
+
+
+# --------------------------------------------------------------------------------------
+# Row slices
+# --------------------------------------------------------------------------------------
+
+
+def _kernel_name(kernel: Callable[..., Any]) -> str:
+    module = getattr(kernel, "__module__", None) or "?"
+    return f"{module}.{getattr(kernel, '__qualname__', repr(kernel))}"
+
+
+def _check_importable(kernel: Callable[..., Any], kwargs: Mapping[str, Any]) -> None:
+    """Raise a StepError unless worker processes can import `kernel` by name."""
+    name = _kernel_name(kernel)
+    module = getattr(kernel, "__module__", None)
+    qualname = getattr(kernel, "__qualname__", "")
+    advice = (
+        "Define the kernel as a top-level function in a module that can be imported "
+        "(a .py file on sys.path, e.g. next to your script or notebook) and import it "
+        "from there; or run serially with maximum_cores='none' (max_workers=1)."
+    )
+    if module in (None, "__main__", "__mp_main__"):
+        raise StepError(
+            f"kernel {name} is defined in the main script or an interactive session, "
+            f"which worker processes do not import. {advice}"
+        )
+    if "<locals>" in qualname or "<lambda>" in qualname:
+        raise StepError(
+            f"kernel {name} is a lambda or a function defined inside another function; "
+            f"worker processes can only import top-level functions. {advice}"
+        )
+    try:
+        pickle.dumps(kernel)
+    except Exception as exc:
+        raise StepError(f"kernel {name} cannot be sent to worker processes ({exc}). {advice}") from exc
+    try:
+        pickle.dumps(dict(kwargs))
+    except Exception as exc:
+        raise StepError(
+            f"the keyword arguments of kernel {name} cannot be sent to worker processes "
+            f"({type(exc).__name__}: {exc}); pass plain values or arrays, or run serially "
+            "with maximum_cores='none'."
+        ) from exc
+
+
+def _row_count(inputs: Mapping[str, np.ndarray], row_axis: int, name: str) -> int:
+    rows: dict[str, int] = {}
+    for key, array in inputs.items():
+        if not isinstance(array, np.ndarray):
+            raise StepError(
+                f"input {key!r} of kernel {name} is a {type(array).__name__}, not a numpy "
+                "array; pass arrays in `inputs` and other values in `kwargs`."
+            )
+        if not -array.ndim <= row_axis < array.ndim:
+            raise StepError(
+                f"input {key!r} of kernel {name} has shape {array.shape}, which has no "
+                f"row axis {row_axis}; every input must have the rows along row_axis."
+            )
+        rows[key] = array.shape[row_axis]
+    if len(set(rows.values())) > 1:
+        raise StepError(
+            f"the inputs of kernel {name} have different numbers of rows along axis "
+            f"{row_axis}: {rows}; every input must have the same rows."
+        )
+    return next(iter(rows.values()))
+
+
+def _check_outputs(result: object, name: str, rows: int | None, row_axis: int) -> dict[str, np.ndarray]:
+    if not isinstance(result, Mapping) or not all(isinstance(k, str) for k in result):
+        raise StepError(
+            f"kernel {name} returned a {type(result).__name__}; a kernel must return a "
+            "dict of output name to numpy array."
+        )
+    outputs = {key: np.asarray(value) for key, value in result.items()}
+    if rows is not None:
+        for key, array in outputs.items():
+            if not -array.ndim <= row_axis < array.ndim or array.shape[row_axis] != rows:
+                raise StepError(
+                    f"output {key!r} of kernel {name} has shape {array.shape} for a block "
+                    f"of {rows} row(s); outputs must keep the rows along axis {row_axis}."
+                )
+    return outputs
+
+
+def _rows(array: np.ndarray, row_axis: int, start: int, stop: int) -> np.ndarray:
+    index: list[slice] = [slice(None)] * array.ndim
+    index[row_axis] = slice(start, stop)
+    return array[tuple(index)]
+
+
+def _run_block(
+    kernel: Kernel,
+    specs: dict[str, _sharedmem.ArraySpec],
+    kwargs: dict[str, Any],
+    row_axis: int,
+    start: int,
+    stop: int,
+    token: str,
+    block: int,
+) -> list[tuple[str, _sharedmem.ArraySpec]]:
+    """Run `kernel` on rows ``start:stop`` of the shared inputs (in a worker)."""
+    name = _kernel_name(kernel)
+    exported: list[tuple[str, _sharedmem.ArraySpec]] = []
+    with _sharedmem.attached(specs) as arrays:
+        blocks = {key: _rows(array, row_axis, start, stop) for key, array in arrays.items()}
+        outputs = _check_outputs(kernel(**blocks, **kwargs), name, stop - start, row_axis)
+        for index, (key, array) in enumerate(outputs.items()):
+            spec = _sharedmem.export_array(array, _sharedmem.export_name(token, block, index))
+            exported.append((key, spec))
+        del blocks, outputs, array
+    return exported
+
+
+def _effective_workers(max_workers: int, rows: int, name: str) -> int:
+    if isinstance(max_workers, bool) or not isinstance(max_workers, int | np.integer):
+        raise ParameterError(
+            f"max_workers={max_workers!r} for kernel {name} is not an int; resolve "
+            "maximum_cores with resolve_max_workers() first."
+        )
+    workers = min(int(max_workers), rows)
+    if workers <= 1:
+        return 1
+    why = _cannot_have_children()
+    if why is not None:
+        log.warning(
+            "kernel %s runs serially instead of on %d workers because this process %s",
+            name,
+            workers,
+            why,
+        )
+        return 1
+    budget = worker_budget()
+    if workers > budget:
+        log.info(
+            "kernel %s uses %d worker(s) instead of %d: this job's share of the cores is %d",
+            name,
+            budget,
+            workers,
+            budget,
+        )
+        workers = budget
+    return workers
+
+
+def _assemble(
+    done: list[list[tuple[str, _sharedmem.ArraySpec]]],
+    bounds: list[tuple[int, int]],
+    row_axis: int,
+    name: str,
+) -> dict[str, np.ndarray]:
+    """Allocate the final outputs and copy every block in, removing its segments."""
+    first = done[0]
+    keys = [key for key, _ in first]
+    total = bounds[-1][1]
+    outputs: dict[str, np.ndarray] = {}
+    for key, spec in first:
+        shape = list(spec.shape)
+        shape[row_axis] = total
+        outputs[key] = np.empty(shape, dtype=np.dtype(spec.dtype))
+    for block, ((start, stop), exported) in enumerate(zip(bounds, done)):
+        if [key for key, _ in exported] != keys:
+            raise StepError(
+                f"kernel {name} returned outputs {[k for k, _ in exported]} for rows "
+                f"{start}:{stop} but {keys} for rows {bounds[0][0]}:{bounds[0][1]}; a "
+                "kernel must return the same outputs for every block of rows."
+            )
+        for key, spec in exported:
+            target = _rows(outputs[key], row_axis, start, stop)
+            if target.shape != spec.shape or np.dtype(spec.dtype) != outputs[key].dtype:
+                raise StepError(
+                    f"output {key!r} of kernel {name} is {np.dtype(spec.dtype).name} "
+                    f"{spec.shape} for "
+                    f"rows {start}:{stop} but {outputs[key].dtype} {target.shape} was "
+                    "expected from the other blocks; the kernel must treat rows "
+                    "independently and return the same dtype for every block."
+                )
+            _sharedmem.collect_array(spec, target)
+    return outputs
+
+
+def _row_bounds(rows: int, blocks: int) -> list[tuple[int, int]]:
+    edges = [(rows * i) // blocks for i in range(blocks + 1)]
+    return list(zip(edges[:-1], edges[1:]))
+
+
+def map_row_slices(
+    kernel: Kernel,
+    inputs: Mapping[str, np.ndarray],
+    *,
+    max_workers: int,
+    kwargs: Mapping[str, Any] | None = None,
+    row_axis: int = -2,
+) -> dict[str, np.ndarray]:
+    """Run a kernel on contiguous blocks of rows, in parallel, and reassemble the outputs.
+
+    Parameters
+    ----------
+    kernel : callable
+        ``kernel(**block_inputs, **kwargs) -> dict[str, numpy.ndarray]``. It must treat
+        rows independently, and its outputs must keep the rows along `row_axis`. For
+        more than one worker it must be a top-level function of an importable module
+        (workers import it by name).
+    inputs : mapping of str to numpy.ndarray
+        Arrays split along `row_axis`; all must have the same number of rows there.
+    max_workers : int
+        Number of worker processes (:func:`resolve_max_workers`). With 1, or when there
+        is a single row, the kernel is called in this process on the whole arrays.
+    kwargs : mapping, optional
+        Other keyword arguments for the kernel (scalars, small arrays), passed whole
+        to every block.
+    row_axis : int, optional
+        The axis holding the rows (default -2, the y axis of ``(..., ny, nx)``).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        The kernel's outputs for all rows; identical to ``kernel(**inputs, **kwargs)``.
+
+    Raises
+    ------
+    StepError
+        If the inputs or outputs are inconsistent, the kernel cannot be imported by
+        the workers, there is not enough shared memory, or a worker process died.
+    Exception
+        Whatever the kernel raises, re-raised here with a note naming the rows.
+
+    Notes
+    -----
+    The inputs are copied once into shared memory and every worker works on views of
+    its rows there, so in the worker the kernel may write into its input blocks without
+    affecting the caller's arrays; in the serial path it receives the caller's arrays
+    themselves. A kernel should therefore not rely on modifying its inputs.
+
+    Each worker copies its outputs into shared-memory segments; the caller copies them
+    into the final arrays one block at a time and removes each segment, so the output
+    shapes need not be known in advance. The pool is kept between calls (the first
+    call pays for starting the processes) and stopped when the interpreter exits.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pipeline_core.parallel import map_row_slices
+    >>> def double(data):
+    ...     return {"data": 2 * data}
+    >>> map_row_slices(double, {"data": np.ones((2, 3))}, max_workers=1)["data"]
+    array([[2., 2., 2.],
+           [2., 2., 2.]])
+    """
+    kwargs = dict(kwargs or {})
+    name = _kernel_name(kernel)
+    if not inputs:
+        raise StepError(f"kernel {name} was given no input arrays; pass at least one.")
+    inputs = dict(inputs)
+    rows = _row_count(inputs, row_axis, name)
+    workers = _effective_workers(max_workers, rows, name)
+    if workers <= 1:
+        return _check_outputs(kernel(**inputs, **kwargs), name, None, row_axis)
+
+    _check_importable(kernel, kwargs)
+    bounds = _row_bounds(rows, workers)
+    token = _sharedmem.new_token()
+    log.debug("kernel %s: %d rows in %d blocks on %d workers", name, rows, len(bounds), workers)
+    pool = _POOL.get(workers)
+    with _sharedmem.SharedArrays(inputs) as shared:
+        futures: list[Future[Any]] = []
+        try:
+            try:
+                for block, (start, stop) in enumerate(bounds):
+                    futures.append(
+                        _pool.submit(
+                            pool, _run_block, kernel, shared.specs, kwargs, row_axis,
+                            start, stop, token, block,
+                        )
+                    )
+            except BrokenProcessPool:
+                pass  # reported below, with the futures already submitted
+            # Every block finishes (or fails) before its inputs disappear.
+            wait(futures)
+            broken = len(futures) < len(bounds) or any(
+                isinstance(f.exception(), BrokenProcessPool) for f in futures
+            )
+            if broken:
+                _POOL.discard(pool)
+                raise StepError(
+                    f"a worker process died while running kernel {name} on {rows} rows "
+                    f"with {workers} workers (it was killed, crashed or ran out of memory) "
+                    "and no result was produced. Run with maximum_cores='none' to run in "
+                    "this process and see the error, or use fewer cores to need less memory."
+                )
+            for block, future in enumerate(futures):
+                error = future.exception()
+                if error is not None:
+                    start, stop = bounds[block]
+                    error.add_note(
+                        f"(raised by kernel {name} on rows {start}:{stop} in a worker process)"
+                    )
+                    raise error
+            return _assemble([f.result() for f in futures], bounds, row_axis, name)
+        finally:
+            for block in range(len(bounds)):
+                _sharedmem.discard_exports(token, block)

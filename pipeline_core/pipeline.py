@@ -1,0 +1,267 @@
+"""The :class:`Pipeline`: a step made of steps.
+
+A coded pipeline names its steps in :attr:`Pipeline.step_defs` and overrides
+:meth:`Pipeline.process` to call them::
+
+    class TwoStepPipeline(Pipeline):
+        step_defs = {"add": AddStep, "scale": "scale"}   # a class, or a registered name
+
+        def process(self, model):
+            model = self.add.run(model)
+            return self.scale.run(model)
+
+The steps are attributes (``pipe.scale.factor = 3``) and are configured with
+``TwoStepPipeline.call(x, steps={"scale": {"factor": 3.0}})``. The generic
+:class:`Pipeline` itself is defined by an ASDF parameter file's ``steps`` list: its
+steps run in list order, each one's output feeding the next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from pipeline_core.errors import ParameterError, PluginError, StepError
+from pipeline_core.params import merge_layers, unknown_name_problem
+from pipeline_core.parfile import StepConfig
+from pipeline_core.step import Step, is_model, normalize_layer
+
+__all__ = ["Pipeline", "resolve_step_defs", "step_defs_from_config"]
+
+
+def resolve_step_defs(step_defs: Mapping[str, Any], *, owner: str) -> dict[str, type[Step]]:
+    """Resolve a pipeline's step definitions to classes.
+
+    Parameters
+    ----------
+    step_defs : mapping of str to (Step subclass or str)
+        Step names to classes or to registered aliases / class paths.
+    owner : str
+        The pipeline, for messages.
+
+    Returns
+    -------
+    dict of str to type
+        Step names to Step subclasses, in order.
+
+    Raises
+    ------
+    PluginError
+        If a name is not registered.
+    StepError
+        If an entry is not a Step subclass.
+    """
+    from pipeline_core.registry import registry
+
+    resolved: dict[str, type[Step]] = {}
+    for name, target in step_defs.items():
+        if isinstance(target, str):
+            try:
+                target = registry().resolve(target)
+            except PluginError as exc:
+                raise PluginError(f"pipeline '{owner}', step '{name}': {exc}") from exc
+        if not (isinstance(target, type) and issubclass(target, Step)):
+            raise StepError(
+                f"pipeline '{owner}': step '{name}' is defined as {target!r}; accepted: a Step "
+                "subclass or the alias / class path of a registered step"
+            )
+        resolved[name] = target
+    return resolved
+
+
+def step_defs_from_config(config: StepConfig) -> dict[str, type[Step]]:
+    """Build the steps of a generic pipeline from its parameter file's ``steps`` list.
+
+    Parameters
+    ----------
+    config : StepConfig
+        The parameter file; every entry of its ``steps`` needs ``class`` and ``name``.
+
+    Returns
+    -------
+    dict of str to type
+        Step names to classes, in list order.
+
+    Raises
+    ------
+    ParameterError
+        If an entry has no class or names an unregistered one; every problem is
+        listed, with the file.
+    """
+    from pipeline_core.registry import registry
+
+    problems = []
+    defs: dict[str, type[Step]] = {}
+    for position, entry in enumerate(config.steps):
+        if not entry.class_name:
+            problems.append(f"steps[{position}] ({entry.name!r}) has no `class`; name its step class")
+            continue
+        try:
+            defs[entry.name or entry.class_name] = registry().resolve(entry.class_name)
+        except PluginError as exc:
+            problems.append(f"steps[{position}] ({entry.name!r}): {exc}")
+    if problems:
+        listing = "\n".join(f"  - {p}" for p in problems)
+        raise ParameterError(f"parameter file {config.source!r} defines a pipeline whose steps "
+                             f"cannot be built:\n{listing}")
+    return defs
+
+
+class Pipeline(Step):
+    """A step that runs other steps.
+
+    Parameters
+    ----------
+    name : str, optional
+        The pipeline's name.
+    parent : Step, optional
+        The pipeline containing this one.
+    step_defs : mapping, optional
+        Step names to classes (or registered names), replacing the class's
+        :attr:`step_defs`; this is how a generic pipeline gets its steps.
+    **params
+        The pipeline's parameters; ``steps={"name": {...}}`` configures its steps.
+
+    Raises
+    ------
+    ParameterError
+        If any parameter, of the pipeline or a step, is invalid or a step name in
+        ``steps`` is unknown; every problem is listed.
+
+    Attributes
+    ----------
+    step_defs : dict
+        Step names to step classes or registered aliases / class paths.
+
+    Notes
+    -----
+    ``save_results`` on the pipeline saves its final product only; a step's own
+    ``save_results`` saves that step's result. A step without ``output_dir`` uses
+    the pipeline's.
+    """
+
+    step_defs: ClassVar[Mapping[str, type[Step] | str]] = {}
+
+    def __init__(
+        self, name: str | None = None, parent: Step | None = None, *,
+        step_defs: Mapping[str, type[Step] | str] | None = None, **params: Any,
+    ) -> None:
+        problems: list[str] = []
+        self._setup(name, parent, params, problems, step_defs=step_defs)
+        from pipeline_core.params import raise_problems
+
+        raise_problems(problems)
+
+    def _setup(  # type: ignore[override]
+        self, name: str | None, parent: Step | None, params: dict[str, Any], problems: list[str],
+        step_defs: Mapping[str, type[Step] | str] | None = None,
+    ) -> None:
+        steps_layer = params.pop("steps", None)
+        super()._setup(name, parent, params, problems)
+        defs = resolve_step_defs(step_defs if step_defs is not None else type(self).step_defs, owner=self.name)
+        object.__setattr__(self, "step_defs", dict(defs))
+        if steps_layer is None:
+            steps_layer = {}
+        if not isinstance(steps_layer, Mapping):
+            problems.append(
+                f"step '{self.name}': steps = {steps_layer!r} is not accepted; give a mapping of "
+                f"step names to parameter mappings. Valid steps: {', '.join(defs) or '(none)'}"
+            )
+            steps_layer = {}
+        for key, value in steps_layer.items():
+            if key not in defs:
+                problems.append(unknown_name_problem(self.name, "step", key, value, list(defs)))
+        substeps: dict[str, Step] = {}
+        for step_name, step_class in defs.items():
+            if step_name in self._specs or hasattr(type(self), step_name):
+                raise StepError(
+                    f"pipeline '{self.name}': step name {step_name!r} clashes with a parameter or "
+                    "attribute of the pipeline; rename the step in step_defs"
+                )
+            layer = steps_layer.get(step_name) or {}
+            if not isinstance(layer, Mapping):
+                problems.append(
+                    f"step '{self.name}': steps['{step_name}'] = {layer!r} is not accepted; give a "
+                    "mapping of parameter names to values"
+                )
+                layer = {}
+            sub = step_class._build(step_name, self, layer, problems)
+            object.__setattr__(self, step_name, sub)
+            substeps[step_name] = sub
+        object.__setattr__(self, "_steps", substeps)
+
+    @property
+    def substeps(self) -> dict[str, Step]:
+        """dict of str to Step: The pipeline's steps by name, in order."""
+        return dict(self._steps)
+
+    @classmethod
+    def _crds_layer(cls, data: Any, step_defs: Mapping[str, Any] | None) -> dict[str, Any]:
+        if not is_model(data):
+            return {}
+        from pipeline_core.references import get_step_parameters
+
+        defs = resolve_step_defs(step_defs if step_defs is not None else cls.step_defs, owner=cls.__name__)
+        own = normalize_layer(get_step_parameters(cls, data), source=f"CRDS parameters of {cls.__name__}")
+        steps = {name: sub._crds_layer(data, None) for name, sub in defs.items()}
+        steps = {name: layer for name, layer in steps.items() if layer}
+        return merge_layers({"steps": steps} if steps else {}, own)
+
+    def get_pars(self) -> dict[str, Any]:
+        """Return the pipeline's parameters and, under ``"steps"``, each step's.
+
+        Returns
+        -------
+        dict
+        """
+        pars = super().get_pars()
+        pars["steps"] = {name: step.get_pars() for name, step in self._steps.items()}
+        return pars
+
+    def _config(self) -> StepConfig:
+        pars = super().get_pars()
+        return StepConfig(
+            class_name=type(self).class_path(),
+            name=self.name,
+            parameters=pars,
+            steps=[step._config() for step in self._steps.values()],
+        )
+
+    def _cal_step_name(self) -> str | None:
+        return self.cal_step_key
+
+    def product_suffix(self) -> str:
+        """Return the suffix of the pipeline's final product.
+
+        Returns
+        -------
+        str
+            ``suffix``, else :attr:`default_suffix`, else :attr:`class_alias`, else
+            the last step's product suffix, else the name in lower case.
+        """
+        if self.suffix or self.default_suffix or self.class_alias:
+            return self.suffix or self.default_suffix or self.class_alias  # type: ignore[return-value]
+        if self._steps:
+            return list(self._steps.values())[-1].product_suffix()
+        return self.name.lower()
+
+    def process(self, input: Any) -> Any:
+        """Run the steps in order, each one's output feeding the next.
+
+        Coded pipelines override this and call their steps themselves
+        (``self.jump.run(model)``).
+
+        Parameters
+        ----------
+        input : object
+            The pipeline's (opened) input.
+
+        Returns
+        -------
+        object
+            The last step's result.
+        """
+        data = input
+        for step in self._steps.values():
+            data = step.run(data)
+        return data

@@ -1,0 +1,877 @@
+"""The :class:`Step`: parameters, running, reference files, skipping and saving.
+
+A step subclasses :class:`Step`, declares its parameters in :attr:`Step.spec` and
+implements :meth:`Step.process`::
+
+    class ScaleStep(Step):
+        spec = "factor = float(default=2.0, min=0)  # multiply the data by this"
+        class_alias = "scale"
+
+        def process(self, model):
+            model.data *= self.factor
+            return model
+
+``ScaleStep.call(input, config_file=None, logcfg=None, **params)`` builds a fresh,
+fully configured instance and runs it; ``ScaleStep(factor=3).run(input)`` runs an
+instance as configured. The configuration layers, lowest first, are the coded
+defaults, the CRDS parameter reference file (``call`` only), the ``config_file`` and
+the keyword arguments.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+import time
+import weakref
+from collections.abc import Callable, Mapping
+from typing import IO, TYPE_CHECKING, Any, ClassVar
+
+from pipeline_core import logconfig
+from pipeline_core.errors import ParameterError, PluginError, StepError
+from pipeline_core.output import make_output_path
+from pipeline_core.params import (
+    COMMON_SPEC,
+    PARALLEL_SPEC,
+    ParamSpec,
+    merge_layers,
+    override_spec,
+    parse_spec,
+    raise_problems,
+    validate,
+)
+from pipeline_core.parfile import (
+    StepConfig,
+    config_from_tree,
+    config_to_tree,
+    read_parameter_file,
+    write_parameter_file,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import logging
+
+    from pipeline_core.datamodels import DataModel
+
+__all__ = ["Step", "is_model"]
+
+#: Names under which parameter files refer to the generic, step-list defined pipeline.
+GENERIC_PIPELINE_NAMES = ("pipeline_core.pipeline.Pipeline", "pipeline_core.Pipeline")
+
+_SPEC_CACHE: weakref.WeakKeyDictionary[type, tuple[tuple[Any, ...], dict[str, ParamSpec]]] = (
+    weakref.WeakKeyDictionary()
+)
+_COMMON: dict[str, dict[str, ParamSpec]] = {}
+
+
+def is_model(obj: Any) -> bool:
+    """Tell whether an object is a data model (it has ``meta`` and ``save``).
+
+    Parameters
+    ----------
+    obj : object
+
+    Returns
+    -------
+    bool
+    """
+    return not isinstance(obj, type) and hasattr(obj, "meta") and hasattr(obj, "save")
+
+
+def _model_filename(obj: Any) -> str | None:
+    if not is_model(obj):
+        return None
+    name = getattr(obj.meta, "filename", None)
+    return name if isinstance(name, str) and name else None
+
+
+def _common_specs(text: str) -> dict[str, ParamSpec]:
+    if text not in _COMMON:
+        _COMMON[text] = parse_spec(text, owner="steppe common parameters")
+    return _COMMON[text]
+
+
+def _open_input(data: Any, input_dir: str | None) -> tuple[Any, bool, str | None]:
+    """Open a path input; return (data, owned, input file name)."""
+    if not isinstance(data, (str, os.PathLike)):
+        return data, False, _model_filename(data)
+    path = os.fspath(data)
+    if input_dir and not os.path.isabs(path) and not os.path.exists(path):
+        path = os.path.join(input_dir, path)
+    if not os.path.exists(path):
+        where = f" (also looked in input_dir={input_dir!r})" if input_dir else ""
+        raise StepError(
+            f"input file {os.fspath(data)!r} does not exist{where}; give an existing file "
+            "or a data model"
+        )
+    from pipeline_core.datamodels import open_model
+
+    return open_model(path), True, os.path.basename(path)
+
+
+def _describe(data: Any) -> str:
+    name = _model_filename(data)
+    if name:
+        return f"{type(data).__name__} {name!r}"
+    return type(data).__name__
+
+
+class Step:
+    """Base class of every calibration step.
+
+    Parameters
+    ----------
+    name : str, optional
+        The step's name: its logger is ``steppe.<name>`` and, inside a pipeline, the
+        name by which the pipeline knows it. Default: :attr:`class_alias`, else the
+        class name.
+    parent : Step, optional
+        The pipeline this step belongs to.
+    **params
+        Parameter values; they are validated and become attributes
+        (``step.rejection_threshold``).
+
+    Raises
+    ------
+    ParameterError
+        If a parameter is unknown, of the wrong type or out of range; every problem
+        is listed.
+
+    Attributes
+    ----------
+    spec : str
+        The step's own parameters, in stpipe spec syntax.
+    class_alias : str or None
+        The short name (e.g. ``"jump"``); also the default product suffix and
+        ``meta.cal_step`` key.
+    legacy_class_paths : tuple of str
+        Other class paths naming this step in parameter files.
+    reference_file_types : tuple of str
+        The reference file types the step uses; each adds ``override_<reftype>``.
+    parallel : bool
+        True when the step splits its work across cores; adds ``maximum_cores``.
+    default_suffix : str or None
+        The product suffix; default: :attr:`class_alias`.
+    cal_step_key : str or None
+        The ``meta.cal_step`` entry set to ``"COMPLETE"``/``"SKIPPED"``; default:
+        :attr:`class_alias`.
+
+    Examples
+    --------
+    >>> class AddStep(Step):
+    ...     spec = "value = float(default=1.0)"
+    ...     class_alias = "add"
+    ...     def process(self, x):
+    ...         return x + self.value
+    >>> AddStep.call(1.0, value=2)
+    3.0
+    """
+
+    spec: ClassVar[str] = ""
+    class_alias: ClassVar[str | None] = None
+    legacy_class_paths: ClassVar[tuple[str, ...]] = ()
+    reference_file_types: ClassVar[tuple[str, ...]] = ()
+    parallel: ClassVar[bool] = False
+    default_suffix: ClassVar[str | None] = None
+    cal_step_key: ClassVar[str | None] = None
+
+    name: str
+    parent: Step | None
+
+    # ------------------------------------------------------------------ construction
+    def __init__(self, name: str | None = None, parent: Step | None = None, **params: Any) -> None:
+        problems: list[str] = []
+        self._setup(name, parent, params, problems)
+        raise_problems(problems)
+
+    @classmethod
+    def _build(
+        cls, name: str | None, parent: Step | None, layer: Mapping[str, Any], problems: list[str],
+        **extra: Any,
+    ) -> Step:
+        """Create an instance, adding configuration problems to ``problems``."""
+        step = cls.__new__(cls)
+        step._setup(name, parent, dict(layer), problems, **extra)
+        return step
+
+    def _setup(
+        self, name: str | None, parent: Step | None, params: dict[str, Any], problems: list[str]
+    ) -> None:
+        specs = type(self).param_specs()
+        object.__setattr__(self, "_specs", specs)
+        object.__setattr__(self, "name", name or type(self).default_name())
+        object.__setattr__(self, "parent", parent)
+        object.__setattr__(self, "_input_name", None)
+        if "steps" in params:
+            value = params.pop("steps")
+            if value:
+                problems.append(
+                    f"step '{self.name}' ({type(self).__name__}) is not a pipeline; "
+                    f"remove `steps` (given {value!r})"
+                )
+        converted, found = validate(self.name, specs, params)
+        problems.extend(found)
+        for key, spec in specs.items():
+            value = converted[key] if key in converted else copy.copy(spec.default)
+            object.__setattr__(self, key, value)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        specs = self.__dict__.get("_specs")
+        if specs is not None and key in specs:
+            value = specs[key].convert(value, step=self.name)
+        object.__setattr__(self, key, value)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+    @classmethod
+    def default_name(cls) -> str:
+        """Return the name an instance gets when none is given.
+
+        Returns
+        -------
+        str
+            :attr:`class_alias`, else the class name.
+        """
+        return cls.class_alias or cls.__name__
+
+    @classmethod
+    def param_specs(cls) -> dict[str, ParamSpec]:
+        """Return the specs of every parameter of this class, common ones included.
+
+        Returns
+        -------
+        dict of str to ParamSpec
+            The common parameters, ``override_<reftype>`` for each reference type,
+            ``maximum_cores`` for parallel steps, then the class's own :attr:`spec`
+            (which may redefine a common one).
+
+        Raises
+        ------
+        StepError
+            If the class's spec cannot be parsed.
+        """
+        signature = (cls.spec, tuple(cls.reference_file_types), bool(cls.parallel))
+        cached = _SPEC_CACHE.get(cls)
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+        specs = dict(_common_specs(COMMON_SPEC))
+        for reftype in cls.reference_file_types:
+            specs.update(_common_specs(override_spec(reftype)))
+        if cls.parallel:
+            specs.update(_common_specs(PARALLEL_SPEC))
+        specs.update(parse_spec(cls.spec, owner=f"{cls.__module__}.{cls.__qualname__}.spec"))
+        _SPEC_CACHE[cls] = (signature, specs)
+        return specs
+
+    @classmethod
+    def class_path(cls) -> str:
+        """Return the dotted path that names this class in parameter files.
+
+        Returns
+        -------
+        str
+            ``module.ClassName``.
+        """
+        return f"{cls.__module__}.{cls.__qualname__}"
+
+    # ------------------------------------------------------------------ configuration
+    @classmethod
+    def call(
+        cls,
+        input: Any = None,
+        config_file: str | os.PathLike[str] | None = None,
+        logcfg: str | os.PathLike[str] | None = None,
+        **params: Any,
+    ) -> Any:
+        """Build a fully configured step and run it on ``input``.
+
+        Parameters
+        ----------
+        input : str, os.PathLike, DataModel or object
+            A file (opened with :func:`pipeline_core.datamodels.open_model`) or a
+            data model (copied, so the caller's model is not modified); other
+            objects are passed to :meth:`process` as they are.
+        config_file : str or os.PathLike, optional
+            An ASDF parameter file. Called on a concrete class, its parameters
+            configure that class (the file must name it); called on
+            :class:`Step` or :class:`~pipeline_core.pipeline.Pipeline`, the file's
+            class is built.
+        logcfg : str or os.PathLike, optional
+            A ``logcfg`` file that directs this run's log
+            (see :mod:`pipeline_core.logconfig`).
+        **params
+            Parameter values; for a pipeline, ``steps={"name": {...}}`` configures
+            its steps.
+
+        Returns
+        -------
+        object
+            The result, in memory. Nothing is written unless ``save_results`` is set.
+
+        Raises
+        ------
+        ParameterError
+            If any parameter (from any layer) is invalid; every problem is listed.
+
+        Notes
+        -----
+        Layers, lowest first: coded defaults, the CRDS parameter reference file
+        (looked up for model inputs; skipped when ``STPIPE_DISABLE_CRDS_STEPPARS`` is
+        true), ``config_file``, keyword arguments.
+        """
+        with logconfig.configured(logcfg):
+            file_config = read_parameter_file(config_file) if config_file is not None else None
+            target, step_defs = cls._target_for(file_config)
+            file_layer = file_config.as_layer() if file_config is not None else {}
+            input_dir = params.get("input_dir") or file_layer.get("input_dir")
+            data, owned, input_name = _open_input(input, input_dir if isinstance(input_dir, str) else None)
+            crds_layer = target._crds_layer(data, step_defs)
+            layer = merge_layers(crds_layer, file_layer, params)
+            context = f"config_file={os.fspath(config_file)!r}" if config_file is not None else ""
+            step = target._from_layer(
+                layer,
+                name=file_config.name if file_config is not None else None,
+                step_defs=step_defs,
+                context=context,
+            )
+            return step._run(data, owned=owned, input_name=input_name)
+
+    @classmethod
+    def from_config_file(cls, path: str | os.PathLike[str], **params: Any) -> Step:
+        """Build the step a parameter file describes.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            An ASDF parameter file.
+        **params
+            Values that override the file's.
+
+        Returns
+        -------
+        Step
+            An instance of the file's class (which must be this class, a subclass,
+            or, when this is :class:`Step` or the generic
+            :class:`~pipeline_core.pipeline.Pipeline`, any registered step). A
+            generic pipeline file's ``steps`` list defines the pipeline.
+
+        Raises
+        ------
+        ParameterError
+            If the file is unreadable, names another class, or holds invalid values.
+        PluginError
+            If a class it names is not registered.
+        """
+        file_config = read_parameter_file(path)
+        target, step_defs = cls._target_for(file_config)
+        layer = merge_layers(file_config.as_layer(), params)
+        return target._from_layer(
+            layer, name=file_config.name, step_defs=step_defs, context=f"parameter file {os.fspath(path)!r}"
+        )
+
+    @classmethod
+    def from_config(cls, tree: Mapping[str, Any], **params: Any) -> Step:
+        """Build the step a parameter tree (the parameter-file layout, in memory) describes.
+
+        Parameters
+        ----------
+        tree : mapping
+            ``class``, ``name``, ``parameters`` and optionally ``steps``.
+        **params
+            Values that override the tree's.
+
+        Returns
+        -------
+        Step
+
+        Raises
+        ------
+        ParameterError
+            If the tree does not follow the layout or holds invalid values.
+        """
+        file_config = config_from_tree(tree)
+        target, step_defs = cls._target_for(file_config)
+        layer = merge_layers(file_config.as_layer(), params)
+        return target._from_layer(layer, name=file_config.name, step_defs=step_defs, context="")
+
+    @classmethod
+    def _from_layer(
+        cls, layer: Mapping[str, Any], *, name: str | None, step_defs: Mapping[str, Any] | None,
+        context: str,
+    ) -> Step:
+        problems: list[str] = []
+        extra = {"step_defs": step_defs} if step_defs is not None else {}
+        step = cls._build(name, None, layer, problems, **extra)
+        raise_problems(problems, context=context)
+        return step
+
+    @classmethod
+    def _matches_loosely(cls, class_name: str | None, name: str | None) -> bool:
+        if class_name:
+            if class_name in (cls.class_path(), cls.class_alias, *cls.legacy_class_paths):
+                return True
+            if class_name.rsplit(".", 1)[-1] == cls.__name__:
+                return True
+        return bool(name) and name in (cls.class_alias, cls.__name__)
+
+    @classmethod
+    def _target_for(cls, file_config: StepConfig | None) -> tuple[type[Step], dict[str, Any] | None]:
+        """Pick the class a parameter file configures (and, for a generic pipeline, its steps)."""
+        if file_config is None:
+            return cls, None
+        from pipeline_core.pipeline import Pipeline, step_defs_from_config
+
+        source = file_config.source
+        class_name = file_config.class_name
+        generic = class_name in GENERIC_PIPELINE_NAMES
+        if cls is Step or cls is Pipeline:
+            if generic:
+                return Pipeline, step_defs_from_config(file_config)
+            from pipeline_core.registry import registry
+
+            try:
+                target = registry().resolve(class_name)
+            except PluginError as exc:
+                raise ParameterError(
+                    f"parameter file {source!r} names class {class_name!r}, which cannot be "
+                    f"used: {exc}"
+                ) from exc
+            if not issubclass(target, cls):
+                raise ParameterError(
+                    f"parameter file {source!r} names {class_name!r}, a step, not a pipeline; "
+                    "load it with Step.from_config_file"
+                )
+            if target is Pipeline:
+                return Pipeline, step_defs_from_config(file_config)
+            return target, None
+        if not generic and cls._matches_loosely(class_name, file_config.name):
+            return cls, None
+        from pipeline_core.registry import registry
+
+        try:
+            target = registry().resolve(class_name) if class_name else None
+        except PluginError:
+            target = None
+        if target is not None and (target is cls or issubclass(cls, target)):
+            return cls, None
+        raise ParameterError(
+            f"parameter file {source!r} is for class {class_name!r} (name {file_config.name!r}), "
+            f"not for {cls.class_path()}; give a parameter file for "
+            f"{cls.class_alias or cls.__name__}, or call "
+            f"{'Pipeline' if issubclass(cls, Pipeline) else 'Step'}.from_config_file to build "
+            "the class the file names"
+        )
+
+    @classmethod
+    def _crds_layer(cls, data: Any, step_defs: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The CRDS parameter reference file's values for this class and ``data``."""
+        if not is_model(data):
+            return {}
+        from pipeline_core.references import get_step_parameters
+
+        return normalize_layer(get_step_parameters(cls, data), source=f"CRDS parameters of {cls.__name__}")
+
+    # ------------------------------------------------------------------ parameters
+    def get_pars(self) -> dict[str, Any]:
+        """Return the step's current parameter values.
+
+        Returns
+        -------
+        dict
+            Every parameter by name (copies of lists); a pipeline adds ``"steps"``,
+            mapping each step's name to its parameters.
+        """
+        return {key: copy.copy(getattr(self, key)) for key in self._specs}
+
+    def _config(self) -> StepConfig:
+        return StepConfig(class_name=type(self).class_path(), name=self.name, parameters=self.get_pars())
+
+    def export_config(self, path: str | os.PathLike[str]) -> str:
+        """Write the complete configuration to an ASDF parameter file.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write (atomically).
+
+        Returns
+        -------
+        str
+            The path written. Loading it back (:meth:`from_config_file`) gives the
+            same configuration.
+        """
+        return write_parameter_file(path, self._config())
+
+    def print_config(self, file: IO[str] | None = None) -> str:
+        """Print the configuration in the parameter-file layout (YAML).
+
+        Parameters
+        ----------
+        file : file-like, optional
+            Where to print; default ``sys.stdout``.
+
+        Returns
+        -------
+        str
+            The text printed.
+        """
+        import yaml
+
+        text = yaml.safe_dump(config_to_tree(self._config()), sort_keys=False)
+        print(text, end="", file=file if file is not None else sys.stdout)
+        return text
+
+    # ------------------------------------------------------------------ running
+    @property
+    def log(self) -> logging.Logger:
+        """logging.Logger: The step's logger, ``steppe.<name>``."""
+        return logconfig.step_logger(self.name)
+
+    @property
+    def max_workers(self) -> int:
+        """int: Worker processes to use, resolved from ``maximum_cores`` (parallel steps)."""
+        if not self.parallel:
+            return 1
+        from pipeline_core.parallel import resolve_max_workers
+
+        return resolve_max_workers(self.maximum_cores, step_name=self.name)
+
+    def process(self, input: Any) -> Any:
+        """Do the step's work; implemented by each step.
+
+        Parameters
+        ----------
+        input : object
+            The (opened) input: a data model, or what the caller passed.
+
+        Returns
+        -------
+        object
+            The result. A step whose work cannot be done (e.g. its reference file is
+            N/A) sets ``meta.cal_step.<key> = "SKIPPED"`` and returns the input.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement process(self, input); every step must"
+        )
+
+    def run(self, input: Any = None) -> Any:
+        """Run the step as configured (coded defaults plus attributes).
+
+        Parameters
+        ----------
+        input : str, os.PathLike, DataModel or object
+            A file is opened; a data model given to a standalone step is copied so
+            the caller's model is not modified (inside a pipeline it is passed on).
+
+        Returns
+        -------
+        object
+            The result.
+        """
+        return self._run(input, owned=False)
+
+    def __call__(self, input: Any = None) -> Any:
+        """Run the step: the same as :meth:`run`.
+
+        Parameters
+        ----------
+        input : str, os.PathLike, DataModel or object
+            See :meth:`run`.
+
+        Returns
+        -------
+        object
+            The result.
+        """
+        return self.run(input)
+
+    def _run(self, input: Any, *, owned: bool, input_name: str | None = None) -> Any:
+        from pipeline_core.registry import registry
+
+        started = time.perf_counter()
+        if isinstance(input, (str, os.PathLike)):
+            data, owned, input_name = _open_input(input, self.input_dir)
+        else:
+            data = input
+            input_name = input_name or _model_filename(data)
+        if not owned and self.parent is None and is_model(data):
+            data = data.copy()
+        object.__setattr__(self, "_input_name", input_name)
+        log = self.log
+        log.info("Step %s running on %s", self.name, _describe(data))
+        log.debug("Step %s parameters: %s", self.name, self.get_pars())
+        hooks = registry().hook
+        hooks.step_started(step=self, input=data)
+        try:
+            if self.skip:
+                log.info("Step %s skipped.", self.name)
+                self._mark(data, "SKIPPED")
+                result = data
+            else:
+                data = self._run_hooks(self.pre_hooks, data, "pre")
+                before = self._cal_status(data)
+                result = self.process(data)
+                self._mark_complete(result, before)
+                result = self._run_hooks(self.post_hooks, result, "post")
+                if self.save_results:
+                    self._save_result(result)
+        except BaseException:
+            log.error("Step %s failed after %.3f s", self.name, time.perf_counter() - started)
+            raise
+        elapsed = time.perf_counter() - started
+        hooks.step_finished(step=self, result=result, elapsed=elapsed)
+        log.info("Step %s done in %.3f s", self.name, elapsed)
+        return result
+
+    # ------------------------------------------------------------------ hooks
+    def _run_hooks(self, hooks: list[Any], data: Any, kind: str) -> Any:
+        for position, hook in enumerate(hooks):
+            runner = self._hook_runner(hook, kind, position)
+            self.log.info("Step %s running %s-hook %s", self.name, kind, _hook_label(hook))
+            out = runner(data)
+            if out is not None:
+                data = out
+        return data
+
+    def _hook_runner(self, hook: Any, kind: str, position: int) -> Callable[[Any], Any]:
+        if isinstance(hook, Step):
+            return hook.run
+        if isinstance(hook, str):
+            from pipeline_core.registry import registry
+
+            try:
+                hook = registry().resolve(hook)
+            except PluginError as exc:
+                raise ParameterError(
+                    f"step '{self.name}': {kind}_hooks[{position}] = {hook!r} is not a registered "
+                    f"step: {exc}"
+                ) from exc
+        if isinstance(hook, type) and issubclass(hook, Step):
+            return hook(parent=self).run
+        if callable(hook):
+            return hook
+        raise ParameterError(
+            f"step '{self.name}': {kind}_hooks[{position}] = {hook!r} is not usable; accepted: "
+            "a registered step name or class path, a Step class or instance, or a callable"
+        )
+
+    # ------------------------------------------------------------------ cal_step
+    def _cal_step_name(self) -> str | None:
+        return self.cal_step_key or self.class_alias
+
+    def _cal_status(self, data: Any) -> Any:
+        key = self._cal_step_name()
+        if key and is_model(data):
+            return getattr(data.meta.cal_step, key, None)
+        return None
+
+    def _mark(self, data: Any, status: str) -> None:
+        key = self._cal_step_name()
+        if not key:
+            return
+        for item in data if isinstance(data, (tuple, list)) else (data,):
+            if is_model(item):
+                setattr(item.meta.cal_step, key, status)
+
+    def _mark_complete(self, result: Any, before: Any) -> None:
+        key = self._cal_step_name()
+        if not key:
+            return
+        for item in result if isinstance(result, (tuple, list)) else (result,):
+            if is_model(item):
+                after = getattr(item.meta.cal_step, key, None)
+                if after is None or (after == before and after != "SKIPPED"):
+                    setattr(item.meta.cal_step, key, "COMPLETE")
+
+    # ------------------------------------------------------------------ saving
+    def _root(self) -> Step:
+        step = self
+        while step.parent is not None:
+            step = step.parent
+        return step
+
+    def _search(self, attribute: str) -> Any:
+        """The first non-None value of ``attribute`` on this step or its parents."""
+        step: Step | None = self
+        while step is not None:
+            value = getattr(step, attribute, None)
+            if value is not None:
+                return value
+            step = step.parent
+        return None
+
+    def product_suffix(self) -> str:
+        """Return the suffix of this step's products.
+
+        Returns
+        -------
+        str
+            The ``suffix`` parameter, else :attr:`default_suffix`, else
+            :attr:`class_alias`, else the step's name in lower case.
+        """
+        return self.suffix or self.default_suffix or self.class_alias or self.name.lower()
+
+    def _known_suffixes(self) -> set[str]:
+        from pipeline_core.registry import registry
+
+        known = {d.alias for d in registry().descriptors() if d.alias}
+        stack: list[Step] = [self._root()]
+        while stack:
+            step = stack.pop()
+            known.add(step.product_suffix())
+            if step.class_alias:
+                known.add(step.class_alias)
+            stack.extend(getattr(step, "_steps", {}).values())
+        return known
+
+    def output_path(self, model: Any = None, suffix: str | None = None, index: int | None = None) -> str:
+        """Return the path a product of this step is saved to.
+
+        Parameters
+        ----------
+        model : DataModel, optional
+            The product (used when ``output_use_model`` is set).
+        suffix : str, optional
+            The product suffix; default :meth:`product_suffix`.
+        index : int, optional
+            The product's number, for steps with several products.
+
+        Returns
+        -------
+        str
+            The input's name with its own suffix replaced (or ``output_file`` with
+            the suffix appended), in ``output_dir`` (this step's, else its
+            pipeline's, else the current directory).
+        """
+        output_file = self.output_file
+        if output_file is None and self.search_output_file and self.parent is not None:
+            output_file = self.parent._search("output_file")
+        base = None
+        if self.output_use_model:
+            base = _model_filename(model)
+        if base is None:
+            root = self._root()
+            base = root._input_name or self._input_name or _model_filename(model) or self.name
+        return make_output_path(
+            base,
+            suffix or self.product_suffix(),
+            output_file=output_file,
+            output_dir=self._search("output_dir"),
+            known_suffixes=self._known_suffixes(),
+            ext=self.output_ext,
+            index=index,
+        )
+
+    def save_model(
+        self, model: DataModel, suffix: str | None = None, *, force: bool = False, idx: int | None = None
+    ) -> str | None:
+        """Save a product, if ``save_results`` is set (or ``force``).
+
+        Parameters
+        ----------
+        model : DataModel
+            The product; it is written atomically by its ``save`` method.
+        suffix : str, optional
+            The product suffix; default :meth:`product_suffix`.
+        force : bool, optional
+            Save even when ``save_results`` is off.
+        idx : int, optional
+            The product's number, for steps with several products.
+
+        Returns
+        -------
+        str or None
+            The path written, or None when nothing was saved.
+
+        Raises
+        ------
+        StepError
+            If ``model`` cannot be saved (it has no ``save`` method).
+        """
+        if not (force or self.save_results):
+            return None
+        if not is_model(model):
+            raise StepError(
+                f"step '{self.name}': cannot save a {type(model).__name__}: only data models "
+                "(objects with meta and save()) can be saved; turn off save_results for this step"
+            )
+        path = self.output_path(model, suffix=suffix, index=idx)
+        written = model.save(path)
+        path = written if isinstance(written, str) else path
+        self.log.info("Step %s saved %s", self.name, path)
+        return path
+
+    def _save_result(self, result: Any) -> None:
+        if isinstance(result, (tuple, list)) and result and all(is_model(r) for r in result):
+            for position, item in enumerate(result):
+                self.save_model(item, idx=position if self.output_use_index and len(result) > 1 else None)
+        else:
+            self.save_model(result)
+
+    # ------------------------------------------------------------------ references
+    def get_reference_file(self, model: DataModel, reftype: str) -> str:
+        """Return the reference file of type ``reftype`` for ``model``.
+
+        Parameters
+        ----------
+        model : DataModel
+            The data the reference file must match.
+        reftype : str
+            The reference type, e.g. ``"gain"``.
+
+        Returns
+        -------
+        str
+            A path, or ``"N/A"`` when no reference file applies. ``override_<reftype>``
+            wins over plugins and CRDS.
+
+        Raises
+        ------
+        ReferenceFileError
+            If no reference file can be found.
+        """
+        from pipeline_core.references import get_reference_file
+
+        return get_reference_file(self, model, reftype)
+
+
+def _hook_label(hook: Any) -> str:
+    if isinstance(hook, str):
+        return hook
+    if isinstance(hook, Step):
+        return repr(hook)
+    return getattr(hook, "__qualname__", None) or repr(hook)
+
+
+def normalize_layer(values: Mapping[str, Any] | None, *, source: str) -> dict[str, Any]:
+    """Turn parameters in either supported shape into a configuration layer.
+
+    Parameters
+    ----------
+    values : mapping or None
+        Either flat parameters (with an optional ``"steps"`` mapping of step names
+        to parameters, or list of step entries), or a tree in the parameter-file
+        layout (``class``/``name``/``parameters``/``steps``).
+    source : str
+        Where the values came from, for messages.
+
+    Returns
+    -------
+    dict
+        A layer for :func:`pipeline_core.params.merge_layers`.
+    """
+    if not values:
+        return {}
+    if "parameters" in values or "class" in values:
+        tree = dict(values)
+        tree.setdefault("class", "<unknown>")
+        return config_from_tree(tree, source=source).as_layer()
+    layer = dict(values)
+    steps = layer.get("steps")
+    if isinstance(steps, list):
+        layer["steps"] = config_from_tree({"class": "<unknown>", "steps": steps}, source=source).as_layer().get(
+            "steps", {}
+        )
+    return layer

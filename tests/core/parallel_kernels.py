@@ -1,0 +1,108 @@
+"""Kernels used by the parallel tests; importable, so worker processes can find them."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+
+import numpy as np
+
+from pipeline_core.parallel import map_row_slices
+
+
+def ramp_statistics(data, groupdq, *, threshold=3.0):
+    """Per-pixel slope, median difference and flagged jumps of ``(nints, ngroups, ny, nx)`` ramps."""
+    diffs = np.diff(data, axis=1)
+    median = np.median(diffs, axis=1)
+    sigma = np.std(diffs, axis=1) + np.float32(1e-3)
+    jumps = np.abs(diffs - median[:, None]) > threshold * sigma[:, None]
+    flagged = groupdq.copy()
+    flagged[:, 1:] |= np.where(jumps, np.uint8(4), np.uint8(0))
+    groups = np.arange(data.shape[1], dtype=np.float64)
+    centered = groups - groups.mean()
+    slope = np.tensordot(centered, data - data.mean(axis=1, keepdims=True), axes=(0, 1))
+    slope /= np.sum(centered**2)
+    return {
+        "slope": slope.astype(np.float32),
+        "median": median,
+        "groupdq": flagged,
+        "cumulative": np.cumsum(data, axis=1),
+    }
+
+
+def scale_rows(data, *, factor=2.0):
+    """Multiply by `factor` and report the pid of the process that did it."""
+    return {"data": data * factor, "pid": np.full(data.shape, os.getpid(), dtype=np.int64)}
+
+
+def nested(data):
+    """Call map_row_slices again from inside a worker."""
+    return map_row_slices(scale_rows, {"data": data}, max_workers=2)
+
+
+def fail_on_second_half(data):
+    """Raise for a block that does not start at row 0."""
+    if data[..., 0, 0].min() > 0:
+        raise ArithmeticError("bad rows")
+    return {"data": data}
+
+
+def exit_abruptly(data):
+    """Kill the worker process without cleanup."""
+    os._exit(3)
+
+
+def segfault(data):
+    """Crash the worker process with a segmentation fault."""
+    ctypes.string_at(0)
+    return {"data": data}  # pragma: no cover
+
+
+def drop_rows(data):
+    """Return an output without the row axis."""
+    return {"total": np.asarray(data.sum())}
+
+
+def not_a_dict(data):
+    """Return an array instead of a dict."""
+    return data
+
+
+def dtype_by_block(data):
+    """Return a dtype that depends on the block (not row-separable)."""
+    if data[..., 0, 0].min() > 0:
+        return {"data": data.astype(np.float32)}
+    return {"data": data.astype(np.float64)}
+
+
+def run_in_daemon(queue, data):
+    """Run map_row_slices with two workers and report the result and the log lines."""
+    import logging
+
+    records = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            records.append(record.getMessage())
+
+    logger = logging.getLogger("steppe.parallel")
+    logger.addHandler(Collect())
+    result = map_row_slices(scale_rows, {"data": data}, max_workers=2)
+    queue.put((result["data"], sorted(set(result["pid"].ravel().tolist())), os.getpid(), records))
+
+
+def meet(data, *, directory, count=2, timeout=10.0):
+    """Wait until `count` processes have run a block, so each block gets its own worker.
+
+    Every block writes a file named after its process id in `directory` and waits for
+    `count` such files (giving up after `timeout` seconds); it returns that process id.
+    """
+    import time
+    from pathlib import Path
+
+    folder = Path(directory)
+    (folder / f"{os.getpid()}.pid").touch()
+    deadline = time.monotonic() + timeout
+    while len(list(folder.glob("*.pid"))) < count and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return {"pid": np.full(data.shape, os.getpid(), dtype=np.int64)}

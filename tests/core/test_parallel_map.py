@@ -1,0 +1,245 @@
+"""Row slices in a forkserver pool: pipeline_core.parallel.map_row_slices."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import re
+import threading
+
+import numpy as np
+import pytest
+
+from pipeline_core import _sharedmem
+from pipeline_core.errors import StepError
+from pipeline_core.parallel import core_budget, map_row_slices, resolve_max_workers
+from tests.core import parallel_kernels as kernels
+
+pytestmark = pytest.mark.usefixtures("no_shared_memory_leaks")
+
+
+def _ramps(ny, seed=7, shape=(2, 6)):
+    rng = np.random.default_rng(seed)
+    data = rng.normal(100.0, 5.0, size=(*shape, ny, 11)).astype(np.float32)
+    data[:, 3:, ny // 2, 4] += 500.0  # a jump
+    groupdq = rng.integers(0, 2, size=data.shape).astype(np.uint8)
+    return {"data": data, "groupdq": groupdq}
+
+
+@pytest.mark.parametrize("maximum_cores", ["none", "2", "all"])
+@pytest.mark.parametrize("ny", [1, 2, 7, 32])
+def test_parallel_equals_serial(maximum_cores, ny):
+    inputs = _ramps(ny)
+    expected = kernels.ramp_statistics(**inputs, threshold=2.5)
+    result = map_row_slices(
+        kernels.ramp_statistics,
+        inputs,
+        max_workers=resolve_max_workers(maximum_cores),
+        kwargs={"threshold": 2.5},
+    )
+    assert list(result) == list(expected)
+    for key, array in expected.items():
+        assert result[key].dtype == array.dtype
+        np.testing.assert_array_equal(result[key], array)
+
+
+@pytest.mark.parametrize(("row_axis", "shape"), [(0, (9, 4)), (-1, (3, 9)), (1, (2, 9, 3))])
+def test_any_row_axis(row_axis, shape):
+    data = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
+    result = map_row_slices(
+        kernels.scale_rows, {"data": data}, max_workers=2, kwargs={"factor": 3.0}, row_axis=row_axis
+    )
+    np.testing.assert_array_equal(result["data"], 3.0 * data)
+    assert os.getpid() not in result["pid"]
+
+
+def test_serial_path_runs_in_this_process_on_the_whole_arrays():
+    data = np.ones((4, 3))
+    result = map_row_slices(kernels.scale_rows, {"data": data}, max_workers=1)
+    assert np.all(result["pid"] == os.getpid())
+    # Not imported by workers, so anything callable will do.
+    result = map_row_slices(lambda data: {"data": data + 1}, {"data": data}, max_workers=1)
+    np.testing.assert_array_equal(result["data"], data + 1)
+
+
+def test_a_single_row_runs_serially():
+    result = map_row_slices(kernels.scale_rows, {"data": np.ones((1, 5))}, max_workers=2)
+    assert np.all(result["pid"] == os.getpid())
+
+
+def test_blocks_run_in_two_worker_processes(tmp_path):
+    result = map_row_slices(
+        kernels.meet, {"data": np.ones((6, 2))}, max_workers=2, kwargs={"directory": tmp_path}
+    )
+    pids = result["pid"][:, 0]
+    assert os.getpid() not in pids
+    assert len(set(pids[:3])) == 1 and len(set(pids[3:])) == 1
+    assert pids[0] != pids[-1]
+
+
+def test_pool_is_reused_between_calls(tmp_path):
+    first = map_row_slices(
+        kernels.meet, {"data": np.ones((4, 2))}, max_workers=2, kwargs={"directory": tmp_path}
+    )
+    second = map_row_slices(kernels.scale_rows, {"data": np.ones((4, 2))}, max_workers=2)
+    assert set(second["pid"].ravel()) <= set(first["pid"].ravel())
+
+
+def test_inputs_are_not_modified_in_the_parallel_path():
+    inputs = _ramps(8)
+    before = {key: value.copy() for key, value in inputs.items()}
+    map_row_slices(kernels.ramp_statistics, inputs, max_workers=2)
+    for key in inputs:
+        np.testing.assert_array_equal(inputs[key], before[key])
+
+
+def test_kernel_error_is_reraised_with_the_rows():
+    data = np.arange(1.0, 9.0)[:, None] * np.ones((8, 3))
+    data[:4] = 0.0
+    with pytest.raises(ArithmeticError, match="bad rows") as info:
+        map_row_slices(kernels.fail_on_second_half, {"data": data}, max_workers=2)
+    assert info.value.__notes__ == [
+        "(raised by kernel tests.core.parallel_kernels.fail_on_second_half on rows 4:8 "
+        "in a worker process)"
+    ]
+
+
+@pytest.mark.parametrize("kernel", [kernels.exit_abruptly, kernels.segfault])
+def test_a_dying_worker_raises_instead_of_hanging(kernel):
+    message = (
+        f"a worker process died while running kernel tests.core.parallel_kernels."
+        f"{kernel.__name__} on 6 rows with 2 workers (it was killed, crashed or ran out "
+        "of memory) and no result was produced. Run with maximum_cores='none' to run "
+        "in this process and see the error, or use fewer cores to need less memory."
+    )
+    with pytest.raises(StepError, match=re.escape(message)):
+        map_row_slices(kernel, {"data": np.ones((6, 2))}, max_workers=2)
+    # The broken pool was replaced.
+    result = map_row_slices(kernels.scale_rows, {"data": np.ones((6, 2))}, max_workers=2)
+    np.testing.assert_array_equal(result["data"], 2.0)
+
+
+def test_lambda_kernel_needs_the_serial_path():
+    with pytest.raises(StepError, match=r"is a lambda or a function defined inside another"):
+        map_row_slices(lambda data: {"data": data}, {"data": np.ones((4, 2))}, max_workers=2)
+
+
+def test_unpicklable_kwargs_are_reported():
+    with pytest.raises(StepError, match=r"the keyword arguments of kernel .* cannot be sent"):
+        map_row_slices(
+            kernels.scale_rows,
+            {"data": np.ones((4, 2))},
+            max_workers=2,
+            kwargs={"factor": threading.Lock()},
+        )
+
+
+def test_inputs_must_share_the_rows():
+    message = (
+        "the inputs of kernel tests.core.parallel_kernels.ramp_statistics have different "
+        "numbers of rows along axis -2: {'data': 4, 'groupdq': 5}; every input must have "
+        "the same rows."
+    )
+    with pytest.raises(StepError, match=re.escape(message)):
+        map_row_slices(
+            kernels.ramp_statistics,
+            {"data": np.ones((1, 3, 4, 2)), "groupdq": np.zeros((1, 3, 5, 2), np.uint8)},
+            max_workers=2,
+        )
+
+
+def test_input_without_row_axis():
+    with pytest.raises(StepError, match=re.escape("has shape (4,), which has no row axis -2")):
+        map_row_slices(kernels.scale_rows, {"data": np.ones(4)}, max_workers=2)
+
+
+def test_input_must_be_an_array():
+    with pytest.raises(StepError, match="input 'data' of kernel .* is a list, not a numpy array"):
+        map_row_slices(kernels.scale_rows, {"data": [[1.0], [2.0]]}, max_workers=2)
+
+
+def test_no_inputs():
+    with pytest.raises(StepError, match="was given no input arrays"):
+        map_row_slices(kernels.scale_rows, {}, max_workers=2)
+
+
+@pytest.mark.parametrize(
+    ("kernel", "message"),
+    [
+        (kernels.drop_rows, "output 'total' of kernel tests.core.parallel_kernels.drop_rows "
+         "has shape () for a block of 4 row(s); outputs must keep the rows along axis -2."),
+        (kernels.not_a_dict, "kernel tests.core.parallel_kernels.not_a_dict returned a "
+         "ndarray; a kernel must return a dict of output name to numpy array."),
+        (kernels.dtype_by_block, "output 'data' of kernel tests.core.parallel_kernels."
+         "dtype_by_block is float32 (4, 3) for rows 4:8 but float64 (4, 3) was expected"),
+    ],
+)
+def test_bad_outputs_are_reported(kernel, message):
+    data = np.arange(1.0, 9.0)[:, None] * np.ones((8, 3))
+    data[:4] = 0.0
+    with pytest.raises(StepError, match=re.escape(message)):
+        map_row_slices(kernel, {"data": data}, max_workers=2)
+
+
+def test_max_workers_must_be_resolved_first():
+    with pytest.raises(StepError, match=re.escape("max_workers='all' for kernel")):
+        map_row_slices(kernels.scale_rows, {"data": np.ones((4, 2))}, max_workers="all")
+
+
+def test_nested_call_in_a_worker_runs_serially():
+    data = np.arange(16.0).reshape(8, 2)
+    result = map_row_slices(kernels.nested, {"data": data}, max_workers=2)
+    np.testing.assert_array_equal(result["data"], 2 * data)
+    pids = result["pid"][:, 0]
+    # Each outer block ran its inner call in the worker itself: one pid per block.
+    assert os.getpid() not in pids
+    assert len(set(pids[:4])) == 1 and len(set(pids[4:])) == 1
+
+
+def test_budget_of_one_core_runs_serially_with_one_log_line(caplog):
+    with caplog.at_level(logging.INFO, logger="steppe.parallel"):
+        with core_budget(1):
+            result = map_row_slices(kernels.scale_rows, {"data": np.ones((4, 2))}, max_workers=2)
+    assert np.all(result["pid"] == os.getpid())
+    assert caplog.messages == [
+        "kernel tests.core.parallel_kernels.scale_rows uses 1 worker(s) instead of 2: "
+        "this job's share of the cores is 1"
+    ]
+
+
+def test_daemon_process_runs_serially_with_one_warning():
+    context = multiprocessing.get_context("forkserver")
+    queue = context.Queue()
+    data = np.arange(12.0).reshape(6, 2)
+    process = context.Process(target=kernels.run_in_daemon, args=(queue, data), daemon=True)
+    process.start()
+    try:
+        values, pids, daemon_pid, records = queue.get(timeout=30)
+    finally:
+        process.join(timeout=30)
+        queue.close()
+        queue.join_thread()
+    np.testing.assert_array_equal(values, 2 * data)
+    assert pids == [daemon_pid]
+    assert records == [
+        "kernel tests.core.parallel_kernels.scale_rows runs serially instead of on 2 "
+        "workers because this process is a daemon process (for instance a "
+        "multiprocessing.Pool or Dask worker), which may not start child processes"
+    ]
+
+
+def test_not_enough_shared_memory_is_reported_before_writing(monkeypatch):
+    class Tiny:
+        f_bavail = 10
+        f_frsize = 4096
+
+    monkeypatch.setattr(_sharedmem.os, "statvfs", lambda path: Tiny())
+    monkeypatch.setattr(_sharedmem.sys, "platform", "linux")
+    monkeypatch.setattr(_sharedmem.os.path, "isdir", lambda path: True)
+    with pytest.raises(StepError, match=re.escape(
+        "not enough shared memory for the input arrays: 0.1 MiB needed, 0.0 MiB free in "
+        "/dev/shm. Enlarge /dev/shm (for a container: docker run --shm-size=...), or "
+        "lower maximum_cores ('none' runs in this process without shared memory)."
+    )):
+        map_row_slices(kernels.scale_rows, {"data": np.ones((64, 256))}, max_workers=2)
