@@ -24,6 +24,17 @@ from typing import Any
 
 __all__ = ["SharedPool", "hidden_main_module", "new_pool", "submit"]
 
+# Heavy modules that steppe's workers often need: the fork server imports those the
+# calling process already uses, so that workers forked from it start with them loaded.
+_USUAL_MODULES = (
+    "numpy",
+    "pipeline_core.parallel",
+    "pipeline_core.step",
+    "pipeline_core.datamodels",
+    "astropy.io.fits",
+    "asdf",
+)
+
 
 @contextmanager
 def hidden_main_module() -> Iterator[None]:
@@ -66,7 +77,10 @@ def new_pool(
         Run in every worker when it starts.
     preload : sequence of str, optional
         Modules the fork server imports once, so that every worker forked from it
-        starts with them loaded. Only effective if the fork server is not running yet.
+        starts with them loaded, in addition to those of steppe's usual heavy modules
+        (numpy, the data models, astropy.io.fits, asdf) that this process has already
+        imported. Only effective if the fork server is not running yet (there is one
+        fork server per process).
 
     Returns
     -------
@@ -74,8 +88,9 @@ def new_pool(
         The pool. Submit work with :func:`submit`.
     """
     context = multiprocessing.get_context("forkserver")
-    if preload:
-        context.set_forkserver_preload(list(preload))
+    modules = [m for m in _USUAL_MODULES if m in sys.modules]
+    modules += [m for m in preload if m not in modules and m not in ("__main__", "__mp_main__")]
+    context.set_forkserver_preload(modules)
     return ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=initializer, initargs=initargs
     )

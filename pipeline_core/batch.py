@@ -48,7 +48,7 @@ from pipeline_core._batchjob import (
     run_job,
     skipped_result,
 )
-from pipeline_core.errors import ParameterError
+from pipeline_core.errors import ParameterError, StepError
 from pipeline_core.output import make_output_path, split_ext
 from pipeline_core.parallel import available_cores
 
@@ -154,10 +154,17 @@ def _run_serial(jobs: Sequence[Job], done: Done) -> None:
         done(run_job(job))
 
 
+def _preload(step_class: type) -> list[str]:
+    # Imported once by the fork server, so that each worker starts with them loaded
+    # (effective when the fork server is not running yet).
+    return ["pipeline_core.datamodels", "astropy.io.fits", "asdf", step_class.__module__]
+
+
 def _run_local_pool(jobs: Sequence[Job], workers: int, done: Done) -> None:
     """Run jobs in a forkserver pool; jobs caught in a broken pool are run again alone."""
+    preload = _preload(jobs[0].step_class)
     suspects: list[Job] = []
-    pool = _pool.new_pool(workers)
+    pool = _pool.new_pool(workers, preload=preload)
     try:
         futures = {_pool.submit(pool, run_job, job): job for job in jobs}
         for future in as_completed(futures):
@@ -167,17 +174,23 @@ def _run_local_pool(jobs: Sequence[Job], workers: int, done: Done) -> None:
                 suspects.append(futures[future])
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    # One of the suspects killed its process; run each alone to find which.
-    for job in sorted(suspects, key=jobs.index):
-        pool = _pool.new_pool(1)
-        started = time.perf_counter()
-        try:
-            done(_pool.submit(pool, run_job, job).result())
-        except BrokenProcessPool as exc:
-            done(crash_result(job, f"worker died: {_DIED}", f"{_DIED}.\n{exc!r}",
-                              time.perf_counter() - started))
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+    # A process died, taking every job in the pool with it. Run those jobs again one
+    # at a time, so that only the one that kills its process fails.
+    pool = None
+    try:
+        for job in sorted(suspects, key=jobs.index):
+            pool = pool or _pool.new_pool(1, preload=preload)
+            started = time.perf_counter()
+            try:
+                done(_pool.submit(pool, run_job, job).result())
+            except BrokenProcessPool as exc:
+                pool.shutdown(wait=True)
+                pool = None
+                done(crash_result(job, f"worker died: {_DIED}", f"{_DIED}.\n{exc!r}",
+                                  time.perf_counter() - started))
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
 
 
 def _dask() -> types.ModuleType:
@@ -198,7 +211,9 @@ def _run_dask(jobs: Sequence[Job], workers: int, scheduler: Any, done: Done) -> 
         # Worker processes start here; keep them from re-running the main script.
         with _pool.hidden_main_module():
             cluster = distributed.LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+                n_workers=workers, threads_per_worker=1, processes=True,
+                # A free port: the default one may be taken by another cluster.
+                dashboard_address=":0",
             )
         client = distributed.Client(cluster)
     elif isinstance(scheduler, distributed.Client):
@@ -295,6 +310,8 @@ def run_batch(
 
     Raises
     ------
+    StepError
+        For ``jobs > 1`` with the local executor and a class defined in ``__main__``.
     ParameterError
         For invalid `jobs` or `executor`, two inputs with the same file name, or
         ``output_file``/``save_results`` in `params`.
@@ -323,6 +340,13 @@ def run_batch(
         inputs = [inputs]
     paths = [os.path.abspath(os.fspath(p)) for p in inputs]
     step_class = _resolve(pipeline)
+    if executor == "local" and workers > 1 and step_class.__module__ in ("__main__", "__mp_main__"):
+        raise StepError(
+            f"{step_class.__name__} is defined in the main script or an interactive "
+            "session, which the worker processes of jobs > 1 do not import; move it to a "
+            "module that can be imported (a .py file on sys.path) and import it from "
+            "there, or use jobs=1."
+        )
     directory = os.path.abspath(os.fspath(output_dir) if output_dir is not None else os.getcwd())
     os.makedirs(directory, exist_ok=True)
     config = os.path.abspath(os.fspath(config_file)) if config_file is not None else None

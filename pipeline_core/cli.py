@@ -112,9 +112,13 @@ def build_parser(*, with_batch: bool = False) -> argparse.ArgumentParser:
         "--save-results", dest="save_results", action=argparse.BooleanOptionalAction,
         default=True, help="save the final product (default: yes, as strun does)",
     )
-    p_run.add_argument("--output-dir", dest="output_dir", help="folder for saved products")
-    p_run.add_argument("--config-file", dest="config_file", help="ASDF parameter file to apply")
-    p_run.add_argument("--logcfg", help="logging configuration file")
+    p_run.add_argument(
+        "--output-dir", dest="output_dir", metavar="DIR", help="folder for saved products"
+    )
+    p_run.add_argument(
+        "--config-file", dest="config_file", metavar="FILE", help="ASDF parameter file to apply"
+    )
+    p_run.add_argument("--logcfg", metavar="FILE", help="logging configuration file")
     p_run.add_argument("--debug", action="store_true", help="print the full traceback of an error")
 
     p_config = sub.add_parser(
@@ -122,14 +126,16 @@ def build_parser(*, with_batch: bool = False) -> argparse.ArgumentParser:
         allow_abbrev=False,
     )
     p_config.add_argument("target", metavar="NAME", help="step alias or class path")
-    p_config.add_argument("-o", "--output", help="write the ASDF file here instead of printing it")
+    p_config.add_argument(
+        "-o", "--output", metavar="FILE", help="write the ASDF file here instead of printing it"
+    )
     p_config.add_argument("--debug", action="store_true", help="print the full traceback of an error")
 
     p_demo = sub.add_parser(
         "demo", help="write demonstration data and run a pipeline on it", allow_abbrev=False
     )
     p_demo.add_argument(
-        "--output-dir", dest="output_dir", default="steppe-demo",
+        "--output-dir", dest="output_dir", default="steppe-demo", metavar="DIR",
         help="folder for the demo inputs and products (default: ./steppe-demo)",
     )
     p_demo.add_argument("--debug", action="store_true", help="print the full traceback of an error")
@@ -349,7 +355,7 @@ def _cmd_batch(argv: Sequence[str], debug: bool, out: TextIO, err: TextIO) -> in
 
     parser = build_parser(with_batch=True)
     args = parser.parse_args(list(argv))
-    status = run_batch_command(args)
+    status = run_batch_command(args, stdout=out)
     return int(status or 0)
 
 
@@ -390,6 +396,8 @@ def run_cli(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
         except _UsageError as exc:
             err.write(f"{exc}\n")
             return 2
+        except SystemExit as exc:  # --help
+            return exc.code if isinstance(exc.code, int) else 0
         except KeyboardInterrupt:
             err.write("steppe: interrupted\n")
             return 130

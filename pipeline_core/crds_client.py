@@ -32,6 +32,7 @@ from pipeline_core.errors import ReferenceFileError
 __all__ = [
     "OBSERVATORY",
     "SERVERLESS_URL",
+    "DEFAULT_CONTEXT",
     "CrdsSettings",
     "current_settings",
     "lookup",
@@ -40,6 +41,7 @@ __all__ = [
     "crds_version",
     "is_lookup_error",
     "is_unknown_instrument",
+    "rules_summary",
     "reset",
 ]
 
@@ -49,6 +51,10 @@ OBSERVATORY = "jwst"
 #: Server address used when none is configured: ``crds`` recognizes "serverless"
 #: in the URL and answers every server call with an error before any network use.
 SERVERLESS_URL = "https://jwst-serverless-mode.stsci.edu"
+
+#: The context used when ``CRDS_CONTEXT`` is not set: the cache's (or server's)
+#: operational context.
+DEFAULT_CONTEXT = f"{OBSERVATORY}-operational"
 
 _HOW_TO_CONFIGURE = (
     "Set CRDS_PATH to a CRDS cache folder (and CRDS_SERVER_URL to reach a CRDS server), "
@@ -71,7 +77,7 @@ class CrdsSettings:
     server_url : str
         The CRDS server address; a "serverless" address means: no server.
     context : str or None
-        ``CRDS_CONTEXT``, or None for the cache's (or server's) default context.
+        ``CRDS_CONTEXT``, or None for :data:`DEFAULT_CONTEXT`.
     mode : str or None
         ``CRDS_MODE`` when set (``local``, ``remote``, ``auto``).
     source : str
@@ -201,6 +207,11 @@ def _crds_call(call: str, settings: CrdsSettings, function, *args, **kwargs):
         ) from error
 
 
+def _resolve_context(crds: ModuleType, settings: CrdsSettings, context: str | None = None) -> str:
+    symbolic = context or settings.context or DEFAULT_CONTEXT
+    return _crds_call("get_context_name", settings, crds.get_context_name, OBSERVATORY, symbolic)
+
+
 def context_name(context: str | None = None) -> str:
     """Return the name of the context (``.pmap``) lookups use now.
 
@@ -215,13 +226,7 @@ def context_name(context: str | None = None) -> str:
     str
     """
     with _session() as (crds, settings):
-        return _crds_call(
-            "get_context_name",
-            settings,
-            crds.get_context_name,
-            OBSERVATORY,
-            context or settings.context,
-        )
+        return _resolve_context(crds, settings, context)
 
 
 def lookup(
@@ -253,9 +258,7 @@ def lookup(
         Lookup failures, as crds raises them (see :func:`is_lookup_error`).
     """
     with _session() as (crds, settings):
-        context = _crds_call(
-            "get_context_name", settings, crds.get_context_name, OBSERVATORY, settings.context
-        )
+        context = _resolve_context(crds, settings)
         refs = _crds_call(
             "getreferences",
             settings,
@@ -284,9 +287,7 @@ def recommendations(parameters: Mapping[str, Any], reftypes: Sequence[str]) -> d
         Reference type -> file basename, or ``"NOT FOUND <reason>"``.
     """
     with _session() as (crds, settings):
-        context = _crds_call(
-            "get_context_name", settings, crds.get_context_name, OBSERVATORY, settings.context
-        )
+        context = _resolve_context(crds, settings)
         return dict(
             _crds_call(
                 "getrecommendations",
@@ -298,6 +299,40 @@ def recommendations(parameters: Mapping[str, Any], reftypes: Sequence[str]) -> d
                 observatory=OBSERVATORY,
             )
         )
+
+
+def rules_summary(instrument: str, reftype: str, *, limit: int = 12) -> str | None:
+    """Describe which data a reference type's rules cover, for error messages.
+
+    Parameters
+    ----------
+    instrument : str
+        Instrument name.
+    reftype : str
+        Lower-case reference type.
+    limit : int, optional
+        At most this many rule keys are listed.
+
+    Returns
+    -------
+    str or None
+        E.g. ``"jwst_nircam_gain_0001.rmap covers META.INSTRUMENT.DETECTOR/META.SUBARRAY.NAME
+        = NRCA1/FULL, NRCA1/SUB160 (dated by META.OBSERVATION.DATE/TIME)"``, or None
+        when the rules cannot be read.
+    """
+    try:
+        with _session() as (crds, settings):
+            from crds.core import rmap
+
+            context = _resolve_context(crds, settings)
+            rules = rmap.get_cached_mapping(context).get_imap(instrument.lower()).get_rmap(reftype)
+            names = rules.parkey[0]
+            keys = ["/".join(k) if isinstance(k, tuple) else str(k) for k in rules.selector.keys()]
+    except Exception:  # only a help text: any failure means "no summary"
+        return None
+    shown = ", ".join(keys[:limit]) + (f", ... ({len(keys)} rules)" if len(keys) > limit else "")
+    dated = " (dated by META.OBSERVATION.DATE/TIME)" if len(rules.parkey) > 1 else ""
+    return f"{rules.name} covers {'/'.join(names)} = {shown}{dated}"
 
 
 def crds_version() -> str:

@@ -644,9 +644,9 @@ def unknown_name_problem(
     """
     names = sorted(valid)
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
-    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return (
-        f"step '{step}': unknown {what} '{name}' (given {value!r}){hint} "
+        f"step '{step}': unknown {what} '{name}' (given {value!r}).{hint} "
         f"Valid {what}s: {', '.join(names) if names else '(none)'}"
     )
 

@@ -21,12 +21,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from pipeline_core.errors import ParameterError, PluginError, StepError
-from pipeline_core.params import merge_layers, unknown_name_problem
-from pipeline_core.parfile import StepConfig
-from pipeline_core.step import Step, is_model, normalize_layer
+from pipeline_core.errors import PluginError, StepError
+from pipeline_core.params import merge_layers, raise_problems, unknown_name_problem
+from pipeline_core.parfile import StepConfig, layer_from_values
+from pipeline_core.step import Step, is_model
 
-__all__ = ["Pipeline", "resolve_step_defs", "step_defs_from_config"]
+__all__ = ["Pipeline", "resolve_step_defs"]
 
 
 def resolve_step_defs(step_defs: Mapping[str, Any], *, owner: str) -> dict[str, type[Step]]:
@@ -67,44 +67,6 @@ def resolve_step_defs(step_defs: Mapping[str, Any], *, owner: str) -> dict[str, 
             )
         resolved[name] = target
     return resolved
-
-
-def step_defs_from_config(config: StepConfig) -> dict[str, type[Step]]:
-    """Build the steps of a generic pipeline from its parameter file's ``steps`` list.
-
-    Parameters
-    ----------
-    config : StepConfig
-        The parameter file; every entry of its ``steps`` needs ``class`` and ``name``.
-
-    Returns
-    -------
-    dict of str to type
-        Step names to classes, in list order.
-
-    Raises
-    ------
-    ParameterError
-        If an entry has no class or names an unregistered one; every problem is
-        listed, with the file.
-    """
-    from pipeline_core.registry import registry
-
-    problems = []
-    defs: dict[str, type[Step]] = {}
-    for position, entry in enumerate(config.steps):
-        if not entry.class_name:
-            problems.append(f"steps[{position}] ({entry.name!r}) has no `class`; name its step class")
-            continue
-        try:
-            defs[entry.name or entry.class_name] = registry().resolve(entry.class_name)
-        except PluginError as exc:
-            problems.append(f"steps[{position}] ({entry.name!r}): {exc}")
-    if problems:
-        listing = "\n".join(f"  - {p}" for p in problems)
-        raise ParameterError(f"parameter file {config.source!r} defines a pipeline whose steps "
-                             f"cannot be built:\n{listing}")
-    return defs
 
 
 class Pipeline(Step):
@@ -148,8 +110,6 @@ class Pipeline(Step):
     ) -> None:
         problems: list[str] = []
         self._setup(name, parent, params, problems, step_defs=step_defs)
-        from pipeline_core.params import raise_problems
-
         raise_problems(problems)
 
     def _setup(  # type: ignore[override]
@@ -190,6 +150,19 @@ class Pipeline(Step):
             substeps[step_name] = sub
         object.__setattr__(self, "_steps", substeps)
 
+    def __setattr__(self, key: str, value: Any) -> None:
+        steps = self.__dict__.get("_steps")
+        if steps is not None and key in steps:
+            if not isinstance(value, Step):
+                raise StepError(
+                    f"pipeline '{self.name}': {key} must stay a step; got {value!r}. Set its "
+                    f"parameters instead (pipe.{key}.<parameter> = value)"
+                )
+            object.__setattr__(value, "parent", self)
+            object.__setattr__(value, "name", key)
+            steps[key] = value
+        super().__setattr__(key, value)
+
     @property
     def substeps(self) -> dict[str, Step]:
         """dict of str to Step: The pipeline's steps by name, in order."""
@@ -202,7 +175,7 @@ class Pipeline(Step):
         from pipeline_core.references import get_step_parameters
 
         defs = resolve_step_defs(step_defs if step_defs is not None else cls.step_defs, owner=cls.__name__)
-        own = normalize_layer(get_step_parameters(cls, data), source=f"CRDS parameters of {cls.__name__}")
+        own = layer_from_values(get_step_parameters(cls, data), source=f"CRDS parameters of {cls.__name__}")
         steps = {name: sub._crds_layer(data, None) for name, sub in defs.items()}
         steps = {name: layer for name, layer in steps.items() if layer}
         return merge_layers({"steps": steps} if steps else {}, own)

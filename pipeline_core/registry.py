@@ -31,7 +31,6 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +38,17 @@ import importlib_metadata
 import pluggy
 
 from pipeline_core import hookspecs
+from pipeline_core._descriptor import (
+    CLASS_PATH_RE,
+    GENERIC_PIPELINE,
+    StepDescriptor,
+    normalize_dist,
+)
+from pipeline_core._hookcall import PluginRecord, SafeHookRelay
 from pipeline_core.errors import PluginError
+
+# StepDescriptor is public here; its implementation lives in a private module.
+StepDescriptor.__module__ = __name__
 
 if TYPE_CHECKING:  # pragma: no cover
     from pipeline_core.step import Step
@@ -59,29 +68,15 @@ __all__ = [
 #: The entry point group plugins are registered under.
 ENTRY_POINT_GROUP = "pipeline_core.plugins"
 
-#: Class path of the generic pipeline defined by an ASDF step list; always registered.
-GENERIC_PIPELINE = "pipeline_core.pipeline.Pipeline"
-
 #: Environment variable that, when true, allows resolving unregistered class paths.
 ALLOW_IMPORT_ENV = "STEPPE_ALLOW_IMPORT"
 
 _TRUE = frozenset({"1", "true", "yes", "on", "y", "t"})
 _FALSE = frozenset({"", "0", "false", "no", "off", "n", "f"})
-_IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
-_CLASS_PATH_RE = re.compile(rf"^{_IDENT}(\.{_IDENT})+$")
-# Classes defined inside functions (scripts, tests) have "<locals>" in their qualname.
-_LOCAL_CLASS_PATH_RE = re.compile(rf"^{_IDENT}(\.({_IDENT}|<locals>))*\.{_IDENT}$")
-_ALIAS_RE = re.compile(rf"^{_IDENT}$")
-_DESCRIPTOR_KEYS = ("class_path", "alias", "legacy_class_paths", "is_pipeline", "parallel")
 
 
 class PluginWarning(UserWarning):
     """A plugin could not be loaded or one of its hooks failed; it was skipped."""
-
-
-def _normalize_dist(name: str) -> str:
-    """Return the PEP 503 normalized form of a distribution name."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def allow_import_from_env() -> bool:
@@ -108,232 +103,6 @@ def allow_import_from_env() -> bool:
         f"environment variable {ALLOW_IMPORT_ENV}={raw!r} is not understood: "
         "use 1/true/yes to allow importing unregistered step classes, or 0/false/no (or unset it)"
     )
-
-
-@dataclass(frozen=True)
-class StepDescriptor:
-    """Plain-data description of one registered step or pipeline class.
-
-    Plugins return these (or dicts with the same keys, without ``distribution``
-    and ``version``) from the ``register_steps`` hook. Creating one imports
-    nothing.
-
-    Parameters
-    ----------
-    class_path : str
-        Dotted path of the class, ``"package.module.ClassName"``.
-    alias : str or None
-        Short name, e.g. ``"jump"`` or ``"calwebb_detector1"``.
-    legacy_class_paths : tuple of str
-        Other class paths that name the same step (e.g. the JWST ones), so that
-        existing parameter files resolve to this class.
-    is_pipeline : bool
-        True for a :class:`~pipeline_core.pipeline.Pipeline` subclass.
-    parallel : bool
-        True when the step can split its work across cores (``maximum_cores``).
-    distribution : str
-        Name of the distribution that registered the step (filled in by the registry).
-    version : str
-        Version of that distribution (filled in by the registry).
-
-    Examples
-    --------
-    >>> StepDescriptor("my_pkg.steps.MedianStep", alias="median").names()
-    ('median', 'my_pkg.steps.MedianStep')
-    """
-
-    class_path: str
-    alias: str | None = None
-    legacy_class_paths: tuple[str, ...] = ()
-    is_pipeline: bool = False
-    parallel: bool = False
-    distribution: str = ""
-    version: str = ""
-
-    def __post_init__(self) -> None:
-        legacy = self.legacy_class_paths
-        if isinstance(legacy, str):
-            legacy = (legacy,)
-        object.__setattr__(self, "legacy_class_paths", tuple(legacy))
-        problems = _descriptor_problems(self)
-        if problems:
-            raise PluginError(
-                f"invalid step descriptor for {self.class_path!r}: " + "; ".join(problems)
-            )
-
-    @property
-    def module_name(self) -> str:
-        """str: The module that defines the class (everything before the last dot)."""
-        return self.class_path.rpartition(".")[0]
-
-    @property
-    def distribution_label(self) -> str:
-        """str: ``"name==version"`` of the registering distribution, for messages."""
-        if not self.distribution:
-            return "<unknown distribution>"
-        return f"{self.distribution}=={self.version}" if self.version else self.distribution
-
-    def names(self) -> tuple[str, ...]:
-        """Return every name this step resolves by: alias, class path, legacy paths.
-
-        Returns
-        -------
-        tuple of str
-            In resolution order.
-        """
-        head = (self.alias,) if self.alias else ()
-        return (*head, self.class_path, *self.legacy_class_paths)
-
-    @classmethod
-    def from_value(
-        cls, value: StepDescriptor | Mapping[str, Any], *, distribution: str = "", version: str = ""
-    ) -> StepDescriptor:
-        """Build a descriptor from a plugin's answer and stamp its distribution.
-
-        Parameters
-        ----------
-        value : StepDescriptor or mapping
-            What a ``register_steps`` implementation returned for one step.
-        distribution, version : str
-            The distribution that registered it.
-
-        Returns
-        -------
-        StepDescriptor
-
-        Raises
-        ------
-        PluginError
-            When the value is not a descriptor or a mapping with the known keys.
-        """
-        if isinstance(value, StepDescriptor):
-            return replace(value, distribution=distribution, version=version)
-        if not isinstance(value, Mapping):
-            raise PluginError(
-                f"register_steps returned {value!r} ({type(value).__name__}); each entry must be a "
-                f"StepDescriptor or a dict with the keys {', '.join(_DESCRIPTOR_KEYS)}"
-            )
-        unknown = sorted(set(value) - set(_DESCRIPTOR_KEYS))
-        if unknown:
-            raise PluginError(
-                f"step descriptor {dict(value)!r} has unknown key(s) {', '.join(map(repr, unknown))}; "
-                f"the accepted keys are {', '.join(_DESCRIPTOR_KEYS)}"
-            )
-        if "class_path" not in value:
-            raise PluginError(
-                f"step descriptor {dict(value)!r} has no 'class_path'; give the dotted path of the "
-                "step class, e.g. 'my_package.steps.MyStep'"
-            )
-        return cls(**dict(value), distribution=distribution, version=version)
-
-    @classmethod
-    def from_class(
-        cls, step_class: type, *, distribution: str = "", version: str = ""
-    ) -> StepDescriptor:
-        """Describe an already imported step class from its class attributes.
-
-        Parameters
-        ----------
-        step_class : type
-            A :class:`~pipeline_core.step.Step` subclass; its ``class_alias``,
-            ``legacy_class_paths`` and ``parallel`` attributes are read.
-        distribution, version : str
-            The distribution that provides it.
-
-        Returns
-        -------
-        StepDescriptor
-        """
-        return cls(
-            class_path=f"{step_class.__module__}.{step_class.__qualname__}",
-            alias=getattr(step_class, "class_alias", None),
-            legacy_class_paths=tuple(getattr(step_class, "legacy_class_paths", ()) or ()),
-            is_pipeline=any(
-                f"{base.__module__}.{base.__qualname__}" == GENERIC_PIPELINE
-                for base in step_class.__mro__
-            ),
-            parallel=bool(getattr(step_class, "parallel", False)),
-            distribution=distribution,
-            version=version,
-        )
-
-
-def _descriptor_problems(desc: StepDescriptor) -> list[str]:
-    problems = []
-    if not isinstance(desc.class_path, str) or not _LOCAL_CLASS_PATH_RE.match(desc.class_path):
-        problems.append(
-            f"class_path {desc.class_path!r} is not a dotted path like 'package.module.ClassName'"
-        )
-    if desc.alias is not None and (not isinstance(desc.alias, str) or not _ALIAS_RE.match(desc.alias)):
-        problems.append(
-            f"alias {desc.alias!r} must be a Python identifier (letters, digits, underscores) or None"
-        )
-    for path in desc.legacy_class_paths:
-        if not isinstance(path, str) or not _CLASS_PATH_RE.match(path):
-            problems.append(f"legacy class path {path!r} is not a dotted path")
-    for flag in ("is_pipeline", "parallel"):
-        if not isinstance(getattr(desc, flag), bool):
-            problems.append(f"{flag} must be True or False, not {getattr(desc, flag)!r}")
-    return problems
-
-
-@dataclass
-class _Plugin:
-    """One registered plugin object and the distribution it came from."""
-
-    obj: Any
-    name: str
-    distribution: str
-    version: str
-    entry_point: str = ""
-    descriptors: list[StepDescriptor] = field(default_factory=list)
-    failed_hooks: set[str] = field(default_factory=set)
-
-    @property
-    def label(self) -> str:
-        where = f" (entry point {self.entry_point!r})" if self.entry_point else ""
-        return f"{self.distribution}=={self.version}{where}"
-
-
-class _SafeHookCaller:
-    """Calls every implementation of one hook on its own, isolating failures."""
-
-    def __init__(self, registry: Registry, name: str) -> None:
-        self._registry = registry
-        self._name = name
-        self._firstresult = bool(
-            getattr(self._caller().spec, "opts", {}).get("firstresult", False)
-        )
-
-    def _caller(self) -> pluggy.HookCaller:
-        return getattr(self._registry.plugin_manager.hook, self._name)
-
-    def get_hookimpls(self) -> list[pluggy.HookImpl]:
-        """Return the implementations, in pluggy's registration order."""
-        return self._caller().get_hookimpls()
-
-    def __call__(self, **kwargs: Any) -> Any:
-        results = []
-        for impl in reversed(self.get_hookimpls()):
-            ok, value = self._registry._call_impl(impl, self._name, kwargs)
-            if not ok or value is None:
-                continue
-            if self._firstresult:
-                return value
-            results.append(value)
-        return None if self._firstresult else results
-
-
-class _SafeHookRelay:
-    """Attribute access to the hooks, like pluggy's ``pm.hook``, with isolated calls."""
-
-    def __init__(self, registry: Registry) -> None:
-        self._registry = registry
-
-    def __getattr__(self, name: str) -> _SafeHookCaller:
-        if name.startswith("_") or not hasattr(self._registry.plugin_manager.hook, name):
-            raise AttributeError(f"steppe has no hook named {name!r}")
-        return _SafeHookCaller(self._registry, name)
 
 
 class _CorePlugin:
@@ -386,7 +155,7 @@ class Registry:
         self._pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self._pm.add_hookspecs(hookspecs)
         self._given_entry_points = None if entry_points is None else list(entry_points)
-        self._plugins: dict[str, _Plugin] = {}
+        self._plugins: dict[str, PluginRecord] = {}
         self._loaded = False
         self._lock = threading.RLock()
         self._classes: dict[str, type] = {}
@@ -410,7 +179,7 @@ class Registry:
         non-None answer (or None); the others return the list of non-None answers.
         """
         self._ensure_loaded()
-        return _SafeHookRelay(self)
+        return SafeHookRelay(self)
 
     def _ensure_loaded(self) -> None:
         if self._loaded:
@@ -419,7 +188,7 @@ class Registry:
             if self._loaded:
                 return
             self._add_plugin(
-                _Plugin(
+                PluginRecord(
                     obj=_CorePlugin(),
                     name="steppe::core",
                     distribution="steppe",
@@ -438,9 +207,9 @@ class Registry:
         dist = getattr(ep, "dist", None)
         dist_name = getattr(dist, "name", None) or "<unknown distribution>"
         dist_version = getattr(dist, "version", None) or "?"
-        plugin = _Plugin(
+        plugin = PluginRecord(
             obj=None,
-            name=f"{_normalize_dist(dist_name)}::{ep.name}",
+            name=f"{normalize_dist(dist_name)}::{ep.name}",
             distribution=dist_name,
             version=dist_version,
             entry_point=f"{ep.name} = {ep.value}",
@@ -457,7 +226,7 @@ class Registry:
         except PluginError as exc:
             self._warn(plugin, "was rejected and skipped", exc.__cause__ or exc)
 
-    def _add_plugin(self, plugin: _Plugin) -> list[StepDescriptor]:
+    def _add_plugin(self, plugin: PluginRecord) -> list[StepDescriptor]:
         """Register a plugin object with pluggy and collect its descriptors.
 
         Raises PluginError (with the pluggy or hook exception as cause) and leaves
@@ -511,7 +280,7 @@ class Registry:
         """Every plugin's descriptors, duplicates removed, in registration order."""
         return list(dict.fromkeys(d for p in self._plugins.values() for d in p.descriptors))
 
-    def _check_no_wrappers(self, plugin: _Plugin) -> None:
+    def _check_no_wrappers(self, plugin: PluginRecord) -> None:
         for caller in self._pm.get_hookcallers(plugin.obj) or ():
             for impl in caller.get_hookimpls():
                 if impl.plugin is plugin.obj and (impl.wrapper or impl.hookwrapper):
@@ -521,7 +290,7 @@ class Registry:
                         "support; use a plain @hookimpl",
                     )
 
-    def _warn(self, plugin: _Plugin, what: str, exc: BaseException) -> None:
+    def _warn(self, plugin: PluginRecord, what: str, exc: BaseException) -> None:
         warnings.warn(
             f"steppe plugin {plugin.label} {what}: {type(exc).__name__}: {exc}",
             PluginWarning,
@@ -589,7 +358,7 @@ class Registry:
         """
         self._ensure_loaded()
         with self._lock:
-            name = f"{_normalize_dist(distribution)}::{getattr(plugin, '__name__', type(plugin).__name__)}"
+            name = f"{normalize_dist(distribution)}::{getattr(plugin, '__name__', type(plugin).__name__)}"
             if self._pm.is_registered(plugin):
                 raise PluginError(f"plugin {plugin!r} is already registered")
             base, n = name, 1
@@ -597,7 +366,7 @@ class Registry:
                 n += 1
                 name = f"{base}#{n}"
             return self._add_plugin(
-                _Plugin(obj=plugin, name=name, distribution=distribution, version=version)
+                PluginRecord(obj=plugin, name=name, distribution=distribution, version=version)
             )
 
     def register_classes(
@@ -675,7 +444,7 @@ class Registry:
     # ---------------------------------------------------------------- queries
 
     def descriptors(self) -> list[StepDescriptor]:
-        """Return every registered step, sorted by alias (then class path).
+        """Return every registered step: by alias, then the ones without an alias.
 
         Imports no step class.
 
@@ -684,7 +453,10 @@ class Registry:
         list of StepDescriptor
         """
         self._ensure_loaded()
-        return sorted(self._descriptors, key=lambda d: (d.alias or d.class_path, d.distribution))
+        return sorted(
+            self._descriptors,
+            key=lambda d: (d.alias is None, d.alias or d.class_path, d.distribution),
+        )
 
     def distributions(self) -> list[tuple[str, str]]:
         """Return the ``(name, version)`` of every distribution with a loaded plugin.
@@ -745,7 +517,7 @@ class Registry:
         dist, sep, bare = name.strip().rpartition("::")
         pool = self._descriptors
         if sep:
-            pool = [d for d in pool if _normalize_dist(d.distribution) == _normalize_dist(dist)]
+            pool = [d for d in pool if normalize_dist(d.distribution) == normalize_dist(dist)]
             if not pool:
                 known = ", ".join(n for n, _ in self.distributions()) or "none"
                 raise PluginError(
@@ -833,7 +605,7 @@ class Registry:
                 return self._classes[name]
         self._ensure_loaded()
         desc = self._lookup(name)
-        step_base = _step_base() if desc is not None or _CLASS_PATH_RE.match(name) else None
+        step_base = _step_base() if desc is not None or CLASS_PATH_RE.match(name) else None
         if desc is not None:
             cls = self._in_process_classes.get(desc.class_path) or _import_class(
                 desc.class_path, origin=desc.distribution_label
@@ -844,7 +616,7 @@ class Registry:
                     f"pipeline_core.Step subclass (it is {cls!r}); the plugin's register_steps "
                     "names the wrong object"
                 )
-        elif "::" not in name and _CLASS_PATH_RE.match(name) and (
+        elif "::" not in name and CLASS_PATH_RE.match(name) and (
             allow_import or allow_import_from_env()
         ):
             cls = _import_class(name, origin="an unregistered class path (import allowed)")
@@ -866,7 +638,7 @@ class Registry:
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
         listed = ", ".join(aliases) if aliases else "none"
         text = f"{name!r} is not a registered step alias or class path.{hint} Registered aliases: {listed}."
-        if _CLASS_PATH_RE.match(name):
+        if CLASS_PATH_RE.match(name):
             text += (
                 f" It was not imported: only registered steps may be named. To import an unregistered "
                 f"Step subclass, install the plugin that provides it, or opt in with "
@@ -879,13 +651,13 @@ class Registry:
 
 def _entry_point_sort_key(ep: importlib_metadata.EntryPoint) -> tuple[str, str]:
     dist = getattr(ep, "dist", None)
-    return (_normalize_dist(getattr(dist, "name", None) or ""), ep.name)
+    return (normalize_dist(getattr(dist, "name", None) or ""), ep.name)
 
 
 def _ambiguity_message(name: str, descs: list[StepDescriptor]) -> str:
     dists = sorted({d.distribution_label for d in descs})
     choices = " or ".join(
-        f"'{_normalize_dist(d.distribution)}::{d.alias if d.alias == name else d.class_path}'"
+        f"'{normalize_dist(d.distribution)}::{d.alias if d.alias == name else d.class_path}'"
         f" ({d.class_path} from {d.distribution_label})"
         for d in sorted(descs, key=lambda d: (d.distribution, d.class_path))
     )

@@ -21,6 +21,7 @@ the keyword arguments.
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import sys
 import time
@@ -45,24 +46,22 @@ from pipeline_core.parfile import (
     StepConfig,
     config_from_tree,
     config_to_tree,
+    layer_from_values,
     read_parameter_file,
+    target_class,
     write_parameter_file,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    import logging
-
     from pipeline_core.datamodels import DataModel
 
 __all__ = ["Step", "is_model"]
-
-#: Names under which parameter files refer to the generic, step-list defined pipeline.
-GENERIC_PIPELINE_NAMES = ("pipeline_core.pipeline.Pipeline", "pipeline_core.Pipeline")
 
 _SPEC_CACHE: weakref.WeakKeyDictionary[type, tuple[tuple[Any, ...], dict[str, ParamSpec]]] = (
     weakref.WeakKeyDictionary()
 )
 _COMMON: dict[str, dict[str, ParamSpec]] = {}
+_RESERVED = frozenset({"name", "parent", "steps", "class", "parameters", "step_defs"})
 
 
 def is_model(obj: Any) -> bool:
@@ -261,7 +260,14 @@ class Step:
             specs.update(_common_specs(override_spec(reftype)))
         if cls.parallel:
             specs.update(_common_specs(PARALLEL_SPEC))
-        specs.update(parse_spec(cls.spec, owner=f"{cls.__module__}.{cls.__qualname__}.spec"))
+        own = parse_spec(cls.spec, owner=f"{cls.__module__}.{cls.__qualname__}.spec")
+        reserved = sorted(set(own) & _RESERVED)
+        if reserved:
+            raise StepError(
+                f"{cls.class_path()}.spec declares {reserved}, which are reserved "
+                f"({', '.join(sorted(_RESERVED))}); rename these parameters"
+            )
+        specs.update(own)
         _SPEC_CACHE[cls] = (signature, specs)
         return specs
 
@@ -323,19 +329,24 @@ class Step:
         """
         with logconfig.configured(logcfg):
             file_config = read_parameter_file(config_file) if config_file is not None else None
-            target, step_defs = cls._target_for(file_config)
+            target, step_defs = target_class(cls, file_config)
             file_layer = file_config.as_layer() if file_config is not None else {}
-            input_dir = params.get("input_dir") or file_layer.get("input_dir")
-            data, owned, input_name = _open_input(input, input_dir if isinstance(input_dir, str) else None)
-            crds_layer = target._crds_layer(data, step_defs)
-            layer = merge_layers(crds_layer, file_layer, params)
+            name = file_config.name if file_config is not None else None
             context = f"config_file={os.fspath(config_file)!r}" if config_file is not None else ""
-            step = target._from_layer(
-                layer,
-                name=file_config.name if file_config is not None else None,
-                step_defs=step_defs,
-                context=context,
-            )
+            # check the given values before opening the input, so that mistakes fail fast
+            given = merge_layers(file_layer, params)
+            first = target._from_layer(given, name=name, step_defs=step_defs, context=context)
+            data, owned, input_name = _open_input(input, first.input_dir)
+            crds_layer = target._crds_layer(data, step_defs)
+            if crds_layer:
+                layer = merge_layers(crds_layer, given)
+                step = target._from_layer(
+                    layer, name=name, step_defs=step_defs,
+                    context=f"values from the CRDS parameter reference file of {target.__name__}; "
+                    "set STPIPE_DISABLE_CRDS_STEPPARS=1 to run without it",
+                )
+            else:
+                step = first
             return step._run(data, owned=owned, input_name=input_name)
 
     @classmethod
@@ -365,7 +376,7 @@ class Step:
             If a class it names is not registered.
         """
         file_config = read_parameter_file(path)
-        target, step_defs = cls._target_for(file_config)
+        target, step_defs = target_class(cls, file_config)
         layer = merge_layers(file_config.as_layer(), params)
         return target._from_layer(
             layer, name=file_config.name, step_defs=step_defs, context=f"parameter file {os.fspath(path)!r}"
@@ -392,7 +403,7 @@ class Step:
             If the tree does not follow the layout or holds invalid values.
         """
         file_config = config_from_tree(tree)
-        target, step_defs = cls._target_for(file_config)
+        target, step_defs = target_class(cls, file_config)
         layer = merge_layers(file_config.as_layer(), params)
         return target._from_layer(layer, name=file_config.name, step_defs=step_defs, context="")
 
@@ -408,70 +419,13 @@ class Step:
         return step
 
     @classmethod
-    def _matches_loosely(cls, class_name: str | None, name: str | None) -> bool:
-        if class_name:
-            if class_name in (cls.class_path(), cls.class_alias, *cls.legacy_class_paths):
-                return True
-            if class_name.rsplit(".", 1)[-1] == cls.__name__:
-                return True
-        return bool(name) and name in (cls.class_alias, cls.__name__)
-
-    @classmethod
-    def _target_for(cls, file_config: StepConfig | None) -> tuple[type[Step], dict[str, Any] | None]:
-        """Pick the class a parameter file configures (and, for a generic pipeline, its steps)."""
-        if file_config is None:
-            return cls, None
-        from pipeline_core.pipeline import Pipeline, step_defs_from_config
-
-        source = file_config.source
-        class_name = file_config.class_name
-        generic = class_name in GENERIC_PIPELINE_NAMES
-        if cls is Step or cls is Pipeline:
-            if generic:
-                return Pipeline, step_defs_from_config(file_config)
-            from pipeline_core.registry import registry
-
-            try:
-                target = registry().resolve(class_name)
-            except PluginError as exc:
-                raise ParameterError(
-                    f"parameter file {source!r} names class {class_name!r}, which cannot be "
-                    f"used: {exc}"
-                ) from exc
-            if not issubclass(target, cls):
-                raise ParameterError(
-                    f"parameter file {source!r} names {class_name!r}, a step, not a pipeline; "
-                    "load it with Step.from_config_file"
-                )
-            if target is Pipeline:
-                return Pipeline, step_defs_from_config(file_config)
-            return target, None
-        if not generic and cls._matches_loosely(class_name, file_config.name):
-            return cls, None
-        from pipeline_core.registry import registry
-
-        try:
-            target = registry().resolve(class_name) if class_name else None
-        except PluginError:
-            target = None
-        if target is not None and (target is cls or issubclass(cls, target)):
-            return cls, None
-        raise ParameterError(
-            f"parameter file {source!r} is for class {class_name!r} (name {file_config.name!r}), "
-            f"not for {cls.class_path()}; give a parameter file for "
-            f"{cls.class_alias or cls.__name__}, or call "
-            f"{'Pipeline' if issubclass(cls, Pipeline) else 'Step'}.from_config_file to build "
-            "the class the file names"
-        )
-
-    @classmethod
     def _crds_layer(cls, data: Any, step_defs: Mapping[str, Any] | None) -> dict[str, Any]:
         """The CRDS parameter reference file's values for this class and ``data``."""
         if not is_model(data):
             return {}
         from pipeline_core.references import get_step_parameters
 
-        return normalize_layer(get_step_parameters(cls, data), source=f"CRDS parameters of {cls.__name__}")
+        return layer_from_values(get_step_parameters(cls, data), source=f"CRDS parameters of {cls.__name__}")
 
     # ------------------------------------------------------------------ parameters
     def get_pars(self) -> dict[str, Any]:
@@ -601,7 +555,8 @@ class Step:
         object.__setattr__(self, "_input_name", input_name)
         log = self.log
         log.info("Step %s running on %s", self.name, _describe(data))
-        log.debug("Step %s parameters: %s", self.name, self.get_pars())
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("Step %s parameters: %s", self.name, self.get_pars())
         hooks = registry().hook
         hooks.step_started(step=self, input=data)
         try:
@@ -843,35 +798,3 @@ def _hook_label(hook: Any) -> str:
     if isinstance(hook, Step):
         return repr(hook)
     return getattr(hook, "__qualname__", None) or repr(hook)
-
-
-def normalize_layer(values: Mapping[str, Any] | None, *, source: str) -> dict[str, Any]:
-    """Turn parameters in either supported shape into a configuration layer.
-
-    Parameters
-    ----------
-    values : mapping or None
-        Either flat parameters (with an optional ``"steps"`` mapping of step names
-        to parameters, or list of step entries), or a tree in the parameter-file
-        layout (``class``/``name``/``parameters``/``steps``).
-    source : str
-        Where the values came from, for messages.
-
-    Returns
-    -------
-    dict
-        A layer for :func:`pipeline_core.params.merge_layers`.
-    """
-    if not values:
-        return {}
-    if "parameters" in values or "class" in values:
-        tree = dict(values)
-        tree.setdefault("class", "<unknown>")
-        return config_from_tree(tree, source=source).as_layer()
-    layer = dict(values)
-    steps = layer.get("steps")
-    if isinstance(steps, list):
-        layer["steps"] = config_from_tree({"class": "<unknown>", "steps": steps}, source=source).as_layer().get(
-            "steps", {}
-        )
-    return layer

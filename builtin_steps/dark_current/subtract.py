@@ -41,7 +41,8 @@ def average_dark(dark: np.ndarray, *, ngroups: int, nframes: int, groupgap: int)
     -------
     numpy.ndarray
         ``(..., ngroups, ny, nx)`` float32 dark, NaN replaced by 0. A view of
-        ``dark`` when no averaging is needed and it holds no NaN.
+        ``dark`` when no averaging is needed and it holds no NaN (``dark``
+        itself is never modified).
     """
     step = nframes + groupgap
     if nframes == 1 and groupgap == 0:
@@ -57,8 +58,14 @@ def average_dark(dark: np.ndarray, *, ngroups: int, nframes: int, groupgap: int)
             out[..., g, :, :] = dark[..., start:stop, :, :].mean(axis=-3, dtype=np.float64)
     if out.dtype != np.float32:
         out = out.astype(np.float32)
-    if np.isnan(out).any():
-        out = np.nan_to_num(out, nan=0.0, copy=True)
+    copied = False
+    for index in np.ndindex(out.shape[:-2]):
+        # plane by plane: no full-cube temporaries
+        nan = np.isnan(out[index])
+        if nan.any():
+            if not copied:
+                out, copied = out.copy(), True
+            out[index][nan] = 0.0
     return out
 
 

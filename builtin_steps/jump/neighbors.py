@@ -25,16 +25,19 @@ def flag_four_neighbors(groupdq: np.ndarray, seed: np.ndarray) -> None:
         Non-zero where a jump's neighbours are to be flagged (see
         :func:`builtin_steps.jump.twopoint.detect_jumps`).
     """
-    mark = seed.astype(bool)
-    if not mark.any():
+    where = np.nonzero(seed)
+    if where[0].size == 0:
         return
-    grown = mark.copy()
-    grown[..., 1:, :] |= mark[..., :-1, :]
-    grown[..., :-1, :] |= mark[..., 1:, :]
-    grown[..., :, 1:] |= mark[..., :, :-1]
-    grown[..., :, :-1] |= mark[..., :, 1:]
-    free = (groupdq & (SATURATED | DO_NOT_USE)) == 0
-    groupdq[grown & free] |= JUMP_DET
+    ints, groups, rows, cols = where
+    ny, nx = groupdq.shape[-2:]
+    for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+        y = rows + dy
+        x = cols + dx
+        inside = (y >= 0) & (y < ny) & (x >= 0) & (x < nx)
+        at = (ints[inside], groups[inside], y[inside], x[inside])
+        free = (groupdq[at] & (SATURATED | DO_NOT_USE)) == 0
+        at = tuple(axis[free] for axis in at)
+        groupdq[at] |= JUMP_DET
 
 
 def flag_after_jumps(

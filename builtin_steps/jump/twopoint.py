@@ -211,8 +211,8 @@ def _strongest_outlier(values, rn2, thresholds):
     number of usable values) and the row index of that value.
     """
     normal, three, two = thresholds
-    srt = np.sort(values, axis=0)
-    count = np.isfinite(srt).sum(axis=0)
+    count = np.isfinite(values).sum(axis=0)
+    srt = _sorted_rows(values)
     cols = np.arange(values.shape[1])
     kept = np.where(count >= 4, count - 1, np.where(count == 3, 3, 1))
     lo = srt[(kept - 1) // 2, cols]
@@ -230,6 +230,25 @@ def _strongest_outlier(values, rn2, thresholds):
     target = np.where(use_top, top, bottom)
     index = np.argmax(values == target[None, :], axis=0)
     return found, index
+
+
+def _sorted_rows(values):
+    """Sort a (m, npix) array along its first axis, NaN last (as +inf).
+
+    Small ``m`` uses an odd-even transposition network of whole-row
+    ``minimum``/``maximum`` calls (fast on contiguous rows); larger ``m``
+    falls back to ``np.sort``.
+    """
+    m = values.shape[0]
+    if m > 16:
+        return np.sort(values, axis=0)
+    rows = [np.where(np.isnan(values[k]), np.inf, values[k]) for k in range(m)]
+    for rnd in range(m):
+        for k in range(rnd % 2, m - 1, 2):
+            low = np.minimum(rows[k], rows[k + 1])
+            np.maximum(rows[k], rows[k + 1], out=rows[k + 1])
+            rows[k] = low
+    return np.stack(rows)
 
 
 def _single_pass(diffs, rn2, threshold):

@@ -15,7 +15,12 @@ DN/s, per integration and combined, following the JWST ``OLS_C`` algorithm:
   first difference (averaged over integrations) and ``R`` the per-group read
   noise;
 * segments combine into an integration, and integrations into the exposure,
-  by inverse variance.
+  as a weighted mean with weights ``1 / var_rnoise`` (the read-noise variance,
+  as the JWST 3.x pipeline does: weights that do not depend on the signal
+  keep the mean unbiased); the variances combine by inverse variance,
+  ``VAR_POISSON = 1 / sum(1 / var_p)``, ``VAR_RNOISE = 1 / sum(1 / var_r)``;
+  ERR is ``sqrt(VAR_POISSON + VAR_RNOISE)`` for the exposure and
+  ``sqrt(1 / sum(1 / (var_p + var_r)))`` for an integration.
 
 The work is vectorised over pixels; the Python loops run over integrations,
 groups and blocks of rows only.  Every pixel is computed independently, so
@@ -114,22 +119,41 @@ def fit_ramps(
     times = _Times(group_time, frame_time, nframes)
     suppress = bool(suppress_one_group) and ngroups > 1
     step = max(1, _BLOCK_PIXELS // max(1, ngroups))
+
+    def inputs(index):
+        return (
+            flat_data[:, :, index],
+            flat_gdq[:, :, index],
+            flat_pdq[index],
+            flat_gain[index],
+            flat_rn[index],
+            None if flat_zf is None else flat_zf[:, index],
+            None if flat_dark is None else flat_dark[index],
+        )
+
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # Pass 1, block by block: every pixel as if all its groups were good
+        # (the usual case); remember the pixels that have any group flag.
+        flagged = []
         for lo in range(0, npix, step):
             sl = slice(lo, min(npix, lo + step))
-            _fit_block(
-                flat_data[:, :, sl],
-                flat_gdq[:, :, sl],
-                flat_pdq[sl],
-                flat_gain[sl],
-                flat_rn[sl],
-                None if flat_zf is None else flat_zf[:, sl],
-                None if flat_dark is None else flat_dark[sl],
-                table,
-                times,
-                suppress,
-                {name: arr[..., sl] for name, arr in out.items()},
-            )
+            block = inputs(sl)
+            dirty = block[1].any(axis=(0, 1)) | ~np.isfinite(block[0]).all(axis=(0, 1))
+            if ngroups < 2:
+                dirty[:] = True
+            if not dirty.all():
+                views = {name: arr[..., sl] for name, arr in out.items()}
+                _finish(views, block[2], block[3], _clean_integrations(block, table, times))
+            flagged.append(np.flatnonzero(dirty) + lo)
+        # Pass 2: the flagged pixels, gathered, through the general segment logic.
+        flagged = np.concatenate(flagged) if flagged else np.zeros(0, dtype=np.intp)
+        for lo in range(0, flagged.size, step):
+            index = flagged[lo : lo + step]
+            block = inputs(index)
+            part = _allocate(nints, index.size)
+            _finish(part, block[2], block[3], _flagged_integrations(block, table, times, suppress))
+            for name, arr in out.items():
+                arr[..., index] = part[name]
     return {
         name: arr.reshape(arr.shape[:-1] + (ny, nx)) for name, arr in out.items()
     }
@@ -155,17 +179,59 @@ def _allocate(nints: int, npix: int) -> dict[str, np.ndarray]:
     return out
 
 
-def _fit_block(data, gdq, pdq, gain, rn, zframe, dark, table, times, suppress, out):
-    """Fit one block of pixels (all integrations); writes into `out` views."""
-    nints, ngroups, npix = data.shape
+def _pixel_terms(pdq, gain, rn, dark, times):
+    """Pixel DQ with bad gains flagged, float64 gain, per-group read noise, dark."""
     gain = gain.astype(np.float64)
     bad_gain = ~(gain > 0.0)
-    pixeldq = pdq.astype(np.uint32) | np.where(bad_gain, NO_GAIN_VALUE | DO_NOT_USE, 0).astype(
-        np.uint32
-    )
+    pixeldq = pdq.astype(np.uint32) | np.where(bad_gain, NO_GAIN_VALUE | DO_NOT_USE, 0).astype(np.uint32)
     rn_group = rn.astype(np.float64) / np.sqrt(2.0 * times.nframes)
-    dark = np.zeros(npix) if dark is None else np.nan_to_num(dark.astype(np.float64))
+    dark = np.zeros(gain.shape) if dark is None else np.nan_to_num(dark.astype(np.float64))
+    return pixeldq, gain, rn_group, dark
 
+
+def _clean_integrations(block, table, times):
+    """Per-integration fits of pixels without any group flag (fast path).
+
+    Yields ``(dq, any_sat, inv_p, inv_r, inv_e, num)`` per integration.
+    """
+    data, _gdq, pdq, gain, rn, _zframe, dark = block
+    nints, ngroups, npix = data.shape
+    pixeldq, gain, rn_group, dark = _pixel_terms(pdq, gain, rn, dark, times)
+    mrate = np.zeros(npix)
+    for i in range(nints):
+        mrate += _median_of_rows(np.diff(data[i], axis=0)) / times.group
+    mrate /= nints
+    no_sat = np.zeros(npix, dtype=bool)
+    for i in range(nints):
+        terms = _fit_clean(data[i], gain, rn_group, dark, mrate, table, times)
+        yield (pixeldq, no_sat) + terms
+
+
+def _median_of_rows(rows):
+    """Median over the first axis of a small, NaN-free (m, npix) array.
+
+    An odd-even transposition sorting network on whole rows: a few dozen
+    ``minimum``/``maximum`` calls on contiguous rows, much faster than
+    ``np.partition`` along a non-contiguous axis.
+    """
+    m = rows.shape[0]
+    work = [rows[k].copy() for k in range(m)]
+    for rnd in range(m):
+        for k in range(rnd % 2, m - 1, 2):
+            low = np.minimum(work[k], work[k + 1])
+            np.maximum(work[k], work[k + 1], out=work[k + 1])
+            work[k] = low
+    return 0.5 * (work[(m - 1) // 2].astype(np.float64) + work[m // 2])
+
+
+def _flagged_integrations(block, table, times, suppress):
+    """Per-integration fits of pixels with flagged groups (general path).
+
+    Yields ``(dq, any_sat, inv_p, inv_r, inv_e, num)`` per integration.
+    """
+    data, gdq, pdq, gain, rn, zframe, dark = block
+    nints, ngroups, npix = data.shape
+    pixeldq, gain, rn_group, dark = _pixel_terms(pdq, gain, rn, dark, times)
     prepared = [
         _prepare_integration(data[i], gdq[i], None if zframe is None else zframe[i], suppress)
         for i in range(nints)
@@ -174,29 +240,39 @@ def _fit_block(data, gdq, pdq, gain, rn, zframe, dark, table, times, suppress, o
     for prep in prepared:
         mrate += _median_rate(prep, times)
     mrate /= nints
-
-    sums = {k: np.zeros(npix) for k in ("p", "r", "e", "num")}
-    rate_dq = pixeldq.copy()
-    n_dnu = np.zeros(npix, dtype=np.int32)
-    n_sat = np.zeros(npix, dtype=np.int32)
-    any_sat = np.zeros(npix, dtype=bool)
-    for i, prep in enumerate(prepared):
-        inv_p, inv_r, inv_e, num = _fit_integration(
-            prep, gain, rn_group, dark, mrate, table, times
-        )
+    for prep in prepared:
+        terms = _fit_integration(prep, gain, rn_group, dark, mrate, table, times)
         dq = pixeldq | np.where(prep.jump, JUMP_DET, 0).astype(np.uint32)
         dq |= np.where(prep.no_data, DO_NOT_USE, 0).astype(np.uint32)
         dq |= np.where(prep.all_sat, SATURATED, 0).astype(np.uint32)
+        yield (dq, prep.any_sat) + terms
+
+
+def _finish(out, pdq, gain, integrations):
+    """Store the integrations and combine them into the exposure's rate.
+
+    `integrations` yields ``(dq, any_sat, inv_p, inv_r, inv_e, num)``: the
+    integration's DQ, whether any group was saturated, the inverse-variance
+    sums of its segments and the slope numerator.
+    """
+    npix = pdq.shape[-1]
+    sums = {k: np.zeros(npix) for k in ("p", "r", "num")}
+    rate_dq = pdq.astype(np.uint32) | np.where(~(gain > 0), NO_GAIN_VALUE | DO_NOT_USE, 0).astype(np.uint32)
+    n_dnu = np.zeros(npix, dtype=np.int32)
+    n_sat = np.zeros(npix, dtype=np.int32)
+    any_sat = np.zeros(npix, dtype=bool)
+    nints = 0
+    for i, (dq, sat, inv_p, inv_r, inv_e, num) in enumerate(integrations):
+        nints += 1
         invalid = (dq & (DO_NOT_USE | SATURATED)) != 0
         n_dnu += (dq & DO_NOT_USE) != 0
         n_sat += (dq & SATURATED) != 0
-        any_sat |= prep.any_sat
+        any_sat |= sat
         rate_dq |= dq & JUMP_DET
-        _store_integration(out, i, dq | np.where(prep.any_sat, SATURATED, 0).astype(np.uint32),
+        _store_integration(out, i, dq | np.where(sat, SATURATED, 0).astype(np.uint32),
                            invalid, inv_p, inv_r, inv_e, num)
         sums["p"] += np.where(inv_p > 0.0, inv_p, 0.0)
         sums["r"] += inv_r
-        sums["e"] += inv_e
         sums["num"] += num
 
     rate_dq |= np.where(n_dnu == nints, DO_NOT_USE, 0).astype(np.uint32)
@@ -207,7 +283,7 @@ def _fit_block(data, gdq, pdq, gain, rn, zframe, dark, table, times, suppress, o
     var_r = np.where(sums["r"] > 0.0, 1.0 / sums["r"], 0.0)
     var_r = np.where(var_r >= LARGE_VARIANCE_THRESHOLD, 0.0, var_r)
     err = np.sqrt(var_p + var_r)
-    slope = sums["num"] / sums["e"]
+    slope = sums["num"] / sums["r"]
     out["rate"][...] = np.where(invalid, np.nan, slope)
     out["rate_var_poisson"][...] = np.where(invalid, 0.0, var_p)
     out["rate_var_rnoise"][...] = np.where(invalid, 0.0, var_r)
@@ -307,7 +383,7 @@ def _segments(prep):
 
 
 def _fit_integration(prep, gain, rn_group, dark, mrate, table, times):
-    """Inverse-variance sums and the weighted slope numerator of one integration.
+    """Inverse-variance sums and the slope numerator (read-noise weights) of one integration.
 
     Pixels whose groups are all good form a single full-length segment and
     take a short path; the others go through the general segment logic.
@@ -356,11 +432,11 @@ def _fit_clean(values, gain, rn_group, dark, mrate, table, times):
     var_p = np.where(mrate > 0.0, mrate + dark, dark) / (times.group * gain * (n - 1.0))
     inv_e = 1.0 / (var_p + var_r)
     inv_p = np.where(var_p > 0.0, 1.0 / var_p, 0.0)
-    return inv_p, 1.0 / var_r, inv_e, slope * inv_e
+    return inv_p, 1.0 / var_r, inv_e, slope / var_r
 
 
 def _fit_segments(prep, gain, rn_group, dark, mrate, table, times):
-    """Inverse-variance sums and the weighted slope numerator of one integration."""
+    """Inverse-variance sums and the slope numerator (read-noise weights) of one integration."""
     values = prep.values
     ngroups, npix = values.shape
     member, _start, end, first = _segments(prep)
@@ -425,7 +501,7 @@ def _fit_segments(prep, gain, rn_group, dark, mrate, table, times):
         coef = np.where(
             single, 1.0 / timing, np.take(table, flat_index.clip(0, table.size - 1))
         )
-        num += np.where(kept, coef * values[g] / var_e, 0.0)
+        num += np.where(kept, coef * values[g] / var_r, 0.0)
         last = kept & end[g]
         inv_e += np.where(last, 1.0 / var_e, 0.0)
         inv_r += np.where(last, 1.0 / var_r, 0.0)
@@ -443,7 +519,7 @@ def _store_integration(out, i, dq, invalid, inv_p, inv_r, inv_e, num):
     err = np.where(var_e > LARGE_VARIANCE_THRESHOLD, 0.0, np.sqrt(var_e))
     no_fit = ~(inv_e > 0.0)
     invalid = invalid | no_fit
-    out["ints"][i] = np.where(invalid, np.nan, num / inv_e)
+    out["ints"][i] = np.where(invalid, np.nan, num / inv_r)
     out["ints_var_poisson"][i] = np.where(invalid, 0.0, var_p)
     out["ints_var_rnoise"][i] = np.where(invalid, 0.0, var_r)
     out["ints_err"][i] = np.where(invalid, 0.0, err)

@@ -63,8 +63,6 @@ MANIFEST_NAME = "steppe-embedded-set.json"
 
 _CALIBRATION_KEYS = ("META.INSTRUMENT.DETECTOR", "META.SUBARRAY.NAME")
 _PARS_KEYS = ("META.INSTRUMENT.DETECTOR", "META.EXPOSURE.READPATT")
-# An updated calibration: gain 1 % higher, read noise 3 % lower.
-_UPDATE_SCALE = {"gain": 1.01, "readnoise": 0.97}
 
 
 def _steppe_version() -> str:
@@ -138,7 +136,7 @@ class _Builder:
                 for reftype in layout.CALIBRATION_REFTYPES:
                     dates = {layout.FIRST_USEAFTER: self.reference(inst, reftype, truth, readout)}
                     if (
-                        reftype in _UPDATE_SCALE
+                        reftype in layout.UPDATE_SCALE
                         and detector in inst.updated_detectors
                         and readout.name != "FULL"
                     ):
@@ -148,7 +146,7 @@ class _Builder:
                             truth,
                             readout,
                             useafter=layout.GAIN_UPDATE_USEAFTER,
-                            scale=_UPDATE_SCALE[reftype],
+                            scale=layout.UPDATE_SCALE[reftype],
                         )
                     rules[reftype][(detector, readout.name)] = dates
         return rules

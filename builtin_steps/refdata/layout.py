@@ -19,6 +19,7 @@ __all__ = [
     "CONTEXT_NAME",
     "FIRST_USEAFTER",
     "GAIN_UPDATE_USEAFTER",
+    "UPDATE_SCALE",
     "CALIBRATION_REFTYPES",
     "Subarray",
     "Instrument",
@@ -37,6 +38,9 @@ FIRST_USEAFTER = "2022-01-01 00:00:00"
 #: of the detectors in :attr:`Instrument.updated_detectors` (observations on or
 #: after it select them).
 GAIN_UPDATE_USEAFTER = "2024-06-01 00:00:00"
+
+#: How the updated gain and read noise files differ from the first ones (factors).
+UPDATE_SCALE = {"gain": 1.01, "readnoise": 0.97}
 
 #: The calibration reference types with synthetic files, in the order they are built.
 CALIBRATION_REFTYPES = ("mask", "saturation", "superbias", "linearity", "dark", "gain", "readnoise")

@@ -8,9 +8,10 @@ primary-header keywords of the JWST reference file of that type (``DATAMODL``,
 alike.
 
 Full-frame files keep their size down with FITS tile compression: DQ planes
-are compressed losslessly (RICE), mostly constant float planes losslessly
-(GZIP), and float planes with pixel-to-pixel noise with a quantization step far
-below that noise. astropy and the JWST data models read them transparently.
+are compressed losslessly (RICE), float planes with a quantization step far below
+their pixel-to-pixel noise (RICE); the linearity coefficients are stored as they
+are. astropy and the JWST data models read tile-compressed extensions
+transparently.
 """
 
 from __future__ import annotations
@@ -64,18 +65,13 @@ def _image(
 ) -> fits.ImageHDU:
     """One image extension; tile-compressed for full-frame files.
 
-    ``step`` is the absolute quantization step of a float plane with noise; without
-    it a float plane is compressed losslessly.
+    Integer planes are compressed losslessly; a float plane is quantized with the
+    absolute step ``step`` (no dithering) and stored uncompressed without one.
     """
-    if not full:
-        hdu = fits.ImageHDU(data, name=name)
-        if unit is not None:
-            hdu.header["BUNIT"] = (unit, "physical units of the array values")
-        return hdu
     tiles = (1,) * (data.ndim - 2) + (16, data.shape[-1])
-    if data.dtype.kind in "iu":
+    if full and data.dtype.kind in "iu":
         hdu = fits.CompImageHDU(data, name=name, compression_type="RICE_1", tile_shape=tiles)
-    elif step is not None:
+    elif full and step is not None:
         hdu = fits.CompImageHDU(
             data,
             name=name,
@@ -85,9 +81,7 @@ def _image(
             quantize_method=-1,
         )
     else:
-        hdu = fits.CompImageHDU(
-            data, name=name, tile_shape=tiles, compression_type="GZIP_2", quantize_level=0.0
-        )
+        hdu = fits.ImageHDU(data, name=name)
     if unit is not None:
         hdu.header["BUNIT"] = (unit, "physical units of the array values")
     return hdu
@@ -161,6 +155,8 @@ def _superbias(truth: DetectorTruth, full: bool) -> tuple[str, str, list[fits.Im
 def _linearity(truth: DetectorTruth, full: bool) -> tuple[str, str, list[fits.ImageHDU]]:
     dq = np.zeros(truth.shape, np.uint32)
     dq[truth.dead] |= _flag("NO_LIN_CORR")
+    # The coefficients span 18 orders of magnitude: no single quantization step fits
+    # them, so they are stored as they are.
     hdus = [_image(truth.linearity, "COEFFS", full=full), _image(dq, "DQ", full=full), _dq_def()]
     return "LinearityModel", "synthetic linearity (polynomial correction)", hdus
 

@@ -209,23 +209,29 @@ def correct_one_output(
     ref &= (pixeldq & np.uint32(DO_NOT_USE)) == 0
     if not ref.any():
         return False
-    rows, cols = np.meshgrid(np.arange(ny) + row0, np.arange(nx) + col0, indexing="ij")
-    _, det_cols = detector_coordinates(rows, cols, kind)
-    groups = [det_cols % 2 == 0, det_cols % 2 == 1] if odd_even_columns else [np.ones((ny, nx), bool)]
-    lead = data.shape[:-2]
-    correction = np.zeros(lead + (ny, nx), dtype=np.float32) if len(groups) > 1 else None
-    for sel in groups:
-        idx = np.nonzero(ref & sel)
+    if not odd_even_columns:
+        idx = np.nonzero(ref)
+        value = clipped_mean(data[..., idx[0], idx[1]], np.ones(idx[0].size, bool))
+        data -= np.nan_to_num(value, nan=0.0).astype(data.dtype)[..., None, None]
+        return True
+    # detector-column parity is constant along science rows or along science
+    # columns (the orientation may transpose), so each parity is a stride-2 view
+    row_parity, _ = detector_coordinates(np.arange(ny) + row0, np.full(ny, col0), kind)
+    _, col_parity = detector_coordinates(np.full(nx, row0), np.arange(nx) + col0, kind)
+    transposed = kind in ("swap", "swap_rot180")
+    parity_of = (row_parity if transposed else col_parity) % 2
+    for parity in (0, 1):
+        first = int(np.argmax(parity_of == parity))
+        if parity_of[first] != parity:
+            continue
+        lines = slice(first, None, 2)
+        sel = (lines, slice(None)) if transposed else (slice(None), lines)
+        idx = np.nonzero(ref[sel])
         if idx[0].size == 0:
             continue
-        value = clipped_mean(data[..., idx[0], idx[1]], np.ones(idx[0].size, bool))
-        value = np.nan_to_num(value, nan=0.0).astype(np.float32)
-        if correction is None:
-            data -= value[..., None, None]
-        else:
-            correction += value[..., None, None] * sel
-    if correction is not None:
-        data -= correction
+        view = data[(Ellipsis, *sel)]
+        value = clipped_mean(view[..., idx[0], idx[1]], np.ones(idx[0].size, bool))
+        view -= np.nan_to_num(value, nan=0.0).astype(data.dtype)[..., None, None]
     return True
 
 

@@ -19,7 +19,8 @@ class RefPixStep(Step):
     the side reference pixels. Subarrays read through one output: the means of
     the reference pixels the subarray contains (PIXELDQ REFERENCE_PIXEL), even
     and odd detector columns apart; without any, the step is skipped. MIRI
-    data are not corrected by this implementation (step skipped).
+    data and NIRSpec IRS2 readouts are not corrected by this implementation
+    (step skipped with a warning).
     """
 
     class_alias = "refpix"
@@ -49,6 +50,10 @@ class RefPixStep(Step):
         model = open_ramp(self, step_input)
         if (model.meta.instrument.name or "").upper() == "MIRI":
             self.log.warning("Reference-pixel correction of MIRI data is not available; step skipped")
+            mark_skipped(self, model)
+            return model
+        if (model.meta.exposure.readpatt or "").upper().startswith("NRSIRS2"):
+            self.log.warning("Reference-pixel correction of IRS2 readouts is not available; step skipped")
             mark_skipped(self, model)
             return model
         options = RefpixOptions(

@@ -160,11 +160,12 @@ def flag_saturation(
             plane = data[i, g]
             reached |= plane >= threshold
             flagged = reached | ((groupdq[i, g] & sat_bit) != 0)
-            flagged = grow(flagged, n_pix_grow_sat)
-            _or_where(groupdq[i, g], flagged, sat_bit)
+            if flagged.any():
+                _or_where(groupdq[i, g], grow(flagged, n_pix_grow_sat), sat_bit)
             floor = plane <= 0
-            _or_where(groupdq[i, g], floor, floor_bits)
-            any_floor |= floor
+            if floor.any():
+                _or_where(groupdq[i, g], floor, floor_bits)
+                any_floor |= floor
         any_sat |= (groupdq[i, -1] & sat_bit) != 0
         if dilution is not None:
             _backward_pass(data[i], groupdq[i], threshold, unchecked, dilution, n_pix_grow_sat, sat_bit, dnu_bit)

@@ -415,6 +415,8 @@ def _array_property(spec: ArraySpec) -> property:
     kind = "table" if spec.is_table else f"{spec.dtype}, {'/'.join(map(str, spec.ndim))}-D"
     default = "zeros when unset" if spec.required else "None when unset"
     doc = f"numpy.ndarray or None: the {spec.extname} extension ({kind}; {default})."
+    getter.__doc__ = doc
+    getter.__name__ = spec.name
     return property(getter, setter, deleter, doc)
 
 

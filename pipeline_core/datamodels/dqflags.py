@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
@@ -135,9 +136,10 @@ def dq_mask(names: str | Iterable[str] | int, *, flags: Mapping[str, int] | None
             continue
         key = PIXEL_ALIASES.get(key, key) if flags is None else key
         if key not in table:
-            accepted = ", ".join(sorted(table))
+            close = difflib.get_close_matches(key, list(table), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
             raise DataModelError(
-                f"Unknown DQ flag name {item!r}. Accepted names: {accepted}. "
+                f"Unknown DQ flag name {item!r}.{hint} Accepted names: {', '.join(table)}. "
                 "Use one of these names or an integer bit value."
             )
         mask |= table[key]

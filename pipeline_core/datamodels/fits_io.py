@@ -179,8 +179,8 @@ def _open_fits(path: str) -> Iterator[fits.HDUList]:
             )
         except (OSError, ValueError, TypeError, IndexError, KeyError) as exc:
             raise DataModelError(
-                f"Cannot read '{path}' as FITS: {exc}. The file is truncated or corrupt; "
-                "write it again or fetch a fresh copy."
+                f"Cannot read '{path}' as FITS: {str(exc).rstrip('.')}. The file is truncated "
+                "or corrupt; write it again or fetch a fresh copy."
             ) from exc
     problems = [str(w.message) for w in caught if _is_structure_warning(w.message)]
     if problems:
@@ -348,7 +348,12 @@ def fits_hash(hdul: fits.HDUList) -> str:
 def _meta_from_headers(
     hdul: fits.HDUList, index: dict[str, int], meta: dict[str, Any], *, overwrite: bool
 ) -> None:
-    """Fill the tree from mapped header keywords (all of them, or only missing paths)."""
+    """Fill the tree from the mapped header keywords.
+
+    Paths missing from the tree are always filled. With ``overwrite``, a header
+    value also replaces a tree value it disagrees with (the header was edited
+    after the file was written); values that agree keep the tree's exact form.
+    """
     from astropy.io.fits.card import Undefined
 
     for kw in keywords():
@@ -367,8 +372,21 @@ def _meta_from_headers(
             if not isinstance(child, dict):
                 child = node[part] = {}
             node = child
-        if overwrite or kw.path[-1] not in node:
-            node[kw.path[-1]] = value
+        leaf = kw.path[-1]
+        if leaf not in node or (overwrite and not _same_value(node[leaf], value)):
+            node[leaf] = value
+
+
+def _same_value(tree_value: Any, header_value: Any) -> bool:
+    """Tell whether a header value is what writing ``tree_value`` would have produced."""
+    if isinstance(tree_value, str) and isinstance(header_value, str):
+        return tree_value.rstrip() == header_value.rstrip()
+    if isinstance(tree_value, bool) or isinstance(header_value, bool):
+        return tree_value is header_value
+    numbers = (int, float)
+    if isinstance(tree_value, numbers) and isinstance(header_value, numbers):
+        return tree_value == header_value
+    return type(tree_value) is type(header_value) and tree_value == header_value
 
 
 def _from_header(value: Any, kind: str) -> Any:

@@ -381,7 +381,9 @@ def keywords() -> tuple[Keyword, ...]:
     tuple of Keyword
         One record per row of :data:`KEYWORDS`, in table order.
     """
-    return tuple(Keyword(name, tuple(path.split(".")), typ, hdu) for name, path, typ, hdu in KEYWORDS)
+    return tuple(
+        Keyword(name, tuple(path.split(".")), typ, hdu) for name, path, typ, hdu in KEYWORDS
+    )
 
 
 @cache

@@ -212,6 +212,18 @@ class MetaNode:
     def __deepcopy__(self, memo: dict) -> MetaNode:
         return MetaNode(copy.deepcopy(self._data, memo), _path=self._path)
 
+    def __copy__(self) -> MetaNode:
+        return MetaNode(self._data, _path=self._path)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"data": self._data, "path": self._path}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        object.__setattr__(self, "_data", state["data"])
+        object.__setattr__(self, "_parent", None)
+        object.__setattr__(self, "_key", None)
+        object.__setattr__(self, "_path", tuple(state["path"]))
+
     # -- conversions -----------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """Return a deep copy of this group as nested dicts.

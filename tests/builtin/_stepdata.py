@@ -10,6 +10,7 @@ from pipeline_core.datamodels import (
     LinearityModel,
     MaskModel,
     RampModel,
+    ReadnoiseModel,
     SaturationModel,
     SuperBiasModel,
 )
@@ -101,3 +102,7 @@ def gain(tmp_path, data, *, factor=None, **kw):
     if factor is not None:
         model.meta.exposure.gain_factor = factor
     return save_ref(tmp_path, model, "gain", **kw)
+
+
+def readnoise(tmp_path, data, **kw):
+    return save_ref(tmp_path, ReadnoiseModel(data=np.asarray(data, np.float32)), "readnoise", **kw)

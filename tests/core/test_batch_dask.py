@@ -26,7 +26,7 @@ def threaded_cluster():
     """A real LocalCluster whose two single-threaded workers live in this process."""
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
     ) as cluster:
         yield cluster
 
@@ -59,6 +59,7 @@ def test_dask_client(image_files, tmp_path, threaded_cluster):
         assert client.status == "running"  # a client given is not closed
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_created_for_the_run(image_files, tmp_path):
     pytest.importorskip("dask.distributed")
     inputs = image_files({"a": 1.0, "b": 2.0})

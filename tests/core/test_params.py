@@ -147,7 +147,7 @@ def test_wrong_values_name_step_parameter_value_and_what_is_accepted(specs, name
 def test_unknown_names_get_close_matches(specs):
     _, problems = validate("demo", specs, {"treshold": 1.0})
     assert problems == [
-        "step 'demo': unknown parameter 'treshold' (given 1.0); did you mean 'threshold'? "
+        "step 'demo': unknown parameter 'treshold' (given 1.0). Did you mean 'threshold'? "
         "Valid parameters: algorithm, anything, cores, firstgroup, flag, forced, indices, "
         "label, names, ngroups, threshold, weights"
     ]

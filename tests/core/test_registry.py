@@ -9,7 +9,7 @@ import pytest
 
 import pipeline_core
 from pipeline_core import hookimpl
-from pipeline_core.errors import PluginError
+from pipeline_core.errors import PluginError, SteppeError
 from pipeline_core.registry import (
     GENERIC_PIPELINE,
     Registry,
@@ -476,3 +476,47 @@ def test_failing_plugin_registration_warns_but_keeps_the_registry_usable(steps_o
         reg.register_plugin(Raising(), distribution="raising-dist", version="1")
     assert [d.class_path for d in reg.descriptors()] == [GENERIC_PIPELINE]
     assert reg.distributions() == [("steppe", reg.descriptors()[0].version)]
+
+
+def test_pipeline_core_registry_stays_callable_after_the_submodule_is_imported(empty_registry):
+    import pipeline_core.registry as submodule
+    from pipeline_core import registry as exported
+
+    assert pipeline_core.registry() is empty_registry
+    assert exported() is empty_registry
+    assert submodule.registry() is empty_registry
+
+
+# ------------------------------------------------------------------ parameter files use the registry
+
+_ASDF_HEAD = "#ASDF 1.0.0\n#ASDF_STANDARD 1.5.0\n%YAML 1.1\n%TAG ! tag:stsci.edu:asdf/\n--- !core/asdf-1.1.0\n"
+
+
+@pytest.fixture
+def trap_module(make_distribution):
+    """A module that fails loudly if anything imports it."""
+    make_distribution(
+        "steppe-trap", modules={"trap_pkg.evil": "raise RuntimeError('imported!')\n"}, entry_points={}
+    )
+    return "trap_pkg.evil.Payload"
+
+
+def test_a_parameter_file_naming_an_unregistered_class_is_refused_unimported(empty_registry, trap_module, tmp_path):
+    from pipeline_core import Step
+
+    path = tmp_path / "evil.asdf"
+    path.write_text(_ASDF_HEAD + f"class: {trap_module}\nname: evil\nparameters: {{}}\n...\n")
+    with pytest.raises(SteppeError, match=re.escape(f"'{trap_module}' is not a registered step alias or class path")):
+        Step.from_config_file(str(path))
+    assert "trap_pkg.evil" not in sys.modules
+
+
+def test_a_pipeline_file_step_naming_os_system_is_refused(empty_registry, tmp_path):
+    path = tmp_path / "evil_pipeline.asdf"
+    path.write_text(
+        _ASDF_HEAD
+        + "class: pipeline_core.Pipeline\nname: evil\nparameters: {}\nsteps:\n"
+        + "- {class: os.system, name: boom, parameters: {}}\n...\n"
+    )
+    with pytest.raises(SteppeError, match=re.escape("steps[0] ('boom'): 'os.system' is not a registered step alias or class path")):
+        pipeline_core.Pipeline.from_config_file(str(path))

@@ -152,7 +152,7 @@ def test_wrong_parameters_raise_one_error_listing_all():
     assert text.startswith("3 invalid parameters:")
     assert "step 'scale': parameter 'factor' = -1 is below the minimum 0; accepted: a float >= 0" in text
     assert "step 'scale': parameter 'mode' = 'times' is not one of the options; accepted: one of 'multiply', 'divide'" in text
-    assert "step 'scale': unknown parameter 'fctor' (given 2); did you mean 'factor'?" in text
+    assert "step 'scale': unknown parameter 'fctor' (given 2). Did you mean 'factor'?" in text
 
 
 def test_setting_a_wrong_attribute_value_raises():
@@ -242,7 +242,7 @@ def _configured(cls, data, **kwargs):
 def test_crds_lookup_opens_the_input_once_and_passes_that_model(image_file, crds_pars, monkeypatch):
     monkeypatch.delenv("STPIPE_DISABLE_CRDS_STEPPARS")
     _, calls = crds_pars
-    from pipeline_core import datamodels, step as step_module
+    from pipeline_core import datamodels
 
     opened = []
     real = datamodels.open_model
@@ -279,8 +279,9 @@ def test_invalid_crds_values_are_reported(image_file, crds_pars, monkeypatch):
     monkeypatch.delenv("STPIPE_DISABLE_CRDS_STEPPARS")
     table, _ = crds_pars
     table["AddStep"] = {"class": "x.AddStep", "name": "add", "parameters": {"value": "abc"}}
-    with pytest.raises(ParameterError, match=re.escape("step 'add': parameter 'value' = 'abc'")):
+    with pytest.raises(ParameterError, match=re.escape("step 'add': parameter 'value' = 'abc'")) as info:
         AddStep.call(image_file)
+    assert "(values from the CRDS parameter reference file of AddStep; set STPIPE_DISABLE_CRDS_STEPPARS=1" in str(info.value)
 
 
 # ----------------------------------------------------------------------------- parameter files
@@ -295,7 +296,13 @@ def test_config_file_sets_some_parameters(tmp_path):
 
 @pytest.mark.parametrize(
     "class_name",
-    ["tests.fixtures.core.ScaleStep", "scale", "some.old.place.ScaleStep", "core-tests::scale"],
+    [
+        "tests.fixtures.core.ScaleStep",
+        "scale",
+        "some.old.place.ScaleStep",
+        "core-tests::scale",
+        "jwst.scale.scale_step.OldScaleStep",
+    ],
 )
 def test_config_file_class_may_be_any_name_of_the_class(tmp_path, class_name):
     config = tmp_path / "pars.asdf"
@@ -524,3 +531,34 @@ def test_get_reference_file_delegates(monkeypatch):
     model = ImageModel((1, 1))
     assert step.get_reference_file(model, "gain") == "ref.fits"
     assert calls == [(step, model, "gain")]
+
+
+def test_reserved_parameter_names_are_refused():
+    class Reserved(Step):
+        spec = "name = string(default='x')"
+
+    with pytest.raises(StepError, match=r"declares \['name'\], which are reserved"):
+        Reserved()
+
+
+def test_parameters_are_checked_before_the_input_is_opened(in_tmp, monkeypatch):
+    from pipeline_core import datamodels
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the input was opened")
+
+    monkeypatch.setattr(datamodels, "open_model", fail)
+    with pytest.raises(ParameterError, match="parameter 'value'"):
+        AddStep.call("big_uncal.fits", value="x")
+
+
+def test_call_with_the_real_crds_lookup(crds_env, monkeypatch, in_tmp):
+    """A step CRDS has no parameter file for runs with its own defaults."""
+    monkeypatch.delenv("STPIPE_DISABLE_CRDS_STEPPARS")
+    model = ImageModel((2, 2))
+    model.meta.instrument.name = "NIRCAM"
+    model.meta.instrument.detector = "NRCA3"
+    model.meta.observation.date = "2024-05-01"
+    model.meta.observation.time = "12:00:00"
+    result = AddStep.call(model, value=4)
+    np.testing.assert_array_equal(result.data, 4.0)

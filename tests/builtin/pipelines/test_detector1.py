@@ -52,8 +52,8 @@ def _references(tmp_path, shape):
         "superbias": {"override_superbias": sd.superbias(tmp_path, np.full((ny, nx), 900.0))},
         "linearity": {"override_linearity": sd.linearity(tmp_path, coeffs)},
         "dark_current": {"override_dark": sd.dark(tmp_path, np.zeros((10, ny, nx)))},
-        "jump": {"override_gain": sd.gain(tmp_path, np.ones((ny, nx))), "override_readnoise": sd.gain(tmp_path, noise, name="rn.fits")},
-        "ramp_fit": {"override_gain": sd.gain(tmp_path, np.ones((ny, nx)), name="g2.fits"), "override_readnoise": sd.gain(tmp_path, noise, name="rn2.fits")},
+        "jump": {"override_gain": sd.gain(tmp_path, np.ones((ny, nx))), "override_readnoise": sd.readnoise(tmp_path, noise, name="rn.fits")},
+        "ramp_fit": {"override_gain": sd.gain(tmp_path, np.ones((ny, nx)), name="g2.fits"), "override_readnoise": sd.readnoise(tmp_path, noise, name="rn2.fits")},
         "gain_scale": {"override_gain": sd.gain(tmp_path, np.ones((ny, nx)), name="g3.fits")},
     }
 

@@ -30,3 +30,9 @@ def test_parameters_are_the_jwst_ones():
     pars = RefPixStep().get_pars()
     assert pars["odd_even_columns"] is True and pars["use_side_ref_pixels"] is True
     assert pars["side_smoothing_length"] == 11 and pars["side_gain"] == 1.0 and pars["odd_even_rows"] is True
+
+
+def test_irs2_readout_is_skipped():
+    ramp = sd.make_ramp()
+    ramp.meta.exposure.readpatt = "NRSIRS2RAPID"
+    assert RefPixStep.call(ramp).meta.cal_step.refpix == "SKIPPED"

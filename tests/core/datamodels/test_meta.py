@@ -129,3 +129,23 @@ def test_keyword_table_is_consistent():
     assert table["CRDS_CTX"] == "ref_file.crds.context_used"
     assert table["DATAMODL"] == "model_type"
     assert table["REFTYPE"] == "reftype"
+
+
+def test_nodes_and_models_pickle_and_copy():
+    import copy
+    import pickle
+
+    model = RampModel(data=np.ones((1, 2, 3, 3)))
+    model.meta.instrument.name = "NIRCAM"
+    back = pickle.loads(pickle.dumps(model))
+    assert back.meta.instrument.name == "NIRCAM"
+    np.testing.assert_array_equal(back.data, model.data)
+    node = pickle.loads(pickle.dumps(model.meta.instrument))
+    assert node == {"name": "NIRCAM"}
+    assert repr(node) == "<MetaNode meta.instrument {'name': 'NIRCAM'}>"
+    shallow = copy.copy(model.meta.instrument)
+    shallow.name = "MIRI"  # a shallow copy is a view on the same group
+    assert model.meta.instrument.name == "MIRI"
+    deep = copy.deepcopy(model.meta)
+    deep.instrument.name = "NIRSPEC"
+    assert model.meta.instrument.name == "MIRI"

@@ -74,7 +74,8 @@ def test_unknown_array_and_bad_init_are_refused():
 def test_inconsistent_shapes_are_reported_by_validate():
     model = RampModel(data=np.zeros((1, 2, 4, 4)))
     model.pixeldq = np.zeros((5, 5))
-    with pytest.raises(DataModelError, match=r"PIXELDQ has shape \(5, 5\).*must have shape \(4, 4\)"):
+    expected = r"PIXELDQ has shape \(5, 5\).*must have shape \(4, 4\)"
+    with pytest.raises(DataModelError, match=expected):
         model.validate()
 
 

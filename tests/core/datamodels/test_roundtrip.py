@@ -112,7 +112,8 @@ def test_image_and_cube_round_trip(tmp_path, request, factory):
 def test_cube_int_times_round_trip(tmp_path):
     cube = CubeModel((2, 3, 3))
     cube.int_times = np.array(
-        [(1, 60000.0), (2, 60000.5)], dtype=[("integration_number", "i4"), ("int_mid_MJD_UTC", "f8")]
+        [(1, 60000.0), (2, 60000.5)],
+        dtype=[("integration_number", "i4"), ("int_mid_MJD_UTC", "f8")],
     )
     back = open_model(cube.save(tmp_path / "c.fits"))
     assert back.int_times["integration_number"].tolist() == [1, 2]
@@ -243,3 +244,14 @@ def test_asdf_document_round_trip():
     tree = {"meta": {"a": np.int64(2), "b": (1, 2), "c": {"d": "09999", "e": None, "f": True}}}
     back = load_tree(dump_tree(tree))
     assert back["meta"] == {"a": 2, "b": [1, 2], "c": {"d": "09999", "e": None, "f": True}}
+
+
+def test_tree_values_keep_their_exact_form(tmp_path):
+    model = ImageModel((2, 2))
+    model.meta.instrument.filter = "F200W  "  # trailing blanks are lost in a header
+    model.meta.exposure.frame_time = 0.1 + 0.2
+    model.meta.exposure.group_time = 21  # an int where JWST expects a float
+    back = open_model(model.save(tmp_path / "exact.fits"))
+    assert back.meta.instrument.filter == "F200W  "
+    assert back.meta.exposure.frame_time == 0.1 + 0.2
+    assert type(back.meta.exposure.group_time) is int
