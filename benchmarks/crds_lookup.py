@@ -61,7 +61,11 @@ from pipeline_core.references import get_reference_file, get_step_parameters
 from pipeline_core.step import Step
 
 class JumpStep(Step):
-    spec = "rejection_threshold = float(default=4.0)\nthree_group_rejection_threshold = float(default=6.0)\nfour_group_rejection_threshold = float(default=5.0)"
+    spec = '''
+    rejection_threshold = float(default=4.0)
+    three_group_rejection_threshold = float(default=6.0)
+    four_group_rejection_threshold = float(default=5.0)
+    '''
     reference_file_types = ("gain",)
     def process(self, model):
         return model
@@ -103,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         f"ensure_embedded_cache({cache!r}); print(time.perf_counter() - t)\n"
     )
     built_before = os.path.isdir(cache)
-    seconds = float(subprocess.run([sys.executable, "-c", build], check=True, capture_output=True, text=True).stdout)
+    built = subprocess.run([sys.executable, "-c", build], check=True, capture_output=True, text=True)
+    seconds = float(built.stdout)
     env = dict(
         os.environ,
         CRDS_PATH=cache,

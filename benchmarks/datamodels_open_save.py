@@ -9,10 +9,14 @@ subprocess per repeat:
 * ``astropy``: ``fits.open(path)``, touch every HDU's data (memory-mapped, no
   conversion) then ``hdul.writeto(out)``.
 
+For the level-1b input the products differ: astropy copies the uint16 file (84 MiB
+for the default shape), steppe writes the float32 ramp with its DQ arrays (the
+JWST RampModel layout, 216 MiB).
+
 Each subprocess first warms both readers up on a tiny file (imports are not
-measured), then reports the wall time of open and of save and the growth of its
-peak resident set size (``ru_maxrss``; memory-mapped file pages count once
-touched). A second set of subprocesses measures the peak of numpy/Python
+measured), then reports the wall time of open and of save and how far its peak
+resident set size (``VmHWM``, Linux) rose above the resident size before the
+operation; memory-mapped file pages count once touched. A second set of subprocesses measures the peak of numpy/Python
 allocations with ``tracemalloc`` (kept out of the timed runs, as it slows Python
 code). Medians over the repeats are printed, with the steppe / astropy ratios.
 
@@ -32,12 +36,21 @@ import sys
 import tempfile
 
 _CHILD = r"""
-import json, os, resource, sys, time, tracemalloc
+import json, os, sys, time, tracemalloc
 
 case, path, out, traced = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
 import numpy as np
 from astropy.io import fits
 from pipeline_core.datamodels import RampModel, open_model
+
+
+def status_kib(field):
+    # VmRSS: resident now; VmHWM: peak resident since this process started (Linux).
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(field + " not found in /proc/self/status")
 
 
 def run():
@@ -63,14 +76,15 @@ with fits.open(tiny) as warm:
     warm.writeto(tiny, overwrite=True)
 os.remove(tiny)
 
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+os.sync()  # start from a clean page cache: no write-back of earlier runs in the timing
+base = status_kib("VmRSS")
 if traced:
     tracemalloc.start()
 t0 = time.perf_counter()
 t1 = run()
 t2 = time.perf_counter()
 peak = tracemalloc.get_traced_memory()[1] if traced else 0
-rss = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024
+rss = (status_kib("VmHWM") - base) / 1024
 print(json.dumps({"open_s": t1 - t0, "save_s": t2 - t1, "total_s": t2 - t0,
                   "rss_mib": rss, "traced_mib": peak / 2**20}))
 """
@@ -133,13 +147,21 @@ def main(argv: list[str] | None = None) -> int:
         header = f"{'input':16} {'reader':8} {'open s':>7} {'save s':>7} {'total s':>8} "
         print(header + f"{'dRSS MiB':>9} {'traced MiB':>11}")
         for label, path in inputs.items():
+            runs: dict[str, list[dict[str, float]]] = {"steppe": [], "astropy": []}
+            traced: dict[str, list[dict[str, float]]] = {"steppe": [], "astropy": []}
+            for _ in range(args.repeats):  # interleaved, so drifts hit both readers alike
+                for case in runs:
+                    out = os.path.join(folder, f"out_{case}.fits")
+                    runs[case].append(_run(case, path, out, traced=False))
+                    traced[case].append(_run(case, path, out, traced=True))
             medians = {}
-            for case in ("steppe", "astropy"):
-                out = os.path.join(folder, f"out_{case}.fits")
-                runs = [_run(case, path, out, traced=False) for _ in range(args.repeats)]
-                medians[case] = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
-                traced = [_run(case, path, out, traced=True) for _ in range(args.repeats)]
-                medians[case]["traced_mib"] = statistics.median(r["traced_mib"] for r in traced)
+            for case in runs:
+                medians[case] = {
+                    key: statistics.median(r[key] for r in runs[case]) for key in runs[case][0]
+                }
+                medians[case]["traced_mib"] = statistics.median(
+                    r["traced_mib"] for r in traced[case]
+                )
                 m = medians[case]
                 print(
                     f"{label:16} {case:8} {m['open_s']:7.3f} {m['save_s']:7.3f} "

@@ -63,7 +63,6 @@ def make_inputs(workdir: Path, nints: int, ngroups: int, size: int = 2048, seed:
         GainModel,
         LinearityModel,
         MaskModel,
-        RampModel,
         ReadnoiseModel,
         SaturationModel,
         SuperBiasModel,
@@ -98,29 +97,39 @@ def make_inputs(workdir: Path, nints: int, ngroups: int, size: int = 2048, seed:
         del dark
     if not uncal.exists():
         bias = SuperBiasModel(str(refs["superbias"])).data
-        tgroup = 10.737
-        rate = rng.gamma(2.0, 5.0, shape2).astype(np.float32)
-        data = np.empty((nints, ngroups, *shape2), np.float32)
-        for i in range(nints):
-            for g in range(ngroups):
-                data[i, g] = bias + rate * tgroup * (g + 1) + rng.normal(0, 5, shape2).astype(np.float32)
-            hits = rng.integers(0, size, (2, 2000))
-            start = rng.integers(1, ngroups, 2000)
-            for (y, x), s in zip(hits.T, start):
-                data[i, s:, y, x] += 500.0
-        model = RampModel(data=data)
-        meta = model.meta
-        meta.instrument.name, meta.instrument.detector = "NIRCAM", "NRCA1"
-        meta.exposure.type, meta.exposure.readpatt = "NRC_IMAGE", "RAPID"
-        meta.exposure.nints, meta.exposure.ngroups, meta.exposure.nframes = nints, ngroups, 1
-        meta.exposure.groupgap, meta.exposure.frame_divisor, meta.exposure.noutputs = 0, 1, 4
-        meta.exposure.group_time = meta.exposure.frame_time = tgroup
-        meta.observation.date, meta.observation.time = "2024-01-01", "00:00:00"
-        meta.subarray.name = "FULL"
-        meta.subarray.xstart = meta.subarray.ystart = 1
-        meta.subarray.xsize = meta.subarray.ysize = size
-        model.save(str(uncal))
+        _write_level1b(uncal, bias, rng, nints=nints, ngroups=ngroups)
     return {"uncal": str(uncal), "refs": {k: str(v) for k, v in refs.items()}}
+
+
+def _write_level1b(path: Path, bias: np.ndarray, rng: np.random.Generator, *, nints: int, ngroups: int) -> None:
+    """Write a raw ramp as archive uncal files store it: uint16 SCI, no DQ arrays."""
+    from astropy.io import fits
+
+    size = bias.shape[0]
+    tgroup = 10.737
+    rate = rng.gamma(2.0, 5.0, bias.shape).astype(np.float32)
+    data = np.empty((nints, ngroups, size, size), np.uint16)
+    for i in range(nints):
+        signal = np.zeros(bias.shape, np.float32)
+        hits = rng.integers(0, size, (2, 2000))
+        start = rng.integers(1, ngroups, 2000)
+        for g in range(ngroups):
+            signal += rate * tgroup
+            signal[hits[0][start == g], hits[1][start == g]] += 500.0
+            frame = bias + signal + rng.normal(0, 5, bias.shape).astype(np.float32)
+            data[i, g] = np.clip(np.round(frame), 0, 65535).astype(np.uint16)
+    primary = fits.PrimaryHDU()
+    keys = {
+        "DATAMODL": "Level1bModel", "TELESCOP": "JWST", "INSTRUME": "NIRCAM", "DETECTOR": "NRCA1",
+        "EXP_TYPE": "NRC_IMAGE", "READPATT": "RAPID", "NINTS": nints, "NGROUPS": ngroups, "NFRAMES": 1,
+        "GROUPGAP": 0, "FRMDIVSR": 1, "NOUTPUTS": 4, "TFRAME": tgroup, "TGROUP": tgroup,
+        "DATE-OBS": "2024-01-01", "TIME-OBS": "00:00:00.000", "SUBARRAY": "FULL",
+        "SUBSTRT1": 1, "SUBSTRT2": 1, "SUBSIZE1": size, "SUBSIZE2": size, "ZEROFRAM": False,
+    }
+    for key, value in keys.items():
+        primary.header[key] = value
+    sci = fits.ImageHDU(data, name="SCI")
+    fits.HDUList([primary, sci]).writeto(path, overwrite=True)
 
 
 def _save(model, path: Path, reftype: str) -> None:

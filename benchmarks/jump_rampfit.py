@@ -31,7 +31,11 @@ import numpy as np
 
 
 def make_exposure(nints: int, ngroups: int, size: int, seed: int = 0):
-    """Build a RampModel and gain/readnoise reference files (in a temp folder)."""
+    """Build a RampModel, the JUMP_DET flags of its cosmic rays, and gain and
+    read-noise reference files (in a temporary folder).
+
+    The model's own GROUPDQ is left clear (the input of the jump step).
+    """
     from pipeline_core.datamodels import GainModel, RampModel, ReadnoiseModel
 
     rng = np.random.default_rng(seed)
@@ -39,6 +43,7 @@ def make_exposure(nints: int, ngroups: int, size: int, seed: int = 0):
     gain, readnoise = 2.0, 10.0
     rate = rng.uniform(0.5, 100.0, (size, size)).astype(np.float32)
     data = np.empty((nints, ngroups, size, size), dtype=np.float32)
+    groupdq = np.zeros(data.shape, dtype=np.uint8)
     for i in range(nints):
         signal = np.zeros((size, size), dtype=np.float32)
         for g in range(ngroups):
@@ -48,6 +53,7 @@ def make_exposure(nints: int, ngroups: int, size: int, seed: int = 0):
             data[i, g] = signal + noise + 1000.0
         hits = rng.random((ngroups, size, size)) < 2e-4
         data[i] += np.cumsum(hits * np.float32(500.0), axis=0, dtype=np.float32)
+        groupdq[i][hits] = 4  # JUMP_DET where the cosmic ray arrived
     model = RampModel(data=data)
     meta = model.meta
     meta.instrument.name, meta.instrument.detector = "NIRCAM", "NRCA3"
@@ -63,7 +69,7 @@ def make_exposure(nints: int, ngroups: int, size: int, seed: int = 0):
         path = os.path.join(folder, f"{reftype}.fits")
         ref.save(path)
         refs[f"override_{reftype}"] = path
-    return model, refs
+    return model, groupdq, refs
 
 
 def _rss_mib() -> float:
@@ -80,11 +86,11 @@ def run_one(step_name: str, nints: int, ngroups: int, size: int, workers: int, r
     from builtin_steps.jump.step import JumpStep
     from builtin_steps.ramp_fit.step import RampFitStep
 
-    model, refs = make_exposure(nints, ngroups, size)
+    model, groupdq, refs = make_exposure(nints, ngroups, size)
     cls = JumpStep if step_name == "jump" else RampFitStep
     step = cls(maximum_cores=str(workers), **refs)
-    if step_name == "ramp_fit":  # fit a ramp with jumps flagged, as in the pipeline
-        model = JumpStep(**refs).run(model)
+    if step_name == "ramp_fit":  # a ramp with its cosmic rays flagged, as after jump
+        model.groupdq = groupdq
     step.run(model)  # warm-up: imports, worker start-up, page faults
     before = _rss_mib()
     times = []

@@ -1,13 +1,13 @@
 """Helpers shared by the built-in detector steps.
 
-Three small concerns live here:
+Two small concerns live here:
 
 * the JWST data-quality bit values that the numeric kernels use as defaults
-  (the same values as :mod:`pipeline_core.datamodels.dqflags`),
-* :func:`subarray_cutout`, which cuts the part of a (usually full-frame)
-  reference array that matches a science subarray, and
-* the glue every reference-using step repeats: find and open the reference
-  (or mark the step skipped), cut it to the science window.
+  (the same values as :mod:`pipeline_core.datamodels.dqflags`), and
+* the glue every step repeats: open the input as a ramp; find and open a
+  reference file (or mark the step skipped) and check it against the data,
+  cut to the science subarray (:func:`load_reference`, or
+  :func:`reference_cutout` for a view of one array of an opened reference).
 
 The kernels stay pure numpy: they receive arrays and bit values, never models.
 """
@@ -71,6 +71,109 @@ class Window(NamedTuple):
     ysize: int
 
 
+def science_window(model: Any) -> Window:
+    """Return the detector window of a science model.
+
+    Parameters
+    ----------
+    model : DataModel
+        Model with ``meta.subarray`` and 2-D image planes on its last axes.
+
+    Returns
+    -------
+    Window
+        From ``meta.subarray``; missing values default to a window starting
+        at (1, 1) with the data's shape.
+    """
+    ny, nx = model.data.shape[-2:]
+    sub = model.meta.subarray
+    return Window(int(sub.xstart or 1), int(sub.ystart or 1), int(sub.xsize or nx), int(sub.ysize or ny))
+
+
+def load_reference(step: Any, model: Any, reftype: str) -> Any | None:
+    """Find and open a step's reference file, or mark the step skipped.
+
+    Parameters
+    ----------
+    step : pipeline_core.Step
+        The running step (its ``get_reference_file``, ``log`` and cal-step key
+        are used).
+    model : DataModel
+        Science model the reference is selected for.
+    reftype : str
+        Reference type, e.g. ``"mask"``.
+
+    Returns
+    -------
+    DataModel or None
+        The reference model, cut to the science subarray when it is larger
+        (:func:`pipeline_core.references.check_reference_shape`); None when the
+        reference is "N/A", in which case ``meta.cal_step.<key>`` of ``model``
+        is set to ``"SKIPPED"``.
+
+    Raises
+    ------
+    pipeline_core.errors.ReferenceFileError
+        If the file is of another type or does not cover the data's pixels.
+    """
+    from pipeline_core.datamodels import open_model
+    from pipeline_core.references import check_reference_shape
+
+    path = step.get_reference_file(model, reftype)
+    if path == "N/A":
+        step.log.warning("No %s reference file applies; step %s skipped", reftype.upper(), step.name)
+        mark_skipped(step, model)
+        return None
+    step.log.info("Using %s reference file %s", reftype.upper(), path)
+    return check_reference_shape(step, reftype, open_model(path), model)
+
+
+def mark_skipped(step: Any, model: Any) -> None:
+    """Set ``meta.cal_step.<key>`` of ``model`` to ``"SKIPPED"`` for ``step``.
+
+    Parameters
+    ----------
+    step : pipeline_core.Step
+        The step (its ``cal_step_key`` or ``class_alias`` names the key).
+    model : DataModel
+        The model to mark.
+    """
+    key = getattr(step, "cal_step_key", None) or step.class_alias
+    setattr(model.meta.cal_step, key, "SKIPPED")
+
+
+def open_ramp(step: Any, step_input: Any) -> Any:
+    """Return the step input as a RampModel, or raise a clear error.
+
+    Parameters
+    ----------
+    step : pipeline_core.Step
+        The running step (named in the error).
+    step_input : str, os.PathLike or DataModel
+        The input given to ``process``.
+
+    Returns
+    -------
+    RampModel
+
+    Raises
+    ------
+    pipeline_core.errors.StepError
+        If the input is not a ramp.
+    """
+    from pipeline_core.datamodels import RampModel, open_model
+    from pipeline_core.errors import StepError
+
+    model = open_model(step_input)
+    if not isinstance(model, RampModel):
+        raise StepError(
+            f"step {step.name}: needs a ramp (RampModel, 4-D SCI of nints x ngroups x ny x nx), got "
+            f"{type(model).__name__} from '{model.meta.filename or step_input!r}'; run it on an "
+            "uncalibrated (_uncal) or partly calibrated ramp file"
+        )
+    return model
+
+
 def subarray_cutout(
     ref: np.ndarray,
     *,
@@ -78,11 +181,11 @@ def subarray_cutout(
     ref_window: Window | None = None,
     what: str = "reference array",
 ) -> np.ndarray:
-    """Return the part of a reference array that covers a science window.
+    """Return the part of a reference array that covers a science window (a view).
 
     Only the last two axes (rows, columns) are cut; leading axes (groups,
     coefficients) are kept. When the reference already has the science
-    window's shape, it is returned unchanged (a subarray reference file).
+    window's shape at the same position, it is returned unchanged.
 
     Parameters
     ----------
@@ -128,25 +231,6 @@ def subarray_cutout(
     return ref[..., y0:y1, x0:x1]
 
 
-def science_window(model: Any) -> Window:
-    """Return the detector window of a science model.
-
-    Parameters
-    ----------
-    model : DataModel
-        Model with ``meta.subarray`` and 2-D image planes on its last axes.
-
-    Returns
-    -------
-    Window
-        From ``meta.subarray``; missing values default to a window starting
-        at (1, 1) with the data's shape.
-    """
-    ny, nx = model.data.shape[-2:]
-    sub = model.meta.subarray
-    return Window(int(sub.xstart or 1), int(sub.ystart or 1), int(sub.xsize or nx), int(sub.ysize or ny))
-
-
 def reference_window(ref: Any, array: np.ndarray) -> Window | None:
     """Return the window of a reference model, or None if it records none.
 
@@ -168,52 +252,8 @@ def reference_window(ref: Any, array: np.ndarray) -> Window | None:
     return Window(int(sub.xstart), int(sub.ystart), nx, ny)
 
 
-def load_reference(step: Any, model: Any, reftype: str) -> Any | None:
-    """Find and open a step's reference file, or mark the step skipped.
-
-    Parameters
-    ----------
-    step : pipeline_core.Step
-        The running step (its ``get_reference_file``, ``log`` and cal-step key
-        are used).
-    model : DataModel
-        Science model the reference is selected for.
-    reftype : str
-        Reference type, e.g. ``"mask"``.
-
-    Returns
-    -------
-    DataModel or None
-        The opened reference model; None when the reference is "N/A", in which
-        case ``meta.cal_step.<key>`` of ``model`` is set to ``"SKIPPED"``.
-    """
-    from pipeline_core.datamodels import open_model
-
-    path = step.get_reference_file(model, reftype)
-    if path == "N/A":
-        step.log.warning("No %s reference file applies; step %s skipped", reftype.upper(), step.name)
-        mark_skipped(step, model)
-        return None
-    step.log.info("Using %s reference file %s", reftype.upper(), path)
-    return open_model(path)
-
-
-def mark_skipped(step: Any, model: Any) -> None:
-    """Set ``meta.cal_step.<key>`` of ``model`` to ``"SKIPPED"`` for ``step``.
-
-    Parameters
-    ----------
-    step : pipeline_core.Step
-        The step (its ``cal_step_key`` or ``class_alias`` names the key).
-    model : DataModel
-        The model to mark.
-    """
-    key = getattr(step, "cal_step_key", None) or step.class_alias
-    setattr(model.meta.cal_step, key, "SKIPPED")
-
-
 def reference_cutout(step: Any, model: Any, ref: Any, array: np.ndarray, reftype: str) -> np.ndarray:
-    """Cut a reference array to the science window, with a clear error.
+    """Cut one array of an opened reference to the science window, as a view.
 
     Parameters
     ----------
@@ -231,42 +271,15 @@ def reference_cutout(step: Any, model: Any, ref: Any, array: np.ndarray, reftype
     Returns
     -------
     numpy.ndarray
-        ``array`` cut to the science window (a view).
+        ``array`` cut to the science window (a view, no copy).
+
+    Raises
+    ------
+    pipeline_core.errors.ReferenceFileError
+        If the reference does not cover the science window.
     """
     name = ref.meta.filename or "<in memory>"
     what = f"step {step.name}: {reftype} reference '{name}'"
     return subarray_cutout(
         array, sci_window=science_window(model), ref_window=reference_window(ref, array), what=what
     )
-
-
-def open_ramp(step: Any, step_input: Any) -> Any:
-    """Return the step input as a RampModel, or raise a clear error.
-
-    Parameters
-    ----------
-    step : pipeline_core.Step
-        The running step (named in the error).
-    step_input : str, os.PathLike or DataModel
-        The input given to ``process``.
-
-    Returns
-    -------
-    RampModel
-
-    Raises
-    ------
-    pipeline_core.errors.StepError
-        If the input is not a ramp.
-    """
-    from pipeline_core.datamodels import RampModel, open_model
-    from pipeline_core.errors import StepError
-
-    model = open_model(step_input)
-    if not isinstance(model, RampModel):
-        raise StepError(
-            f"step {step.name}: needs a ramp (RampModel, 4-D SCI of nints x ngroups x ny x nx), got "
-            f"{type(model).__name__} from '{model.meta.filename or step_input!r}'; run it on an "
-            "uncalibrated (_uncal) or partly calibrated ramp file"
-        )
-    return model

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing
+import multiprocessing.util
 import os
 import sys
 import threading
@@ -169,6 +170,10 @@ class SharedPool:
             self._size, self._pid = workers, os.getpid()
             if not self._atexit_registered:
                 atexit.register(self.shutdown)
+                # A multiprocessing child process runs no atexit handlers and waits for
+                # its children before exiting: stop them first. The priority puts this
+                # before the finalizers (priority 10) that close the pool's queues.
+                multiprocessing.util.Finalize(None, self.shutdown, exitpriority=100)
                 self._atexit_registered = True
             return self._pool
 

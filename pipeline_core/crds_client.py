@@ -63,7 +63,7 @@ _HOW_TO_CONFIGURE = (
 
 _lock = threading.RLock()
 _applied: CrdsSettings | None = None
-_default_cache: tuple[int, str | None] | None = None
+_default_cache: tuple[object, str | None] | None = None  # (registry, its answer)
 
 
 @dataclass(frozen=True)
@@ -109,9 +109,9 @@ def _hook_default_cache() -> str | None:
     from pipeline_core.registry import registry
 
     reg = registry()
-    if _default_cache is None or _default_cache[0] != id(reg):
+    if _default_cache is None or _default_cache[0] is not reg:
         answer = reg.hook.default_crds_cache()
-        _default_cache = (id(reg), os.fspath(answer) if answer is not None else None)
+        _default_cache = (reg, os.fspath(answer) if answer is not None else None)
     return _default_cache[1]
 
 
@@ -244,7 +244,8 @@ def lookup(
     Returns
     -------
     refs : dict
-        Reference type -> local path, or ``"NOT FOUND n/a"`` when not applicable.
+        Reference type -> local path; ``"NOT FOUND n/a"`` when not applicable,
+        ``"NOT FOUND <reason>"`` when no rule matches.
     context : str
         The context used.
     settings : CrdsSettings
@@ -255,20 +256,43 @@ def lookup(
     ReferenceFileError
         When CRDS is not configured.
     crds.CrdsError
-        Lookup failures, as crds raises them (see :func:`is_lookup_error`).
+        Other failures, as crds raises them (see :func:`is_lookup_error`): an
+        instrument the context does not know, a selected file that is neither in
+        the cache nor obtainable, a broken mapping.
+
+    Notes
+    -----
+    ``crds.getrecommendations`` selects the files; ``crds.getreferences`` then
+    locates (or, with a server, fetches) the ones found.
     """
     with _session() as (crds, settings):
         context = _resolve_context(crds, settings)
-        refs = _crds_call(
-            "getreferences",
-            settings,
-            crds.getreferences,
-            dict(parameters),
-            reftypes=list(reftypes),
-            context=context,
-            observatory=OBSERVATORY,
+        query = {"context": context, "observatory": OBSERVATORY}
+        # Recommendations first: they report "no match" as a value, without crds's
+        # error log and without the slow keyword translation of its error path.
+        refs = dict(
+            _crds_call(
+                "getrecommendations",
+                settings,
+                crds.getrecommendations,
+                dict(parameters),
+                reftypes=list(reftypes),
+                **query,
+            )
         )
-        return dict(refs), context, settings
+        found = [t for t in reftypes if not str(refs.get(t, "NOT FOUND")).upper().startswith("NOT FOUND")]
+        if found:
+            refs.update(
+                _crds_call(
+                    "getreferences",
+                    settings,
+                    crds.getreferences,
+                    dict(parameters),
+                    reftypes=found,
+                    **query,
+                )
+            )
+        return refs, context, settings
 
 
 def recommendations(parameters: Mapping[str, Any], reftypes: Sequence[str]) -> dict[str, str]:

@@ -93,15 +93,20 @@ def _crds_parameters(step: Any, model: Any, reftype: str) -> dict[str, Any]:
     return {k: v for k, v in getter().items() if isinstance(k, str) and k.startswith("META.")}
 
 
+def _read_asdf_tree(path: str) -> dict[str, Any]:
+    """The tree of an ASDF file without binary blocks, read without asdf's extensions."""
+    from pipeline_core.datamodels.asdf_yaml import load_tree
+
+    with open(path, "rb") as handle:
+        return load_tree(handle.read())
+
+
 def _read_reftype(path: str) -> str | None:
     """The REFTYPE a reference file declares (FITS keyword or ASDF meta.reftype)."""
     lower = path.lower()
     if lower.endswith(".asdf"):
-        import asdf
-
-        with asdf.open(path, lazy_load=True, memmap=False) as handle:
-            meta = handle.tree.get("meta") or {}
-            value = meta.get("reftype") if isinstance(meta, Mapping) else None
+        meta = _read_asdf_tree(path).get("meta") or {}
+        value = meta.get("reftype") if isinstance(meta, Mapping) else None
     else:
         from astropy.io import fits
 
@@ -113,9 +118,14 @@ def _check_given_file(step: Any, reftype: str, path: str, origin: str) -> str:
     """Check a file named by an override or a plugin: it exists, reads, has the type."""
     label = _step_label(step)
     if not os.path.isfile(path):
+        remedy = (
+            "Give the path of an existing file, or unset it to let CRDS choose."
+            if origin.startswith("override_")
+            else "Fix the plugin's answer, or set override_" + reftype + " to a local file."
+        )
         raise ReferenceFileError(
             f"{label}: {origin} names the {reftype.upper()} reference file '{path}', which does "
-            "not exist. Give the path of an existing file, or unset it to let CRDS choose."
+            f"not exist. {remedy}"
         )
     if not os.access(path, os.R_OK):
         raise ReferenceFileError(
@@ -253,17 +263,14 @@ def _from_crds(step: Any, model: Any, reftype: str, logger: logging.Logger) -> s
         raise _explain_lookup_failure(step, reftype, parameters, error) from error
     value = refs.get(reftype, "NOT FOUND")
     if value.upper().startswith("NOT FOUND"):
-        if "N/A" in value.upper():
+        reason = value[len("NOT FOUND") :].strip()
+        if reason.upper() == "N/A":
             logger.info(
                 "%s reference file: N/A for these data (CRDS context %s)", reftype.upper(), context
             )
             _record(model, reftype, NOT_APPLICABLE, context)
             return NOT_APPLICABLE
-        raise ReferenceFileError(
-            f"{label}: CRDS context {context} found no {reftype.upper()} reference file for "
-            f"{_describe(parameters)}: {value}. Set override_{reftype} to a file, or use a "
-            "context (CRDS_CONTEXT) with rules for this instrument mode."
-        )
+        raise _no_match(step, reftype, parameters, reason, context)
     logger.info(
         "%s reference file: %s (CRDS context %s, cache %s)",
         reftype.upper(),
@@ -306,12 +313,30 @@ def _explain_lookup_failure(
             "cache from a CRDS server (CRDS_SERVER_URL), or set "
             f"override_{reftype} to a local file."
         )
-    reason = (recommended[len("NOT FOUND") :] if recommended else str(error)).strip().rstrip(".")
+    if recommended.upper().startswith("NOT FOUND"):
+        return _no_match(step, reftype, parameters, recommended[len("NOT FOUND") :], None)
+    settings = os.environ.get("CRDS_PATH") or "the default reference cache"
+    return ReferenceFileError(
+        f"{label}: CRDS could not look up the {reftype.upper()} reference file for {described}: "
+        f"{type(error).__name__}: {error}. Check the CRDS settings (CRDS_PATH: {settings}; "
+        f"CRDS_CONTEXT: {os.environ.get('CRDS_CONTEXT') or 'not set'}), or set "
+        f"override_{reftype} to a local file."
+    )
+
+
+def _no_match(
+    step: Any, reftype: str, parameters: Mapping[str, Any], reason: str, context: str | None
+) -> ReferenceFileError:
+    """The error for data that no rule of the context covers."""
+    reason = reason.strip().rstrip(".") or "no match found"
     summary = crds_client.rules_summary(str(parameters.get("META.INSTRUMENT.NAME", "")), reftype)
     rules = f" CRDS rules: {summary}." if summary else ""
+    in_context = f" in context {context}" if context else ""
     return ReferenceFileError(
-        f"{label}: CRDS has no {reftype.upper()} reference file matching {described}: "
-        f"{reason or 'no match found'}.{rules} {fix}."
+        f"{_step_label(step)}: CRDS has no {reftype.upper()} reference file{in_context} matching "
+        f"{_describe(parameters)}: {reason}.{rules} Set override_{reftype} to a "
+        f"{reftype.upper()} reference file, or use a context (CRDS_CONTEXT) whose rules cover "
+        "these data."
     )
 
 
@@ -378,12 +403,13 @@ def get_step_parameters(step_class: type, model: DataModel) -> dict[str, Any]:
     if path.upper().startswith("NOT FOUND"):
         log.info("No CRDS parameters for %s (%s): %s", step_class.__name__, reftype, path)
         return {}
-    from pipeline_core.errors import ParameterError
-    from pipeline_core.parfile import config_to_tree, read_parameter_file
+    from pipeline_core.parfile import config_from_tree, config_to_tree, to_plain
 
     try:
-        tree = config_to_tree(read_parameter_file(path))
-    except ParameterError as error:
+        raw = _read_asdf_tree(path)
+        tree = {k: to_plain(v) for k, v in raw.items() if k not in ("asdf_library", "history")}
+        tree = config_to_tree(config_from_tree(tree, source=path))
+    except (OSError, ValueError) as error:  # ParameterError is a ValueError
         raise ReferenceFileError(
             f"the CRDS parameter reference file '{path}' ({reftype}, context {context}) for "
             f"{step_class.__name__} cannot be used: {error}. Set {DISABLE_STEPPARS_ENV}=1 to run "
@@ -457,7 +483,10 @@ def check_reference_shape(
     ref_name, ref_x, ref_y = _window(ref_model)
     x0, y0 = sci_x - ref_x, sci_y - ref_y
     fits_inside = (
-        x0 >= 0 and y0 >= 0 and x0 + sci_shape[1] <= ref_shape[1] and y0 + sci_shape[0] <= ref_shape[0]
+        x0 >= 0
+        and y0 >= 0
+        and x0 + sci_shape[1] <= ref_shape[1]
+        and y0 + sci_shape[0] <= ref_shape[0]
     )
     if not fits_inside:
         raise ReferenceFileError(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from builtin_steps._common import load_reference, mark_skipped, open_ramp, reference_cutout
+from builtin_steps._common import load_reference, mark_skipped, open_ramp
 from builtin_steps.dark_current.subtract import average_dark, frames_needed, subtract_dark
 from pipeline_core import Step
 
@@ -66,9 +66,8 @@ class DarkCurrentStep(Step):
             )
             mark_skipped(self, model)
             return model
-        dark = reference_cutout(self, model, ref, ref.data, "dark")
-        dark_dq = reference_cutout(self, model, ref, ref.dq, "dark") if ref.dq is not None else None
-        matched = average_dark(dark, ngroups=ngroups, nframes=nframes, groupgap=groupgap)
+        dark_dq = ref.dq
+        matched = average_dark(ref.data, ngroups=ngroups, nframes=nframes, groupgap=groupgap)
         subtract_dark(model.data, model.pixeldq, matched, dark_dq)
         average = self.average_dark_current
         if average is None:

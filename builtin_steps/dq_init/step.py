@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from builtin_steps._common import load_reference, open_ramp, reference_cutout
+from builtin_steps._common import load_reference, open_ramp
 from builtin_steps.dq_init.mask import apply_mask
 from pipeline_core import Step
 from pipeline_core.errors import ParameterError
@@ -46,7 +46,7 @@ class DQInitStep(Step):
         ref = load_reference(self, model, "mask")
         if ref is None:
             return model
-        mask = reference_cutout(self, model, ref, ref.dq, "mask")
+        mask = ref.dq
         user_dq = self._user_dq(model.pixeldq.shape) if self.user_supplied_dq else None
         apply_mask(model.pixeldq, model.groupdq, mask, user_dq=user_dq)
         return model

@@ -21,14 +21,18 @@ def flag_four_neighbors(groupdq: np.ndarray, seed: np.ndarray) -> None:
     groupdq : ndarray of uint8, shape (nints, ngroups, ny, nx)
         Group flags, modified in place.  Neighbours flagged SATURATED or
         DO_NOT_USE in the same group are left alone.
-    seed : ndarray, same shape
-        Non-zero where a jump's neighbours are to be flagged (see
-        :func:`builtin_steps.jump.twopoint.detect_jumps`).
+    seed : ndarray of uint8, shape (nints, ceil(ngroups / 8), ny, nx)
+        The jumps whose neighbours are to be flagged, one bit per group
+        (group ``g`` in bit ``g % 8`` of byte ``g // 8``), as returned by
+        :func:`builtin_steps.jump.twopoint.detect_jumps`.
     """
-    where = np.nonzero(seed)
-    if where[0].size == 0:
+    ints, octet, rows, cols = np.nonzero(seed)
+    if ints.size == 0:
         return
-    ints, groups, rows, cols = where
+    bits = np.unpackbits(seed[ints, octet, rows, cols][:, None], axis=1, bitorder="little")
+    which, bit = np.nonzero(bits)
+    ints, rows, cols = ints[which], rows[which], cols[which]
+    groups = octet[which].astype(np.intp) * 8 + bit
     ny, nx = groupdq.shape[-2:]
     for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1)):
         y = rows + dy

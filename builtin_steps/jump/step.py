@@ -8,7 +8,13 @@ import numpy as np
 
 from builtin_steps._common import open_ramp, reference_cutout
 from builtin_steps.jump.neighbors import flag_after_jumps, flag_four_neighbors
-from builtin_steps.jump.twopoint import DO_NOT_USE, JUMP_DET, choose_mode, clear_frame_wide_jumps, detect_jumps
+from builtin_steps.jump.twopoint import (
+    DO_NOT_USE,
+    JUMP_DET,
+    choose_mode,
+    clear_frame_wide_jumps,
+    detect_jumps,
+)
 from pipeline_core import Step
 from pipeline_core.errors import ParameterError, ReferenceFileError
 
@@ -101,7 +107,9 @@ class JumpStep(Step):
         model = open_ramp(self, step_input)
         nints, ngroups, ny, nx = model.data.shape
         if ngroups <= 2:
-            self.log.warning("Cannot detect jumps with NGROUPS=%d (<= 2); step %s skipped", ngroups, self.name)
+            self.log.warning(
+                "Cannot detect jumps with NGROUPS=%d (<= 2); step %s skipped", ngroups, self.name
+            )
             model.meta.cal_step.jump = "SKIPPED"
             return model
         gain, readnoise = self._references(model)
@@ -115,9 +123,13 @@ class JumpStep(Step):
             only_use_ints=self.only_use_ints,
             min_diffs_single_pass=self.min_diffs_single_pass,
         )
-        self.log.info("CR rejection threshold = %g sigma; detection mode: %s", self.rejection_threshold, mode)
+        self.log.info(
+            "CR rejection threshold = %g sigma; detection mode: %s", self.rejection_threshold, mode
+        )
         if mode == "skip":
-            self.log.info("Jump detection skipped: fewer than %d usable groups", self.minimum_groups)
+            self.log.info(
+                "Jump detection skipped: fewer than %d usable groups", self.minimum_groups
+            )
             return model
         groupdq = self._detect(model, gain, readnoise, mode)
         model.groupdq = groupdq
@@ -147,7 +159,8 @@ class JumpStep(Step):
                 )
             self.log.info("Using %s reference file %s", reftype.upper(), path)
             ref = open_model(path)
-            arrays.append(np.asarray(reference_cutout(self, model, ref, ref.data, reftype), dtype=np.float32))
+            cutout = reference_cutout(self, model, ref, ref.data, reftype)
+            arrays.append(np.asarray(cutout, dtype=np.float32))
         return arrays[0], arrays[1]
 
     def _detect(self, model: Any, gain: np.ndarray, readnoise: np.ndarray, mode: str) -> np.ndarray:
@@ -173,7 +186,7 @@ class JumpStep(Step):
         groupdq = result["groupdq"]
         if mode == "sigma_clip":
             clear_frame_wide_jumps(groupdq)
-        self._primary = int(np.count_nonzero((groupdq & JUMP_DET) & ~(model.groupdq & JUMP_DET)))
+        self._primary = max(0, _count_jumps(groupdq) - _count_jumps(model.groupdq))
         if self.flag_4_neighbors:
             flag_four_neighbors(groupdq, result["neighbor_seed"])
         group_time = model.meta.exposure.group_time
@@ -195,3 +208,8 @@ class JumpStep(Step):
         if group_time and total_groups >= 1 and npix:
             rate = 1000.0 * self._primary / (group_time * total_groups * npix)
             model.meta.exposure.primary_cosmic_rays = float(rate)
+
+
+def _count_jumps(groupdq: np.ndarray) -> int:
+    """Number of groups flagged JUMP_DET (one integration at a time)."""
+    return sum(int(np.count_nonzero(plane & JUMP_DET)) for plane in groupdq)

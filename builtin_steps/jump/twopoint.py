@@ -39,6 +39,8 @@ import warnings
 
 import numpy as np
 
+from pipeline_core.errors import ParameterError
+
 __all__ = ["MODES", "choose_mode", "detect_jumps", "signed_median_diffs", "clear_frame_wide_jumps"]
 
 DO_NOT_USE = 1
@@ -139,24 +141,36 @@ def detect_jumps(
     -------
     dict
         ``groupdq``: the new group flags (uint8, same shape as the input);
-        ``neighbor_seed``: uint8, 1 where a jump's four neighbours are to be
-        flagged (all zero when `flag_4_neighbors` is False).
+        ``neighbor_seed``: the jumps whose four neighbours are to be flagged,
+        as bits packed along the group axis (uint8, shape
+        ``(nints, ceil(ngroups / 8), ny, nx)``, group ``g`` in bit ``g % 8``
+        of byte ``g // 8``; all zero when `flag_4_neighbors` is False).  See
+        :func:`builtin_steps.jump.neighbors.flag_four_neighbors`.
     """
     if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+        raise ParameterError(
+            f"detect_jumps: mode={mode!r} is not a detection mode; accepted: "
+            f"{', '.join(MODES)} (choose it with choose_mode())"
+        )
     nints, ngroups, ny, nx = data.shape
     npix = ny * nx
     gdq_out = groupdq.copy()
-    seed = np.zeros(groupdq.shape, dtype=np.uint8)
+    seed = np.zeros((nints, (ngroups + 7) // 8, ny, nx), dtype=np.uint8)
     if mode == "skip" or ngroups < 2 or npix == 0:
         return {"groupdq": gdq_out, "neighbor_seed": seed}
     flat_data = data.reshape(nints, ngroups, npix)
     flat_gdq = gdq_out.reshape(nints, ngroups, npix)
-    flat_seed = seed.reshape(nints, ngroups, npix)
+    flat_seed = seed.reshape(nints, -1, npix)
     gain_f = np.asarray(gain, dtype=np.float32).reshape(npix)
     rn2 = (np.asarray(readnoise, dtype=np.float64).reshape(npix) * gain_f) ** 2 / nframes
-    thresholds = (rejection_threshold, four_group_rejection_threshold, three_group_rejection_threshold)
-    neighbors = (min_jump_to_flag_neighbors, max_jump_to_flag_neighbors) if flag_4_neighbors else None
+    thresholds = (
+        rejection_threshold,
+        four_group_rejection_threshold,
+        three_group_rejection_threshold,
+    )
+    neighbors = None
+    if flag_4_neighbors:
+        neighbors = (min_jump_to_flag_neighbors, max_jump_to_flag_neighbors)
     step = max(256, _BLOCK_PIXELS * 8 // max(1, nints * ngroups))
     with np.errstate(divide="ignore", invalid="ignore"):
         for lo in range(0, npix, step):
@@ -171,7 +185,7 @@ def detect_jumps(
             block_gdq = flat_gdq[:, 1:, sl]
             block_gdq |= np.where(jumps, JUMP_DET, 0).astype(np.uint8)
             if neighbors is not None:
-                flat_seed[:, 1:, sl] = _neighbor_seed(diffs, block_gdq, rn2[sl], *neighbors)
+                flat_seed[:, :, sl] = _neighbor_seed(diffs, block_gdq, rn2[sl], *neighbors)
     return {"groupdq": gdq_out, "neighbor_seed": seed}
 
 
@@ -225,10 +239,13 @@ def _strongest_outlier(values, rn2, thresholds):
     r_bottom = (median - bottom) / sigma
     use_top = r_top >= r_bottom
     ratio = np.where(use_top, r_top, r_bottom)
-    limit = np.where(count >= 4, normal, np.where(count == 3, three, np.where(count == 2, two, np.inf)))
+    limit = np.select([count >= 4, count == 3, count == 2], [normal, three, two], np.inf)
     found = (ratio > limit) & (sigma > 0)
-    target = np.where(use_top, top, bottom)
-    index = np.argmax(values == target[None, :], axis=0)
+    index = np.zeros(values.shape[1], dtype=np.intp)
+    hit = np.flatnonzero(found)
+    if hit.size:
+        target = np.where(use_top, top, bottom)[hit]
+        index[hit] = np.argmax(values[:, hit] == target[None, :], axis=0)
     return found, index
 
 
@@ -303,17 +320,23 @@ def _plain_median_sigma(diffs, rn2):
 
 
 def _neighbor_seed(diffs, gdq_after_first, rn2, low, high):
-    """Jumps (at group g >= 1) whose size is within (low, high) sigma."""
-    jump = (gdq_after_first & JUMP_DET) != 0
-    seed = np.zeros(jump.shape, dtype=np.uint8)
-    pix = np.flatnonzero(jump.any(axis=(0, 1)))
-    if pix.size == 0:
-        return seed
-    sub = diffs[:, :, pix]
-    median, sigma = _plain_median_sigma(sub, rn2[pix])
-    ratio = np.abs(sub - median) / sigma
-    seed[:, :, pix] = (jump[:, :, pix] & (ratio > low) & (ratio < high)).astype(np.uint8)
-    return seed
+    """Jumps whose size is within (low, high) sigma, bit-packed by group.
+
+    `gdq_after_first` holds the flags of groups 1..ngroups-1; the result has
+    one bit per group (group 0 never qualifies).
+    """
+    nints, ndiffs, npix = gdq_after_first.shape
+    packed = np.zeros((nints, (ndiffs + 8) // 8, npix), dtype=np.uint8)
+    pix = np.flatnonzero(((gdq_after_first & JUMP_DET) != 0).any(axis=(0, 1)))
+    if pix.size:
+        jump = (gdq_after_first[:, :, pix] & JUMP_DET) != 0
+        sub = diffs[:, :, pix]
+        median, sigma = _plain_median_sigma(sub, rn2[pix])
+        ratio = np.abs(sub - median) / sigma
+        seed = np.zeros((nints, ndiffs + 1, pix.size), dtype=bool)
+        seed[:, 1:] = jump & (ratio > low) & (ratio < high)
+        packed[:, :, pix] = np.packbits(seed, axis=1, bitorder="little")
+    return packed
 
 
 def clear_frame_wide_jumps(groupdq: np.ndarray) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from builtin_steps._common import load_reference, open_ramp, reference_cutout
+from builtin_steps._common import load_reference, open_ramp
 from builtin_steps.linearity.correct import apply_linearity, prepare_coefficients
 from pipeline_core import Step
 
@@ -40,9 +40,7 @@ class LinearityStep(Step):
         ref = load_reference(self, model, "linearity")
         if ref is None:
             return model
-        coeffs = reference_cutout(self, model, ref, ref.coeffs, "linearity")
-        ref_dq = reference_cutout(self, model, ref, ref.dq, "linearity") if ref.dq is not None else None
-        coeffs, dq = prepare_coefficients(coeffs, ref_dq)
+        coeffs, dq = prepare_coefficients(ref.coeffs, ref.dq)
         model.pixeldq |= dq
         zeroframe = model.zeroframe if model.meta.exposure.zero_frame else None
         apply_linearity(model.data, model.groupdq, coeffs, zeroframe=zeroframe)

@@ -108,7 +108,9 @@ class RampFitStep(Step):
             )
         return arrays["gain"], arrays["readnoise"]
 
-    def _fit(self, model: Any, groupdq: np.ndarray, gain: np.ndarray, readnoise: np.ndarray) -> dict:
+    def _fit(
+        self, model: Any, groupdq: np.ndarray, gain: np.ndarray, readnoise: np.ndarray
+    ) -> dict:
         from pipeline_core.parallel import map_row_slices
 
         exposure = model.meta.exposure
@@ -174,7 +176,9 @@ def _mark(product: Any) -> None:
     product.meta.cal_step.ramp_fit = "COMPLETE"
 
 
-def flag_outside_groups(groupdq: np.ndarray, firstgroup: int | None, lastgroup: int | None, *, log: Any) -> None:
+def flag_outside_groups(
+    groupdq: np.ndarray, firstgroup: int | None, lastgroup: int | None, *, log: Any
+) -> None:
     """Set DO_NOT_USE on the groups before `firstgroup` and after `lastgroup`.
 
     Parameters
@@ -195,10 +199,14 @@ def flag_outside_groups(groupdq: np.ndarray, firstgroup: int | None, lastgroup: 
         log.warning("firstgroup %d < 0, reset to 0", first)
         first = 0
     if last >= ngroups:
-        log.warning("lastgroup %d >= number of groups (%d), reset to %d", last, ngroups, ngroups - 1)
+        log.warning(
+            "lastgroup %d >= number of groups (%d), reset to %d", last, ngroups, ngroups - 1
+        )
         last = ngroups - 1
     if first >= last:
-        log.warning("firstgroup (%d) must be < lastgroup (%d); group selection ignored", first, last)
+        log.warning(
+            "firstgroup (%d) must be < lastgroup (%d); group selection ignored", first, last
+        )
         return
     if first > 0:
         groupdq[:, :first] |= DO_NOT_USE

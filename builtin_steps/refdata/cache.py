@@ -83,7 +83,9 @@ def default_cache_path() -> str:
         ``$STEPPE_CACHE_DIR/crds-<steppe version>-r<revision>`` when
         ``STEPPE_CACHE_DIR`` is set, else the same under ``~/.cache/steppe``.
     """
-    root = os.environ.get(CACHE_DIR_ENV) or os.path.join(os.path.expanduser("~"), ".cache", "steppe")
+    root = os.environ.get(CACHE_DIR_ENV) or os.path.join(
+        os.path.expanduser("~"), ".cache", "steppe"
+    )
     return os.path.join(root, f"crds-{_steppe_version()}-r{SET_REVISION}")
 
 

@@ -35,7 +35,7 @@ __all__ = [
 FULL_SIZE = 2048
 
 #: Rows per block of seeded random numbers.
-BLOCK_ROWS = 64
+BLOCK_ROWS = 16
 
 #: Width of the reference-pixel border of the full frame.
 REFERENCE_BORDER = 4
@@ -200,8 +200,7 @@ class DetectorTruth:
         ``s`` in DN: ``c0 = 0``, ``c1 = 1``, a quadratic term of about 1e-6
         (about 4 % at 40000 DN) and small cubic and quartic terms.
         """
-        # Quantized to 1e-9 so that the full-frame file compresses well.
-        c2 = np.round(1000.0 * (1 + 0.05 * self._normal("linearity"))) * 1e-9
+        c2 = 1.0e-6 * (1 + 0.05 * self._normal("linearity"))
         coeffs = np.empty((5, *self.shape), np.float32)
         coeffs[0] = 0.0
         coeffs[1] = 1.0

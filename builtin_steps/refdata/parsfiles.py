@@ -8,14 +8,17 @@ for the JWST pipeline and these synthetic ones read the same way::
     parameters: {rejection_threshold: 4.0, ...}
     meta: {reftype: pars-jumpstep, instrument: {name: NIRCAM}, useafter: ..., ...}
 
-A pipeline's file adds a ``steps`` list of ``{class, name, parameters}``.
+A pipeline's file adds a ``steps`` list of ``{class, name, parameters}``. The
+files are plain ASDF documents (one YAML tree, no binary blocks), written without
+loading the ASDF extension machinery.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
-import asdf
+from pipeline_core.datamodels.asdf_yaml import dump_tree
 
 __all__ = ["STEP_CLASSES", "write_pars_file"]
 
@@ -87,4 +90,4 @@ def write_pars_file(
             {"class": STEP_CLASSES[step], "name": step, "parameters": dict(values)}
             for step, values in steps.items()
         ]
-    asdf.AsdfFile(tree).write_to(path)
+    Path(path).write_bytes(dump_tree(tree))

@@ -7,11 +7,8 @@ primary-header keywords of the JWST reference file of that type (``DATAMODL``,
 ``SUBSTRT1/2``, ``SUBSIZE1/2``, ...), so that JWST tools and steppe read them
 alike.
 
-Full-frame files keep their size down with FITS tile compression: DQ planes
-are compressed losslessly (RICE), float planes with a quantization step far below
-their pixel-to-pixel noise (RICE); the linearity coefficients are stored as they
-are. astropy and the JWST data models read tile-compressed extensions
-transparently.
+Arrays are stored uncompressed, float32 and uint32 as in the JWST files, so any
+FITS reader opens them; a full-frame set takes about 400 MB.
 """
 
 from __future__ import annotations
@@ -41,6 +38,8 @@ DQ_FLAGS: dict[str, tuple[int, str]] = {
 }
 
 _AUTHOR = "steppe refdata (synthetic)"
+# What a writer returns: DATAMODL, DESCRIP and the extensions.
+_Written = tuple[str, str, list[fits.ImageHDU | fits.BinTableHDU]]
 _FAST_SLOW = {"NRCA": (-1, 2), "NRCB": (1, -2), "NIS": (-2, -1)}
 
 
@@ -60,28 +59,9 @@ def _dq_def() -> fits.BinTableHDU:
     return fits.BinTableHDU.from_columns(columns, name="DQ_DEF")
 
 
-def _image(
-    data: np.ndarray, name: str, *, full: bool, step: float | None = None, unit: str | None = None
-) -> fits.ImageHDU:
-    """One image extension; tile-compressed for full-frame files.
-
-    Integer planes are compressed losslessly; a float plane is quantized with the
-    absolute step ``step`` (no dithering) and stored uncompressed without one.
-    """
-    tiles = (1,) * (data.ndim - 2) + (16, data.shape[-1])
-    if full and data.dtype.kind in "iu":
-        hdu = fits.CompImageHDU(data, name=name, compression_type="RICE_1", tile_shape=tiles)
-    elif full and step is not None:
-        hdu = fits.CompImageHDU(
-            data,
-            name=name,
-            tile_shape=tiles,
-            compression_type="RICE_1",
-            quantize_level=-abs(step),
-            quantize_method=-1,
-        )
-    else:
-        hdu = fits.ImageHDU(data, name=name)
+def _image(data: np.ndarray, name: str, *, unit: str | None = None) -> fits.ImageHDU:
+    """One image extension, with its unit."""
+    hdu = fits.ImageHDU(data, name=name)
     if unit is not None:
         hdu.header["BUNIT"] = (unit, "physical units of the array values")
     return hdu
@@ -122,86 +102,80 @@ def _primary(
     return fits.PrimaryHDU(header=hdr)
 
 
-def _mask(truth: DetectorTruth, full: bool) -> tuple[str, str, list[fits.ImageHDU]]:
+def _mask(truth: DetectorTruth, readout: Subarray, scale: float) -> _Written:
     dq = np.zeros(truth.shape, np.uint32)
     dq[truth.reference_pixels] |= _flag("REFERENCE_PIXEL")
     dq[truth.dead] |= _flag("DEAD") | _flag("DO_NOT_USE")
     dq[truth.hot] |= _flag("HOT")
-    return "MaskModel", "synthetic bad-pixel mask", [_image(dq, "DQ", full=full), _dq_def()]
+    return "MaskModel", "synthetic bad-pixel mask", [_image(dq, "DQ"), _dq_def()]
 
 
-def _saturation(truth: DetectorTruth, full: bool) -> tuple[str, str, list[fits.ImageHDU]]:
+def _saturation(truth: DetectorTruth, readout: Subarray, scale: float) -> _Written:
     dq = np.zeros(truth.shape, np.uint32)
     dq[truth.reference_pixels] |= _flag("NO_SAT_CHECK")
     hdus = [
-        _image(truth.saturation, "SCI", full=full, step=0.5, unit="DN"),
-        _image(dq, "DQ", full=full),
+        _image(truth.saturation, "SCI", unit="DN"),
+        _image(dq, "DQ"),
         _dq_def(),
     ]
     return "SaturationModel", "synthetic saturation (raw DN)", hdus
 
 
-def _superbias(truth: DetectorTruth, full: bool) -> tuple[str, str, list[fits.ImageHDU]]:
+def _superbias(truth: DetectorTruth, readout: Subarray, scale: float) -> _Written:
     err = np.full(truth.shape, 1.0, np.float32)
     hdus = [
-        _image(truth.bias, "SCI", full=full, step=0.05, unit="DN"),
-        _image(np.zeros(truth.shape, np.uint32), "DQ", full=full),
-        _image(err, "ERR", full=full, step=1e-3, unit="DN"),
+        _image(truth.bias, "SCI", unit="DN"),
+        _image(np.zeros(truth.shape, np.uint32), "DQ"),
+        _image(err, "ERR", unit="DN"),
         _dq_def(),
     ]
     return "SuperBiasModel", "synthetic superbias", hdus
 
 
-def _linearity(truth: DetectorTruth, full: bool) -> tuple[str, str, list[fits.ImageHDU]]:
+def _linearity(truth: DetectorTruth, readout: Subarray, scale: float) -> _Written:
     dq = np.zeros(truth.shape, np.uint32)
     dq[truth.dead] |= _flag("NO_LIN_CORR")
-    # The coefficients span 18 orders of magnitude: no single quantization step fits
-    # them, so they are stored as they are.
-    hdus = [_image(truth.linearity, "COEFFS", full=full), _image(dq, "DQ", full=full), _dq_def()]
+    hdus = [_image(truth.linearity, "COEFFS"), _image(dq, "DQ"), _dq_def()]
     return "LinearityModel", "synthetic linearity (polynomial correction)", hdus
 
 
-def _dark(
-    truth: DetectorTruth, full: bool, readout: Subarray
-) -> tuple[str, str, list[fits.ImageHDU]]:
+def _dark(truth: DetectorTruth, readout: Subarray, scale: float) -> _Written:
     times = readout.frame_time * np.arange(1, readout.dark_frames + 1, dtype=np.float32)
     cube = (times[:, None, None] * truth.dark_signal_rate[None]).astype(np.float32)
     dq = np.zeros(truth.shape, np.uint32)
     dq[truth.hot] |= _flag("HOT")
     dq[truth.warm] |= _flag("WARM")
     hdus = [
-        _image(cube, "SCI", full=full, step=1e-4, unit="DN"),
-        _image(dq, "DQ", full=full),
+        _image(cube, "SCI", unit="DN"),
+        _image(dq, "DQ"),
         _dq_def(),
     ]
     return "DarkModel", "synthetic dark (noise-free)", hdus
 
 
-def _gain(truth: DetectorTruth, full: bool, scale: float) -> tuple[str, str, list[fits.ImageHDU]]:
+def _gain(truth: DetectorTruth, readout: Subarray, scale: float) -> _Written:
     gain = (truth.gain * np.float32(scale)).astype(np.float32)
     return "GainModel", "synthetic gain (e-/DN)", [
-        _image(gain, "SCI", full=full, step=1e-4, unit="ELECTRONS/DN")
+        _image(gain, "SCI", unit="ELECTRONS/DN")
     ]
 
 
-def _readnoise(
-    truth: DetectorTruth, full: bool, scale: float
-) -> tuple[str, str, list[fits.ImageHDU]]:
+def _readnoise(truth: DetectorTruth, readout: Subarray, scale: float) -> _Written:
     noise = (truth.readnoise * np.float32(scale)).astype(np.float32)
     return "ReadnoiseModel", "synthetic read noise (CDS, DN)", [
-        _image(noise, "SCI", full=full, step=1e-3, unit="DN")
+        _image(noise, "SCI", unit="DN")
     ]
 
 
-#: Reference type -> writer(truth, full, readout, scale) -> (DATAMODL, DESCRIP, HDUs).
-WRITERS: dict[str, Callable[..., tuple[str, str, list[fits.ImageHDU]]]] = {
-    "mask": lambda t, full, readout, scale: _mask(t, full),
-    "saturation": lambda t, full, readout, scale: _saturation(t, full),
-    "superbias": lambda t, full, readout, scale: _superbias(t, full),
-    "linearity": lambda t, full, readout, scale: _linearity(t, full),
-    "dark": lambda t, full, readout, scale: _dark(t, full, readout),
-    "gain": lambda t, full, readout, scale: _gain(t, full, scale),
-    "readnoise": lambda t, full, readout, scale: _readnoise(t, full, scale),
+#: Reference type -> writer(truth, readout, scale) -> (DATAMODL, DESCRIP, HDUs).
+WRITERS: dict[str, Callable[[DetectorTruth, Subarray, float], _Written]] = {
+    "mask": _mask,
+    "saturation": _saturation,
+    "superbias": _superbias,
+    "linearity": _linearity,
+    "dark": _dark,
+    "gain": _gain,
+    "readnoise": _readnoise,
 }
 
 
@@ -238,8 +212,7 @@ def write_reference_file(
     KeyError
         For a reference type without a writer.
     """
-    full = readout.name == "FULL"
-    datamodel, description, hdus = WRITERS[reftype](truth, full, readout, scale)
+    datamodel, description, hdus = WRITERS[reftype](truth, readout, scale)
     primary = _primary(
         reftype, datamodel, description, truth, readout, useafter, os.path.basename(path)
     )

@@ -100,7 +100,7 @@ def correct_nir(
     for k, target in enumerate(targets):
         zeros = target == 0 if k == 1 else None
         if full:
-            found |= correct_full_frame(to_detector(target, kind), to_detector(pixeldq, kind), options)
+            found |= correct_full_frame(target, pixeldq, kind, options)
         elif noutputs == 4:
             found |= _four_output_subarray(target, pixeldq, kind, r0, c0, options)
         else:
@@ -110,15 +110,21 @@ def correct_nir(
     return "ok" if found else "no_reference_pixels"
 
 
-def correct_full_frame(det: np.ndarray, det_dq: np.ndarray, options: RefpixOptions) -> bool:
-    """Correct a full-frame ramp given in detector orientation, in place.
+def correct_full_frame(data: np.ndarray, pixeldq: np.ndarray, kind: str, options: RefpixOptions) -> bool:
+    """Correct a full-frame ramp in place.
+
+    Statistics are taken on detector-frame views; the corrections are
+    subtracted in the science frame as row or column vectors, so that every
+    pass over the cube runs on contiguous memory.
 
     Parameters
     ----------
-    det : numpy.ndarray
-        ``(nints, ngroups, 2048, 2048)`` view in detector orientation.
-    det_dq : numpy.ndarray
-        ``(2048, 2048)`` pixel DQ in detector orientation.
+    data : numpy.ndarray
+        ``(nints, ngroups, 2048, 2048)`` ramp in science orientation.
+    pixeldq : numpy.ndarray
+        ``(2048, 2048)`` pixel DQ in science orientation.
+    kind : str
+        Orientation (see :func:`builtin_steps.refpix.orientation.orientation`).
     options : RefpixOptions
         Algorithm options.
 
@@ -127,14 +133,33 @@ def correct_full_frame(det: np.ndarray, det_dq: np.ndarray, options: RefpixOptio
     bool
         True when at least one usable reference value was found.
     """
-    usable = (det_dq & np.uint32(DO_NOT_USE)) == 0
-    found = _top_bottom(det, usable, options.odd_even_columns)
+    det = to_detector(data, kind)
+    usable = to_detector((pixeldq & np.uint32(DO_NOT_USE)) == 0, kind)
+    per_column, found = _top_bottom(det, usable, options.odd_even_columns)
+    _subtract_detector_vector(data, per_column, kind, along="columns")
     if options.use_side_ref_pixels:
-        found |= _side(det, usable, options)
+        per_row, side_found = _side(det, usable, options)
+        _subtract_detector_vector(data, per_row, kind, along="rows")
+        found |= side_found
     return found
 
 
-def _top_bottom(det: np.ndarray, usable: np.ndarray, odd_even: bool) -> bool:
+def _subtract_detector_vector(data: np.ndarray, vector: np.ndarray, kind: str, *, along: str) -> None:
+    """Subtract one value per detector column (or row) from a science-frame cube."""
+    transposed = kind in ("swap", "swap_rot180")
+    reversed_ = {
+        "columns": kind in ("flipx", "rot180", "swap_rot180"),
+        "rows": kind in ("flipy", "rot180", "swap_rot180"),
+    }[along]
+    if reversed_:
+        vector = vector[..., ::-1]
+    vector = np.ascontiguousarray(vector, dtype=data.dtype)
+    # a detector column is a science column, or a science row when transposed
+    science_columns = (along == "columns") != transposed
+    data -= vector[..., None, :] if science_columns else vector[..., :, None]
+
+
+def _top_bottom(det: np.ndarray, usable: np.ndarray, odd_even: bool) -> tuple[np.ndarray, bool]:
     lead = det.shape[:-2]
     npar = 2 if odd_even else 1
     signals = []
@@ -146,28 +171,19 @@ def _top_bottom(det: np.ndarray, usable: np.ndarray, odd_even: bool) -> bool:
         b = np.moveaxis(block.reshape(shape), (-4, -2), (-2, -1)).reshape(lead + (_NAMP, npar, -1))
         m = np.moveaxis(ok.reshape(shape[-4:]), (-4, -2), (-2, -1)).reshape((_NAMP, npar, -1))
         signals.append(clipped_mean(b, m))
-    top, bottom = signals
-    signal = _nan_average(top, bottom)
-    for amp in range(_NAMP):
-        for par in range(npar):
-            value = signal[..., amp, par]
-            if np.isnan(value).all():
-                continue
-            value = np.nan_to_num(value, nan=0.0).astype(det.dtype)
-            cols = slice(amp * _AMP_WIDTH + par, (amp + 1) * _AMP_WIDTH, npar)
-            det[..., :, cols] -= value[..., None, None]
-    return bool(np.isfinite(signal).any())
+    signal = _nan_average(*signals)  # (..., amp, parity)
+    offsets = np.nan_to_num(signal, nan=0.0)
+    per_column = np.broadcast_to(offsets[..., :, None, :], lead + (_NAMP, _AMP_WIDTH // npar, npar))
+    return per_column.reshape(lead + (FULL_SIZE,)), bool(np.isfinite(signal).any())
 
 
-def _side(det: np.ndarray, usable: np.ndarray, options: RefpixOptions) -> bool:
+def _side(det: np.ndarray, usable: np.ndarray, options: RefpixOptions) -> tuple[np.ndarray, bool]:
     sides = []
     for cols in (slice(0, _BORDER), slice(FULL_SIZE - _BORDER, FULL_SIZE)):
         sides.append(running_median(det[..., :, cols], usable[:, cols], options.side_smoothing_length))
     combined = _nan_average(*sides)
     found = bool(np.isfinite(combined).any())
-    combined = np.nan_to_num(combined, nan=0.0) * options.side_gain
-    det -= combined.astype(det.dtype)[..., None]
-    return found
+    return np.nan_to_num(combined, nan=0.0) * options.side_gain, found
 
 
 def _nan_average(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -216,10 +232,12 @@ def correct_one_output(
         return True
     # detector-column parity is constant along science rows or along science
     # columns (the orientation may transpose), so each parity is a stride-2 view
-    row_parity, _ = detector_coordinates(np.arange(ny) + row0, np.full(ny, col0), kind)
-    _, col_parity = detector_coordinates(np.full(nx, row0), np.arange(nx) + col0, kind)
     transposed = kind in ("swap", "swap_rot180")
-    parity_of = (row_parity if transposed else col_parity) % 2
+    if transposed:
+        _, det_cols = detector_coordinates(np.arange(ny) + row0, np.full(ny, col0), kind)
+    else:
+        _, det_cols = detector_coordinates(np.full(nx, row0), np.arange(nx) + col0, kind)
+    parity_of = det_cols % 2
     for parity in (0, 1):
         first = int(np.argmax(parity_of == parity))
         if parity_of[first] != parity:
@@ -246,13 +264,12 @@ def _four_output_subarray(data, pixeldq, kind, row0, col0, options) -> bool:
     frame_dq[:, -_BORDER:] = border
     inner = (slice(row0, row0 + ny), slice(col0, col0 + nx))
     frame_dq[inner] = pixeldq
-    det_dq = to_detector(frame_dq, kind)
     frame = np.zeros((1, 1, FULL_SIZE, FULL_SIZE), dtype=np.float32)
     found = False
     for i in range(data.shape[0]):
         for g in range(data.shape[1]):
             frame[...] = 0
             frame[0, 0][inner] = data[i, g]
-            found |= correct_full_frame(to_detector(frame, kind), det_dq, options)
+            found |= correct_full_frame(frame, frame_dq, kind, options)
             data[i, g] = frame[0, 0][inner]
     return found

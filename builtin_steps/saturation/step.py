@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from builtin_steps._common import load_reference, open_ramp, reference_cutout
+from builtin_steps._common import load_reference, open_ramp
 from builtin_steps.saturation.flag import flag_saturation, prepare_threshold, read_pattern
 from pipeline_core import Step
 
@@ -46,9 +46,7 @@ class SaturationStep(Step):
         ref = load_reference(self, model, "saturation")
         if ref is None:
             return model
-        thr = reference_cutout(self, model, ref, ref.data, "saturation")
-        thr_dq = reference_cutout(self, model, ref, ref.dq, "saturation") if ref.dq is not None else None
-        thr, dq = prepare_threshold(thr, thr_dq)
+        thr, dq = prepare_threshold(ref.data, ref.dq)
         exp = model.meta.exposure
         frames = None
         if self.use_readpatt and exp.nframes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from builtin_steps._common import load_reference, open_ramp, reference_cutout
+from builtin_steps._common import load_reference, open_ramp
 from builtin_steps.superbias.subtract import subtract_superbias
 from pipeline_core import Step
 
@@ -36,8 +36,6 @@ class SuperBiasStep(Step):
         ref = load_reference(self, model, "superbias")
         if ref is None:
             return model
-        bias = reference_cutout(self, model, ref, ref.data, "superbias")
-        bias_dq = reference_cutout(self, model, ref, ref.dq, "superbias") if ref.dq is not None else None
         zeroframe = model.zeroframe if model.meta.exposure.zero_frame else None
-        subtract_superbias(model.data, model.pixeldq, bias, bias_dq, zeroframe=zeroframe)
+        subtract_superbias(model.data, model.pixeldq, ref.data, ref.dq, zeroframe=zeroframe)
         return model

@@ -80,8 +80,8 @@ class DataModel:
     init : str, os.PathLike, tuple, numpy.ndarray, DataModel or None
         A file to open (FITS in the JWST layout, or ASDF), the shape of the
         primary array (filled with zeros), the primary array itself, or another
-        model whose metadata and same-named arrays are copied. None gives an empty
-        model.
+        model: its metadata is copied and its arrays of the same name and an
+        accepted dimensionality are shared. None gives an empty model.
     **arrays : numpy.ndarray
         Arrays by attribute name (``data=...``, ``groupdq=...``), cast to their
         declared dtype.
@@ -133,8 +133,10 @@ class DataModel:
             self._source = os.fspath(init)
         elif isinstance(init, DataModel):
             self._meta = copy.deepcopy(init._meta)
+            self._meta.pop("model_type", None)
             for name, value in init._arrays.items():
-                if name in self._specs:
+                spec = self._specs.get(name)
+                if spec is not None and (spec.is_table or value.ndim in spec.ndim):
                     setattr(self, name, value)
         elif isinstance(init, tuple):
             self._init_from_shape(init)

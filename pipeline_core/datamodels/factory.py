@@ -64,7 +64,9 @@ def model_class_for(
     Returns
     -------
     type
-        The declared class when known; else the class of the reference type;
+        The declared class when known (one of :data:`MODEL_CLASSES`, or any
+        imported :class:`DataModel` subclass of that name, so a plugin's own
+        models open by their ``DATAMODL``); else the class of the reference type;
         else by content: ``COEFFS`` -> LinearityModel, ``DQ`` without ``SCI`` ->
         MaskModel, a 4-D / 3-D / 2-D ``SCI`` -> RampModel / CubeModel / ImageModel.
 
@@ -74,8 +76,10 @@ def model_class_for(
         If none of these applies (no ``SCI`` extension, or one of another
         dimensionality).
     """
-    if model_type and model_type in MODEL_CLASSES:
-        return MODEL_CLASSES[model_type]
+    if model_type:
+        declared = MODEL_CLASSES.get(model_type) or _subclass_named(model_type)
+        if declared is not None:
+            return declared
     if reftype and reftype.strip().lower() in REFTYPE_MODELS:
         return REFTYPE_MODELS[reftype.strip().lower()]
     if "COEFFS" in extensions:
@@ -96,6 +100,16 @@ def model_class_for(
             "x ny x nx), 3-D (cube: nints x ny x nx) or 2-D (image: ny x nx)."
         )
     return _BY_NDIM[ndim]
+
+
+def _subclass_named(name: str) -> type[DataModel] | None:
+    pending = list(DataModel.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        if cls.__name__ == name:
+            return cls
+        pending.extend(cls.__subclasses__())
+    return None
 
 
 def open_model(

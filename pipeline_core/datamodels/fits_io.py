@@ -76,7 +76,7 @@ def read_file(
         ) from exc
     except IsADirectoryError as exc:
         raise DataModelError(f"Cannot open '{path}': it is a directory, not a file.") from exc
-    if magic == b"SIMPLE":
+    if magic == b"SIMPLE" or magic.startswith(b"\x1f\x8b"):
         return read_fits(path, model_class=model_class)
     if magic.startswith(b"#ASDF"):
         from pipeline_core.datamodels.asdf_io import read_asdf
@@ -84,7 +84,8 @@ def read_file(
         return read_asdf(path, model_class=model_class)
     raise DataModelError(
         f"Cannot open '{path}': it is not a FITS file (it does not start with 'SIMPLE') "
-        "nor an ASDF file. Pass a JWST-layout FITS file (.fits) or an ASDF file (.asdf)."
+        "nor an ASDF file. Pass a JWST-layout FITS file (.fits, .fits.gz) or an ASDF file "
+        "(.asdf)."
     )
 
 
@@ -107,8 +108,9 @@ def read_fits(
     """
     from astropy.io import fits
 
-    with _open_fits(path) as hdul:
-        _check_structure(hdul, path)
+    with _open_fits(path) as hdul, _raw_handle(path) as handle:
+        if handle is not None:  # sizes of a compressed file are checked by gzip itself
+            _check_structure(hdul, path)
         index = _index_extensions(hdul)
         tree = _read_asdf_tree(hdul, index, path)
         meta = tree.get("meta")
@@ -142,12 +144,22 @@ def read_fits(
                     arrays[spec.name] = _table_to_native(hdu)
                 continue
             _check_image(hdu, spec, model_class, path)
-            arrays[spec.name] = _image_to_native(hdu, np.dtype(spec.dtype))
+            arrays[spec.name] = _image_to_native(
+                hdul, index[spec.extname], np.dtype(spec.dtype), handle
+            )
 
     _validate(model_class, arrays, path)
     meta["model_type"] = model_class.__name__
     meta["filename"] = os.path.basename(path)
     return model_class, arrays, meta
+
+
+@contextlib.contextmanager
+def _raw_handle(path: str) -> Iterator[Any]:
+    """Yield the file opened for direct reads of image data (None if compressed)."""
+    with open(path, "rb", buffering=0) as handle:
+        compressed = handle.read(2) == b"\x1f\x8b"
+        yield None if compressed else handle
 
 
 def _require_primary(model_class: type[DataModel], index: dict[str, int], path: str) -> None:
@@ -262,30 +274,75 @@ def _check_image(hdu: Any, spec: ArraySpec, model_class: type, path: str) -> Non
         )
 
 
-def _image_to_native(hdu: Any, dtype: np.dtype) -> np.ndarray:
-    """Copy an image HDU's data once into a native array of ``dtype``, applying BZERO/BSCALE."""
-    raw = hdu.data
-    if raw is None:
-        return np.zeros((0,), dtype=dtype)
+_RAW_DTYPES = {8: "u1", 16: ">i2", 32: ">i4", 64: ">i8", -32: ">f4", -64: ">f8"}
+_CHUNK_BYTES = 2**20
+
+
+def _image_to_native(hdul: Any, position: int, dtype: np.dtype, handle: Any) -> np.ndarray:
+    """Read one image HDU into a new native array of ``dtype``, applying BZERO/BSCALE.
+
+    The data are read straight from the file into the result (byte-swapped in
+    place) or, when the stored type differs, converted chunk by chunk, so the
+    only full-size allocation is the result itself. ``handle`` is the open file
+    (None for compressed files, which go through astropy's own reader).
+    """
+    hdu = hdul[position]
     header = hdu.header
+    naxis = header.get("NAXIS", 0)
+    shape = tuple(header[f"NAXIS{i}"] for i in range(naxis, 0, -1)) if naxis else (0,)
+    raw_dtype = np.dtype(_RAW_DTYPES[header["BITPIX"]])
     bzero = header.get("BZERO", 0) or 0
     bscale = header.get("BSCALE", 1)
     bscale = 1 if bscale in (None, 1, 1.0) else bscale
-    out = np.empty(raw.shape, dtype=dtype)
+    out = np.empty(shape, dtype=dtype)
+    if out.size == 0:
+        return out
+    if handle is None:
+        _convert(hdu.data, out, bzero, bscale)
+        return out
+    handle.seek(hdul.fileinfo(position)["datLoc"])
+    flat = out.reshape(-1)
+    if raw_dtype.newbyteorder("=") == dtype and not bzero and bscale == 1:
+        _read_exact(handle, memoryview(flat).cast("B"))
+        if not raw_dtype.isnative:
+            flat.byteswap(inplace=True)
+        return out
+    chunk = max(1, _CHUNK_BYTES // raw_dtype.itemsize)
+    buffer = np.empty(min(chunk, flat.size), dtype=raw_dtype)
+    for start in range(0, flat.size, chunk):
+        part = buffer[: min(chunk, flat.size - start)]
+        _read_exact(handle, memoryview(part).cast("B"))
+        _convert(part, flat[start : start + part.size], bzero, bscale)
+    return out
+
+
+def _read_exact(handle: Any, view: memoryview) -> None:
+    filled = 0
+    while filled < len(view):
+        count = handle.readinto(view[filled:])
+        if not count:
+            raise DataModelError(
+                f"'{handle.name}' is truncated: the data of an extension end early. "
+                "Write the file again or fetch a fresh copy."
+            )
+        filled += count
+
+
+def _convert(raw: np.ndarray, out: np.ndarray, bzero: float, bscale: float) -> None:
+    """Write ``raw * bscale + bzero`` into ``out`` without a full-size temporary."""
     nbits = raw.dtype.itemsize * 8
     if bscale == 1 and raw.dtype.kind == "i" and bzero == 2 ** (nbits - 1):
         # Unsigned integers stored as signed with an offset of 2**(n-1).
-        unsigned = raw.view(raw.dtype.str.replace("i", "u"))
-        if dtype.kind == "u" and dtype.itemsize == raw.dtype.itemsize:
+        if out.dtype.kind == "u" and out.dtype.itemsize == raw.dtype.itemsize:
+            unsigned = raw.view(raw.dtype.str.replace("i", "u"))
             np.bitwise_xor(unsigned, unsigned.dtype.type(bzero), out=out)
         else:
-            np.add(raw, dtype.type(bzero), out=out, casting="unsafe")
+            np.add(raw, out.dtype.type(bzero), out=out, casting="unsafe")
     elif bscale != 1 or bzero:
         np.multiply(raw, bscale, out=out, casting="unsafe")
         np.add(out, bzero, out=out, casting="unsafe")
     else:
         np.copyto(out, raw, casting="unsafe")
-    return out
 
 
 def _table_to_native(hdu: Any) -> np.ndarray:

@@ -47,11 +47,13 @@ def save_ref(tmp_path, model, reftype, name=None, window=None):
     model.meta.reftype = reftype.upper()
     model.meta.instrument.name = "NIRCAM"
     model.meta.instrument.detector = "NRCA1"
-    if window is not None:
-        xstart, ystart = window
-        ny, nx = model.meta_shape if hasattr(model, "meta_shape") else _image_shape(model)
-        model.meta.subarray.xstart, model.meta.subarray.ystart = xstart, ystart
-        model.meta.subarray.xsize, model.meta.subarray.ysize = nx, ny
+    ny, nx = _image_shape(model)
+    if window is None:
+        # full-frame files start at (1, 1); smaller ones match make_ramp's default subarray
+        window = (1, 1) if (ny, nx) == (2048, 2048) else (101, 201)
+    model.meta.subarray.name = "FULL" if (ny, nx) == (2048, 2048) else "SUBTEST"
+    model.meta.subarray.xstart, model.meta.subarray.ystart = window
+    model.meta.subarray.xsize, model.meta.subarray.ysize = nx, ny
     path = tmp_path / (name or f"ref_{reftype}.fits")
     model.save(str(path))
     return str(path)

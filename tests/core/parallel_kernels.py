@@ -75,7 +75,7 @@ def dtype_by_block(data):
     return {"data": data.astype(np.float64)}
 
 
-def run_in_daemon(queue, data):
+def run_in_process(queue, data):
     """Run map_row_slices with two workers and report the result and the log lines."""
     import logging
 

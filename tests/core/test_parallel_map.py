@@ -212,7 +212,7 @@ def test_daemon_process_runs_serially_with_one_warning():
     context = multiprocessing.get_context("forkserver")
     queue = context.Queue()
     data = np.arange(12.0).reshape(6, 2)
-    process = context.Process(target=kernels.run_in_daemon, args=(queue, data), daemon=True)
+    process = context.Process(target=kernels.run_in_process, args=(queue, data), daemon=True)
     process.start()
     try:
         values, pids, daemon_pid, records = queue.get(timeout=30)
@@ -243,3 +243,21 @@ def test_not_enough_shared_memory_is_reported_before_writing(monkeypatch):
         "lower maximum_cores ('none' runs in this process without shared memory)."
     )):
         map_row_slices(kernels.scale_rows, {"data": np.ones((64, 256))}, max_workers=2)
+
+
+def test_child_process_using_a_pool_exits_cleanly():
+    context = multiprocessing.get_context("forkserver")
+    queue = context.Queue()
+    data = np.arange(12.0).reshape(6, 2)
+    process = context.Process(target=kernels.run_in_process, args=(queue, data))
+    process.start()
+    try:
+        values, pids, child_pid, records = queue.get(timeout=30)
+    finally:
+        process.join(timeout=30)
+        queue.close()
+        queue.join_thread()
+    # The child's own pool did the work, and was stopped so that the child could exit.
+    assert process.exitcode == 0
+    np.testing.assert_array_equal(values, 2 * data)
+    assert child_pid not in pids and records == []

@@ -149,7 +149,10 @@ def test_missing_override_file_is_an_error(tmp_path):
 def test_unreadable_override_file_is_an_error(tmp_path):
     bad = tmp_path / "gain.fits"
     bad.write_text("this is not FITS")
-    with pytest.raises(ReferenceFileError, match=re.escape(f"names the GAIN reference file '{bad}', which cannot be read as FITS or ASDF")):
+    with pytest.raises(
+        ReferenceFileError,
+        match=re.escape(f"names the GAIN reference file '{bad}', which cannot be read as FITS or ASDF"),
+    ):
         get_reference_file(GainStep(override_gain=str(bad)), _model(), "gain")
 
 
@@ -166,7 +169,10 @@ def test_override_of_the_wrong_type_is_an_error(crds_env):
 def test_override_model_of_the_wrong_type_is_an_error():
     ref = ReadnoiseModel(data=np.ones((4, 4), np.float32))
     ref.meta.reftype = "READNOISE"
-    with pytest.raises(ReferenceFileError, match=re.escape("override_gain is a READNOISE reference model")):
+    with pytest.raises(
+        ReferenceFileError,
+        match=re.escape("override_gain is a READNOISE reference model"),
+    ):
         get_reference_file(GainStep(override_gain=ref), _model(shape=(4, 4)), "gain")
 
 
@@ -209,7 +215,10 @@ def test_plugin_naming_a_missing_file_is_an_error(crds_env):
     from pipeline_core.registry import registry
 
     registry().register_plugin(_Supplier("/nowhere/gain.fits"), distribution="supplier")
-    with pytest.raises(ReferenceFileError, match=re.escape("the get_reference_file plugin hook names the GAIN reference file '/nowhere/gain.fits', which does not exist")):
+    with pytest.raises(
+        ReferenceFileError,
+        match=re.escape("the get_reference_file plugin hook names the GAIN reference file '/nowhere/gain.fits', which does not exist"),
+    ):
         get_reference_file(GainStep(), _model(), "gain")
 
 
@@ -219,22 +228,30 @@ def test_no_matching_rule_names_step_type_metadata_and_fix(crds_env):
     with pytest.raises(ReferenceFileError) as info:
         get_reference_file(GainStep(), model, "gain")
     assert str(info.value) == (
-        f"step 'gain_user': CRDS has no GAIN reference file matching {_described(model)}: "
+        f"step 'gain_user': CRDS has no GAIN reference file in context jwst_0001.pmap matching "
+        f"{_described(model)}: "
         "parameter='META.SUBARRAY.NAME' value='SUB400P' is not in ['FULL', 'SUB160', 'SUB64P']. "
         "CRDS rules: jwst_nircam_gain_0001.rmap covers META.INSTRUMENT.DETECTOR/META.SUBARRAY.NAME = "
         "NRCA1/FULL, NRCA1/SUB160, NRCA1/SUB64P, NRCA3/SUB160, NRCA3/SUB64P, NRCB1/SUB160, NRCB1/SUB64P "
-        "(dated by META.OBSERVATION.DATE/TIME). Set override_gain to a GAIN reference file, or use a context (CRDS_CONTEXT) whose rules "
+        "(dated by META.OBSERVATION.DATE/TIME). Set override_gain to a GAIN reference file, or use "
+        "a context (CRDS_CONTEXT) whose rules "
         "cover these data."
     )
 
 
 def test_observation_before_every_useafter_is_an_error(crds_env):
-    with pytest.raises(ReferenceFileError, match=re.escape("CRDS has no DARK reference file matching")):
+    with pytest.raises(
+        ReferenceFileError,
+        match=re.escape("CRDS has no DARK reference file in context jwst_0001.pmap matching"),
+    ):
         get_reference_file(GainStep(), _model(date="2019-01-01"), "dark")
 
 
 def test_detector_without_full_frame_files_is_an_error(crds_env):
-    with pytest.raises(ReferenceFileError, match=re.escape("No match found. CRDS rules: jwst_nircam_gain_0001.rmap covers")):
+    with pytest.raises(
+        ReferenceFileError,
+        match=re.escape("No match found. CRDS rules: jwst_nircam_gain_0001.rmap covers"),
+    ):
         get_reference_file(GainStep(), _model(detector="NRCB1", subarray="FULL"), "gain")
 
 
@@ -262,6 +279,21 @@ def test_reference_missing_from_the_cache_is_explained(crds_env, tmp_path, monke
     )
 
 
+def test_context_missing_from_the_cache_is_an_error(crds_env, monkeypatch):
+    monkeypatch.setenv("CRDS_CONTEXT", "jwst_0999.pmap")
+    with pytest.raises(ReferenceFileError) as info:
+        get_reference_file(GainStep(), _model(), "gain")
+    message = str(info.value)
+    assert message.startswith(
+        "step 'gain_user': CRDS could not look up the GAIN reference file for "
+        f"{_described(_model())}: CrdsDownloadError: "
+    )
+    assert message.endswith(
+        f"Check the CRDS settings (CRDS_PATH: {crds_env}; CRDS_CONTEXT: jwst_0999.pmap), or set "
+        "override_gain to a local file."
+    )
+
+
 def test_crds_not_configured_says_how_to_configure(monkeypatch, empty_registry):
     monkeypatch.delenv("CRDS_PATH", raising=False)
     crds_client.reset()
@@ -277,12 +309,18 @@ def test_crds_not_configured_says_how_to_configure(monkeypatch, empty_registry):
 
 def test_crds_path_that_is_not_a_cache_is_an_error(monkeypatch, tmp_path):
     monkeypatch.setenv("CRDS_PATH", str(tmp_path))
-    with pytest.raises(ReferenceFileError, match=re.escape(f"CRDS is not usable: CRDS_PATH is '{tmp_path}', which has no 'config/jwst/server_config' file")):
+    with pytest.raises(
+        ReferenceFileError,
+        match=re.escape(f"CRDS is not usable: CRDS_PATH is '{tmp_path}', which has no 'config/jwst/server_config' file"),
+    ):
         get_reference_file(GainStep(), _model(), "gain")
 
 
 def test_input_without_metadata_is_an_error():
-    with pytest.raises(ReferenceFileError, match=re.escape("step 'gain_user': cannot look up a GAIN reference file for a ndarray")):
+    with pytest.raises(
+        ReferenceFileError,
+        match=re.escape("step 'gain_user': cannot look up a GAIN reference file for a ndarray"),
+    ):
         get_reference_file(GainStep(), np.zeros(3), "gain")
 
 
@@ -367,7 +405,10 @@ def test_subarray_mismatch_is_an_error():
 
 def test_same_size_at_another_position_is_an_error():
     ref = _gain_ref((160, 160), (1, 1), "SUB160")
-    with pytest.raises(ReferenceFileError, match=re.escape("(subarray SUB160 at x=1, y=1) but the data are 160x160 pixels (subarray SUB160 at x=1889, y=1)")):
+    with pytest.raises(
+        ReferenceFileError,
+        match=re.escape("(subarray SUB160 at x=1, y=1) but the data are 160x160 pixels (subarray SUB160 at x=1889, y=1)"),
+    ):
         check_reference_shape(GainStep(), "gain", ref, _model())
 
 

@@ -133,7 +133,10 @@ def test_unreadable_parameter_file_is_an_error(steppars, tmp_path, monkeypatch):
     shutil.copytree(steppars, copy, ignore=shutil.ignore_patterns("*.fits"))
     (copy / "references" / "jwst" / "jwst_nircam_pars-jumpstep_0001.asdf").write_text("not asdf")
     monkeypatch.setenv("CRDS_PATH", str(copy))
-    with pytest.raises(ReferenceFileError, match="the CRDS parameter reference file '.*jwst_nircam_pars-jumpstep_0001.asdf' \\(pars-jumpstep, context jwst_0001.pmap\\) for JumpStep cannot be used"):
+    with pytest.raises(
+        ReferenceFileError,
+        match="the CRDS parameter reference file '.*jwst_nircam_pars-jumpstep_0001.asdf' \\(pars-jumpstep, context jwst_0001.pmap\\) for JumpStep cannot be used",
+    ):
         get_step_parameters(JumpStep, _model())
     assert Path(steppars, "references", "jwst", "jwst_nircam_pars-jumpstep_0001.asdf").stat().st_size > 100
 

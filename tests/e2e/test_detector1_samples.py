@@ -1,16 +1,14 @@
 """Detector1 end to end on the JWST sample exposure, compared with JWST 3.0.0 products.
 
-Agreement reached (and asserted):
+Agreement reached (and asserted), for rate and rateints, from either layout of
+the uncal file (level-1b uint16, or RampModel float32):
 
-* DQ arrays identical, in rate and rateints.
-* Pixels without a detected jump: SCI within 1e-4 DN/s + 1e-5 relative of JWST,
-  ERR and variances within 1e-4 relative. The steps up to dark_current
-  reproduce JWST to float32 rounding (refpix included), so the remaining
-  differences are summation order in float32.
-* Pixels with a detected jump (DQ JUMP_DET, about 1% of the pixels): SCI within
-  2 DN/s (5% of the rate) of JWST. The ramp fit combines the segments on each
-  side of a jump with weights that differ slightly from JWST's for these
-  short (5-group) ramps.
+* DQ identical;
+* SCI within 1e-4 DN/s + 1e-5 relative (largest difference seen: 1.5e-5 DN/s,
+  1.2e-7 relative), jump-flagged pixels included;
+* ERR, VAR_POISSON and VAR_RNOISE within 1e-4 relative (seen: 1e-5).
+
+What remains is float32 rounding: summation order differs from JWST's.
 """
 
 from __future__ import annotations
@@ -30,16 +28,13 @@ JUMP_DET = 4
 def _compare(ours_path, jwst_path):
     with fits.open(ours_path) as ours, fits.open(jwst_path) as jwst:
         np.testing.assert_array_equal(ours["DQ"].data, jwst["DQ"].data)
-        dq = jwst["DQ"].data
-        jump = (dq & JUMP_DET) != 0
-        clean = ~jump & np.isfinite(jwst["SCI"].data)
+        assert ((jwst["DQ"].data & JUMP_DET) != 0).sum() > 10  # the comparison covers jumps
         a, b = ours["SCI"].data, jwst["SCI"].data
-        np.testing.assert_allclose(a[clean], b[clean], atol=1e-4, rtol=1e-5)
         np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
-        assert np.nanmax(np.abs(a[jump] - b[jump])) < 2.0
-        assert np.nanmax(np.abs(a[jump] - b[jump]) / np.abs(b[jump])) < 0.05
+        finite = np.isfinite(b)
+        np.testing.assert_allclose(a[finite], b[finite], atol=1e-4, rtol=1e-5)
         for ext in ("ERR", "VAR_POISSON", "VAR_RNOISE"):
-            np.testing.assert_allclose(ours[ext].data[clean], jwst[ext].data[clean], rtol=1e-4, err_msg=ext)
+            np.testing.assert_allclose(ours[ext].data[finite], jwst[ext].data[finite], rtol=1e-4, err_msg=ext)
 
 
 @pytest.mark.parametrize("layout", sorted(UNCAL))

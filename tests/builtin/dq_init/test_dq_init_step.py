@@ -23,8 +23,8 @@ def test_full_frame_mask_is_cut_to_the_subarray(tmp_path):
 
 
 def test_mask_not_covering_the_subarray_is_a_clear_error(tmp_path):
-    path = sd.mask(tmp_path, np.zeros((16, 16), np.uint32))
-    with pytest.raises(ReferenceFileError, match="step dq_init: mask reference"):
+    path = sd.mask(tmp_path, np.zeros((16, 16), np.uint32), window=(1, 1))
+    with pytest.raises(ReferenceFileError, match=r"step 'dq_init': the MASK reference file .* cannot calibrate"):
         DQInitStep.call(sd.make_ramp(), override_mask=path)
 
 

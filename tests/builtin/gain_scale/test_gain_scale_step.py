@@ -13,6 +13,8 @@ def _rate():
     rate.err[...] = 1.0
     rate.meta.instrument.name, rate.meta.instrument.detector = "NIRCAM", "NRCA1"
     rate.meta.observation.date, rate.meta.observation.time = "2024-01-01", "00:00:00"
+    sub = rate.meta.subarray
+    sub.name, sub.xstart, sub.ystart, sub.xsize, sub.ysize = "SUBTEST", 101, 201, 8, 8
     return rate
 
 

@@ -180,3 +180,23 @@ def test_parallel_equals_serial():
     parallel = map_row_slices(detect_jumps, inputs, max_workers=2, kwargs={})
     for name in serial:
         np.testing.assert_array_equal(serial[name], parallel[name])
+
+
+def test_neighbors_of_late_groups():
+    # seeds are bit-packed by group: groups past the first byte must work too
+    ramps = make_ramps(shape=(1, 12, 6, 6), rate=10.0, seed=42)
+    ramps.data[0, 10:, 3, 3] += 40 * 10.0
+    out = detect(ramps, flag_4_neighbors=True)
+    assert out["neighbor_seed"].shape == (1, 2, 6, 6)
+    gdq = out["groupdq"]
+    flag_four_neighbors(gdq, out["neighbor_seed"])
+    assert {tuple(p) for p in np.argwhere(gdq[0, 10] & JUMP)} == {(3, 3), (2, 3), (4, 3), (3, 2), (3, 4)}
+    assert np.count_nonzero(gdq & JUMP) == 5
+
+
+def test_unknown_mode_is_an_error():
+    from pipeline_core.errors import ParameterError
+
+    ramps = make_ramps(shape=(1, 4, 4, 4), seed=43)
+    with pytest.raises(ParameterError, match="mode='fast' is not a detection mode"):
+        detect(ramps, mode="fast")

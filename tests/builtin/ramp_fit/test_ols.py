@@ -210,3 +210,12 @@ def test_parallel_equals_serial():
     parallel = map_row_slices(fit_ramps, inputs, max_workers=2, kwargs=kwargs)
     for name in serial:
         np.testing.assert_array_equal(serial[name], parallel[name])
+
+
+def test_zero_read_noise_still_gives_a_rate():
+    ramps = make_ramps(shape=(1, 6, 8, 8), rate=100.0, readnoise=1e-3, seed=25)
+    ramps.readnoise[0, :] = 0.0
+    ramps.groupdq[0, 3, 0, :4] = JUMP
+    out = fit(ramps)
+    assert np.all(np.isfinite(out["rate"]))
+    assert np.all(np.abs(out["rate"] - ramps.rate) < 5 * out["rate_err"])

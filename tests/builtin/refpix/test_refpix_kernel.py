@@ -82,13 +82,18 @@ def _loop_full_frame(det_group, det_dq, opts):
     return g
 
 
-@pytest.mark.parametrize("detector", ["NRCA3", "NRCB1", "NRS2"])
-@pytest.mark.parametrize("odd_even", [True, False])
+KINDS = {"NRCA3": "flipx", "NRCB1": "flipy", "NRS2": "swap_rot180", "NRS1": "swap", "GUIDER1": "rot180"}
+
+
+@pytest.mark.parametrize(
+    ("detector", "odd_even"),
+    [("NRCA3", True), ("NRCA3", False), ("NRCB1", True), ("NRS2", False), ("NRS1", True), ("GUIDER1", True)],
+)
 def test_full_frame_matches_loop_version(detector, odd_even):
     rng = np.random.default_rng(3)
     data = rng.normal(1000, 5, size=(1, 2, 2048, 2048)).astype(np.float32)
     # per-amplifier, per-parity offsets and a row drift, in detector frame
-    det = to_detector(data, {"NRCA3": "flipx", "NRCB1": "flipy", "NRS2": "swap_rot180"}[detector])
+    det = to_detector(data, KINDS[detector])
     for amp in range(4):
         det[..., :, amp * 512 : (amp + 1) * 512 : 2] += 30 * amp
     det += np.sin(np.arange(2048) / 50.0)[:, None].astype(np.float32) * 7
@@ -97,7 +102,7 @@ def test_full_frame_matches_loop_version(detector, odd_even):
     pixeldq[:, :4] = pixeldq[:, -4:] = REFERENCE_PIXEL
     pixeldq[0, 100] |= DO_NOT_USE
     opts = RefpixOptions(odd_even_columns=odd_even)
-    kind = {"NRCA3": "flipx", "NRCB1": "flipy", "NRS2": "swap_rot180"}[detector]
+    kind = KINDS[detector]
     want = [_loop_full_frame(to_detector(data, kind)[0, g], to_detector(pixeldq, kind), opts) for g in range(2)]
     status = correct_nir(data, pixeldq, detector=detector, window=Window(1, 1, 2048, 2048), noutputs=4, options=opts)
     assert status == "ok"
@@ -109,23 +114,35 @@ def test_full_frame_matches_loop_version(detector, odd_even):
     assert np.ptp(means) < 0.5
 
 
-def test_one_output_subarray_uses_flagged_columns_by_detector_parity():
-    # NRCA3 is flipped in x: detector column = 2047 - science column
-    nints, ngroups, ny, nx = 1, 3, 16, 16
+@pytest.mark.parametrize(
+    ("detector", "kind", "window"),
+    [("NRCA3", "flipx", Window(1, 101, 16, 12)), ("NRS1", "swap", Window(200, 1, 16, 12)), ("NIS", "swap_rot180", Window(300, 2037, 16, 12))],
+)
+def test_one_output_subarray_uses_flagged_pixels_by_detector_column_parity(detector, kind, window):
+    nints, ngroups, ny, nx = 1, 3, window.ysize, window.xsize
     rng = np.random.default_rng(4)
     data = rng.normal(0, 0.01, size=(nints, ngroups, ny, nx)).astype(np.float32)
-    _, det_cols = detector_coordinates(np.zeros(nx, int), np.arange(nx), "flipx")
+    rows, cols = np.meshgrid(np.arange(ny) + window.ystart - 1, np.arange(nx) + window.xstart - 1, indexing="ij")
+    _, det_cols = detector_coordinates(rows, cols, kind)
     even = det_cols % 2 == 0
-    offsets = np.array([5.0, 7.0, 9.0], np.float32)
-    data += offsets[None, :, None, None]
-    data[..., :, even] += 100.0
+    data += np.array([5.0, 7.0, 9.0], np.float32)[None, :, None, None]
+    data += np.where(even, 100.0, -30.0).astype(np.float32)
     pixeldq = np.zeros((ny, nx), np.uint32)
-    pixeldq[:, :4] = REFERENCE_PIXEL
-    status = correct_nir(
-        data, pixeldq, detector="NRCA3", window=Window(1, 101, nx, ny), noutputs=1, options=RefpixOptions()
-    )
+    pixeldq[:4, :4] = REFERENCE_PIXEL  # a corner block holds both parities
+    status = correct_nir(data, pixeldq, detector=detector, window=window, noutputs=1, options=RefpixOptions())
     assert status == "ok"
     assert np.abs(data).max() < 0.1
+
+
+def test_one_output_subarray_single_mean_without_odd_even():
+    data = np.full((1, 2, 8, 8), 3.0, np.float32)
+    data[..., :, ::2] += 2.0
+    pixeldq = np.zeros((8, 8), np.uint32)
+    pixeldq[:, :4] = REFERENCE_PIXEL
+    opts = RefpixOptions(odd_even_columns=False)
+    correct_nir(data, pixeldq, detector="NRCA1", window=Window(1, 300, 8, 8), noutputs=1, options=opts)
+    np.testing.assert_allclose(data[..., :, ::2], 1.0)
+    np.testing.assert_allclose(data[..., :, 1::2], -1.0)
 
 
 def test_subarray_without_reference_pixels_is_left_alone():

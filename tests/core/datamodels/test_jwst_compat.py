@@ -26,6 +26,7 @@ def test_ramp_opens_as_jwst_rampmodel(tmp_path, make_ramp_model):
     ramp = make_ramp_model(nints=2, ngroups=3, ny=8, nx=8)
     ramp.groupdq[1, 2, 3, 4] = 4
     ramp.pixeldq[0, 1] = 1
+    ramp.err[...] = 2.0  # written as an ERR extension, which JWST's RampModel keeps aside
     ramp.meta.cal_step.dq_init = "COMPLETE"
     ramp.meta.ref_file.mask.name = "jwst_nircam_mask_0001.fits"
     path = ramp.save(tmp_path / "jw01234001001_01101_00001_nrca3_ramp.fits")

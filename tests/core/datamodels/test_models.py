@@ -124,6 +124,12 @@ def test_model_from_another_model_copies_meta_and_shares_arrays():
     assert image.meta.model_type == "ImageModel"
     cube = CubeModel(CubeModel((1, 3, 3)))
     assert cube.data.shape == (1, 3, 3)
+    from_ramp = CubeModel(ramp)  # meta carried over, the 4-D arrays do not fit a cube
+    assert from_ramp.meta.exposure.ngroups == 2
+    assert from_ramp.meta.model_type == "CubeModel"
+    assert from_ramp.data is None
+    same = RampModel(ramp)
+    assert same.data is ramp.data
 
 
 def test_update_only_one_group():
@@ -150,3 +156,21 @@ def test_every_model_documents_its_arrays():
     for cls in DataModel.__subclasses__():
         for spec in cls.arrays:
             assert getattr(cls, spec.name).__doc__.startswith("numpy.ndarray or None")
+
+
+def test_a_plugin_model_opens_by_its_declared_name(tmp_path):
+    from pipeline_core.datamodels import ArraySpec
+
+    class TraceModel(DataModel):
+        """A model a plugin might define."""
+
+        arrays = (
+            ArraySpec("data", "SCI", "float32", (1,), required=True, like="data"),
+            ArraySpec("wavelength", "WAVELENGTH", "float64", (1,), like="data"),
+        )
+        primary = "data"
+
+    model = TraceModel(data=np.arange(4), wavelength=np.linspace(1, 2, 4))
+    back = open_model(model.save(tmp_path / "trace.fits"))
+    assert type(back) is TraceModel
+    np.testing.assert_array_equal(back.wavelength, np.linspace(1, 2, 4))

@@ -255,3 +255,54 @@ def test_tree_values_keep_their_exact_form(tmp_path):
     assert back.meta.instrument.filter == "F200W  "
     assert back.meta.exposure.frame_time == 0.1 + 0.2
     assert type(back.meta.exposure.group_time) is int
+
+
+def test_gzip_compressed_file(tmp_path, make_ramp_model):
+    model = make_ramp_model(ny=4, nx=4)
+    path = model.save(tmp_path / "ramp.fits.gz")
+    with open(path, "rb") as handle:
+        assert handle.read(2) == b"\x1f\x8b"
+    back = open_model(path)
+    assert type(back) is RampModel
+    _assert_same_arrays(model, back)
+    assert back.meta.instrument.detector == "NRCA3"
+
+
+def test_scaled_integer_image(tmp_path):
+    values = np.array([[0.0, 2.0], [10.0, 64.0]])
+    hdu = fits.ImageHDU(values.copy(), name="SCI")
+    hdu.scale("int16", bscale=2.0, bzero=10.0)
+    fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(tmp_path / "scaled.fits")
+    with fits.open(tmp_path / "scaled.fits", do_not_scale_image_data=True) as hdul:
+        assert hdul["SCI"].header["BSCALE"] == 2.0
+    model = open_model(tmp_path / "scaled.fits")
+    assert type(model) is ImageModel
+    np.testing.assert_array_equal(model.data, values.astype(np.float32))
+
+
+def test_header_keywords_alone_fill_the_tree(tmp_path):
+    primary = fits.PrimaryHDU()
+    cards = {
+        "INSTRUME": "NIRCAM", "DETECTOR": "NRCB2", "EXP_TYPE": "NRC_IMAGE",
+        "READPATT": "BRIGHT2", "NINTS": 2, "NGROUPS": 3, "NFRAMES": 2, "GROUPGAP": 0,
+        "TFRAME": 10.73677, "TGROUP": 21.47354, "SUBARRAY": "FULL", "SUBSTRT1": 1,
+        "SUBSTRT2": 1, "SUBSIZE1": 4, "SUBSIZE2": 4, "DATE-OBS": "2024-05-01",
+        "TIME-OBS": "12:00:00", "S_JUMP": "COMPLETE", "S_SATURA": "SKIPPED",
+        "R_GAIN": "jwst_nircam_gain_0001.fits", "CRDS_CTX": "jwst_1234.pmap",
+        "ZEROFRAM": False,
+    }  # fmt: skip
+    for key, value in cards.items():
+        primary.header[key] = value
+    sci = fits.ImageHDU(np.zeros((2, 3, 4, 4), np.float32), name="SCI")
+    fits.HDUList([primary, sci]).writeto(tmp_path / "headers.fits")
+    meta = open_model(tmp_path / "headers.fits").meta
+    assert meta.instrument.detector == "NRCB2"
+    assert (meta.exposure.nints, meta.exposure.ngroups, meta.exposure.nframes) == (2, 3, 2)
+    assert meta.exposure.group_time == 21.47354 and meta.exposure.readpatt == "BRIGHT2"
+    assert (meta.subarray.name, meta.subarray.xsize, meta.subarray.ystart) == ("FULL", 4, 1)
+    assert (meta.observation.date, meta.observation.time) == ("2024-05-01", "12:00:00")
+    assert meta.cal_step.jump == "COMPLETE" and meta.cal_step.saturation == "SKIPPED"
+    assert meta.ref_file.gain.name == "jwst_nircam_gain_0001.fits"
+    assert meta.ref_file.crds.context_used == "jwst_1234.pmap"
+    assert meta.exposure.zero_frame is False
+    assert meta.exposure.type == "NRC_IMAGE"
