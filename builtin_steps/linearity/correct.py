@@ -14,6 +14,7 @@ def prepare_coefficients(
     coeffs_dq: np.ndarray | None = None,
     *,
     no_lin_corr: int = NO_LIN_CORR,
+    copy: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Make the coefficients safe to apply and return the DQ to OR into PIXELDQ.
 
@@ -29,23 +30,28 @@ def prepare_coefficients(
         ``(ny, nx)`` DQ of the linearity reference.
     no_lin_corr : int
         Value of the NO_LIN_CORR bit.
+    copy : bool
+        If False, the inputs are updated in place when they already are
+        float32 / uint32 (no full-frame copies; for arrays the caller owns).
 
     Returns
     -------
     coeffs : numpy.ndarray
-        float32 copy of the coefficients, identity where not applicable.
+        float32 coefficients, identity where not applicable.
     dq : numpy.ndarray
         uint32 reference DQ with NO_LIN_CORR where the correction is not applied.
     """
-    c = np.array(coeffs, dtype=np.float32, copy=True)
+    c = np.array(coeffs, dtype=np.float32, copy=copy)
     if c.ndim != 3 or c.shape[0] < 2:
         raise ValueError(f"linearity coefficients must be (ncoeffs >= 2, ny, nx), got shape {c.shape}")
     dq = (
         np.zeros(c.shape[1:], dtype=np.uint32)
         if coeffs_dq is None
-        else np.array(coeffs_dq, dtype=np.uint32, copy=True)
+        else np.array(coeffs_dq, dtype=np.uint32, copy=copy)
     )
-    bad = np.isnan(c).any(axis=0) | (c[1] == 0)
+    bad = c[1] == 0
+    for plane in c:
+        bad |= np.isnan(plane)
     dq[bad] |= np.uint32(no_lin_corr)
     bad |= (dq & np.uint32(no_lin_corr)) != 0
     if bad.any():

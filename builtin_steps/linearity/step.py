@@ -40,7 +40,8 @@ class LinearityStep(Step):
         ref = load_reference(self, model, "linearity")
         if ref is None:
             return model
-        coeffs, dq = prepare_coefficients(ref.coeffs, ref.dq)
+        # the reference model was opened by this step: update its arrays in place
+        coeffs, dq = prepare_coefficients(ref.coeffs, ref.dq, copy=False)
         model.pixeldq |= dq
         zeroframe = model.zeroframe if model.meta.exposure.zero_frame else None
         apply_linearity(model.data, model.groupdq, coeffs, zeroframe=zeroframe)

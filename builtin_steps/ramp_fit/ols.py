@@ -201,8 +201,13 @@ def _clean_integrations(block, table, times):
     nints, ngroups, npix = data.shape
     pixeldq, gain, rn_group, dark = _pixel_terms(pdq, gain, rn, dark, times)
     mrate = np.zeros(npix)
+    # An even number of differences takes the mean of the two middle ones,
+    # which can cancel: form those differences in float64.  With an odd
+    # number, the median is one difference, exact to float32 rounding.
+    exact = (ngroups - 1) % 2 == 0
     for i in range(nints):
-        mrate += median_of_rows(np.diff(data[i].astype(np.float64), axis=0)) / times.group
+        values = data[i].astype(np.float64) if exact else data[i]
+        mrate += median_of_rows(np.diff(values, axis=0)) / times.group
     mrate /= nints
     no_sat = np.zeros(npix, dtype=bool)
     for i in range(nints):

@@ -42,6 +42,7 @@ def prepare_threshold(
     *,
     atod_limit: float = 65535.0,
     no_sat_check: int = NO_SAT_CHECK,
+    copy: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return the usable thresholds and the reference DQ to OR into PIXELDQ.
 
@@ -56,19 +57,22 @@ def prepare_threshold(
         threshold above it.
     no_sat_check : int
         Value of the NO_SAT_CHECK bit.
+    copy : bool
+        If False, the inputs are updated in place when they already are
+        float32 / uint32 (no full-frame copies; for arrays the caller owns).
 
     Returns
     -------
     thresholds : numpy.ndarray
-        float32 copy with NaN and NO_SAT_CHECK pixels set to ``atod_limit + 1``.
+        float32 thresholds with NaN and NO_SAT_CHECK pixels set to ``atod_limit + 1``.
     dq : numpy.ndarray
         uint32 reference DQ with NO_SAT_CHECK added where the threshold is NaN.
     """
-    thr = np.array(threshold, dtype=np.float32, copy=True)
+    thr = np.array(threshold, dtype=np.float32, copy=copy)
     dq = (
         np.zeros(thr.shape, dtype=np.uint32)
         if threshold_dq is None
-        else np.array(threshold_dq, dtype=np.uint32, copy=True)
+        else np.array(threshold_dq, dtype=np.uint32, copy=copy)
     )
     nan = np.isnan(thr)
     dq[nan] |= np.uint32(no_sat_check)

@@ -46,7 +46,8 @@ class SaturationStep(Step):
         ref = load_reference(self, model, "saturation")
         if ref is None:
             return model
-        thr, dq = prepare_threshold(ref.data, ref.dq)
+        # the reference model was opened by this step: update its arrays in place
+        thr, dq = prepare_threshold(ref.data, ref.dq, copy=False)
         exp = model.meta.exposure
         frames = None
         if self.use_readpatt and exp.nframes:

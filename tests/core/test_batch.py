@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -225,3 +227,26 @@ def test_a_jobs_share_of_several_cores_runs_a_nested_pool(image_files, tmp_path,
         log = Path(result.log_file).read_text()
         assert "max_workers=2" in log
         np.testing.assert_array_equal(_data(result.product), value)
+
+
+def test_batch_from_a_script_without_main_guard(image_files, tmp_path):
+    inputs = image_files({"a": 1.0, "b": 2.0})
+    script = tmp_path / "reduce.py"
+    script.write_text(
+        "from pipeline_core.batch import run_batch\n"
+        "from tests.core.batch_steps import AddStep\n"
+        "print('top-level code ran', flush=True)\n"
+        f"report = run_batch(AddStep, {inputs!r}, jobs=2, output_dir='out')\n"
+        "print(len(report.ok), 'ok', flush=True)\n"
+    )
+    repo = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ, STPIPE_DISABLE_CRDS_STEPPARS="1")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (repo, env.get("PYTHONPATH")) if p)
+    done = subprocess.run(
+        [sys.executable, "-W", "error", str(script)],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["top-level code ran", "2 ok"]
+    assert done.stderr == ""
+    assert (tmp_path / "out" / "b_add_amount.fits").exists()

@@ -22,7 +22,6 @@ import logging
 import os
 import re
 import shlex
-import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,7 +89,7 @@ def _block_name(page: Path, fence: Fence) -> str:
 
 @pytest.fixture
 def isolated_page(tmp_path, monkeypatch, crds_env):
-    """Run in a fresh folder; restore the environment, logging and warnings filters after."""
+    """Run in a fresh folder; restore the environment variables and the logging setup after."""
     monkeypatch.chdir(tmp_path)
     # crds writes its configuration variables into os.environ when it is first
     # imported; import it before the snapshot so that restoring it keeps them.
@@ -101,7 +100,6 @@ def isolated_page(tmp_path, monkeypatch, crds_env):
     handlers, level = list(root.handlers), root.level
     steppe_logger = logging.getLogger("steppe")
     steppe_handlers, steppe_level = list(steppe_logger.handlers), steppe_logger.level
-    modules = set(sys.modules)
     yield tmp_path
     os.environ.clear()
     os.environ.update(environ)
@@ -110,9 +108,6 @@ def isolated_page(tmp_path, monkeypatch, crds_env):
             logger.removeHandler(handler)
             handler.close()
         logger.setLevel(old_level)
-    for name in set(sys.modules) - modules:
-        if name.startswith("docs_"):
-            del sys.modules[name]
 
 
 def _run_python(page: Path, fence: Fence, namespace: dict) -> None:
@@ -162,3 +157,19 @@ def test_the_runner_finds_fences_and_commands(tmp_path):
     found = fences(page)
     assert [(f.language, f.line) for f in found] == [("python", 4), ("text", 8), ("console", 14)]
     assert commands(found[2]) == [(14, "steppe list  'jump*'")]
+
+
+def test_a_failing_example_names_the_page_line(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("# Title\n\n```python\nx = 1\nassert x == 2, 'wrong x'\n```\n")
+    (fence,) = fences(page)
+    with pytest.raises(pytest.fail.Exception, match=r"docs/page\.md:5: the example failed:(.|\n)*wrong x"):
+        _run_python(page, fence, {})
+
+
+def test_a_failing_command_names_the_page_line(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("# Title\n\n```console\n$ steppe list 'no-such-step*'\n```\n")
+    (fence,) = fences(page)
+    with pytest.raises(pytest.fail.Exception, match=r"docs/page\.md:4: `steppe list 'no-such-step\*'` exited with status 1"):
+        _run_console(page, fence)

@@ -37,3 +37,13 @@ def test_zeroframe_corrected_where_non_zero():
     zf = np.array([[[0.0, 5.0]]], np.float32)
     apply_linearity(np.zeros((1, 1, 1, 2), np.float32), np.zeros((1, 1, 1, 2), np.uint8), c, zeroframe=zf)
     assert zf.tolist() == [[[0.0, 10.0]]]
+
+
+def test_copy_false_updates_the_callers_arrays_and_copy_true_does_not():
+    coeffs = np.ones((2, 1, 2), np.float32)
+    coeffs[0, 0, 1] = np.nan
+    dq = np.zeros((1, 2), np.uint32)
+    c, d = prepare_coefficients(coeffs, dq)
+    assert np.isnan(coeffs[0, 0, 1]) and dq[0, 1] == 0
+    c, d = prepare_coefficients(coeffs, dq, copy=False)
+    assert c is coeffs and d is dq and coeffs[:, 0, 1].tolist() == [0.0, 1.0] and dq[0, 1] == NO_LIN_CORR

@@ -90,3 +90,11 @@ def test_grow_is_a_box_dilation(n):
     m = rng.random((3, 20, 20)) > 0.97
     want = np.stack([ndimage.binary_dilation(p, np.ones((2 * n + 1,) * 2, bool)) if n else p for p in m])
     np.testing.assert_array_equal(grow(m, n), want)
+
+
+def test_prepare_threshold_in_place_only_when_asked():
+    ref = np.array([[np.nan, 5.0]], np.float32)
+    thr, _ = prepare_threshold(ref, None)
+    assert np.isnan(ref[0, 0]) and thr[0, 0] == 65536
+    thr, _ = prepare_threshold(ref, None, copy=False)
+    assert thr is ref and ref[0, 0] == 65536
