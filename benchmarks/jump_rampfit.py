@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -99,6 +100,7 @@ def run_one(step_name: str, nints: int, ngroups: int, size: int, workers: int, r
         step.run(model)
         times.append(time.perf_counter() - start)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    shutil.rmtree(os.path.dirname(refs["override_gain"]), ignore_errors=True)
     return {
         "step": step_name,
         "shape": f"{nints}x{ngroups}x{size}^2",

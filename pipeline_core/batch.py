@@ -6,20 +6,16 @@ without extension). An input that fails writes ``<output_dir>/<base>_crash.txt``
 the traceback and the others go on. At the end a :class:`BatchReport` gives each
 input's status (ok / failed / skipped) and time.
 
-Executors
----------
-``"local"`` (default)
-    ``jobs=1`` runs the inputs one after the other in this process. ``jobs=N`` runs
-    them in a pool of N ``forkserver`` processes; the machine's cores are shared
-    among the jobs, so a parallel step inside a job uses at most
-    ``cores // N`` workers. A job whose process dies (killed, out of memory, crash in
-    compiled code) is reported as failed; the other inputs are run again if they
-    were in the pool at that moment.
-``"dask"``
-    ``dask.distributed`` (``pip install steppe[dask]``): ``scheduler`` is the address
-    of a running scheduler (or a ``Client``); without it a ``LocalCluster`` of
-    ``jobs`` single-threaded worker processes is created for the run. Inputs and
-    ``output_dir`` must be visible to the workers under the same paths.
+The ``"local"`` executor (the default) runs the inputs one after the other in this
+process for ``jobs=1``, and in a pool of N ``forkserver`` processes for ``jobs=N``;
+the machine's cores are shared among the jobs, so a parallel step inside a job uses
+at most ``cores // N`` workers. A job whose process dies (killed, out of memory, crash
+in compiled code) is reported as failed; the inputs that were in the pool at that
+moment are run again. The ``"dask"`` executor uses ``dask.distributed``
+(``pip install steppe[dask]``): ``scheduler`` is the address of a running scheduler
+(or a ``Client``); without it a ``LocalCluster`` of ``jobs`` single-threaded worker
+processes is created for the run. Inputs and ``output_dir`` must be visible to the
+workers under the same paths.
 
 Command line: ``steppe batch NAME INPUTS... --jobs N [--executor local|dask]
 [--scheduler ADDR] [--output-dir D] [--skip-existing] [--config-file F]

@@ -14,8 +14,6 @@ contiguous blocks of image rows in a pool of ``forkserver`` processes:
 * a worker that dies (killed, out of memory, crashed) raises a :class:`StepError`;
   nothing hangs and no shared memory is left behind.
 
-The core budget
----------------
 A batch of jobs shares the machine's cores: inside a job the "available" cores are
 the job's share (:func:`core_budget`, or the ``STEPPE_CORE_BUDGET`` environment
 variable), so ``maximum_cores='all'`` means "all of my share". A process that may not

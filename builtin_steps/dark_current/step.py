@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from builtin_steps._common import load_reference, mark_skipped, open_ramp
@@ -48,7 +49,7 @@ class DarkCurrentStep(Step):
         if ref is None:
             return model
         exp, dexp = model.meta.exposure, ref.meta.exposure
-        nints, ngroups = model.data.shape[:2]
+        ngroups = model.data.shape[1]
         nframes, groupgap = int(exp.nframes or 1), int(exp.groupgap or 0)
         d_nframes, d_groupgap = int(dexp.nframes or 1), int(dexp.groupgap or 0)
         dark_frames = ref.data.shape[-3]
@@ -79,12 +80,12 @@ class DarkCurrentStep(Step):
         return model
 
     def _save_dark(self, ref: Any, matched: Any, dark_dq: Any, nframes: int, groupgap: int) -> None:
-        import os
-
         from pipeline_core.datamodels import DarkModel
 
         out = DarkModel(data=matched.copy(), dq=None if dark_dq is None else dark_dq.copy())
         out.meta.reftype = "DARK"
+        out.meta.instrument.name = ref.meta.instrument.name
+        out.meta.instrument.detector = ref.meta.instrument.detector
         out.meta.exposure.nframes = nframes
         out.meta.exposure.groupgap = groupgap
         out.meta.exposure.ngroups = matched.shape[-3]

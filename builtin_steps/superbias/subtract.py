@@ -32,7 +32,9 @@ def subtract_superbias(
     zeroframe : numpy.ndarray, optional
         ``(nints, ny, nx)`` zero frame; non-zero values get the bias removed.
     """
-    bias = np.nan_to_num(bias.astype(data.dtype, copy=False), nan=0.0, copy=True)
+    bias = bias.astype(data.dtype, copy=False)
+    if np.isnan(bias).any():
+        bias = np.nan_to_num(bias, nan=0.0, copy=True)
     np.subtract(data, bias, out=data)
     if bias_dq is not None:
         np.bitwise_or(pixeldq, bias_dq.astype(pixeldq.dtype, copy=False), out=pixeldq)
