@@ -1,16 +1,19 @@
-"""Numpy arrays in POSIX shared memory, for moving row blocks between processes.
+"""Numpy arrays in POSIX shared memory, for moving blocks of rows between processes.
 
-The parent process places each input array once in a named shared-memory segment
-(:class:`SharedArrays`); a worker attaches by name and works on views of the rows it
-owns (:func:`attached`). A worker hands its outputs back the same way: it copies each
-output into a segment it creates under a name chosen by the parent
-(:func:`export_array`), and the parent copies the block into the final array and
-removes the segment (:func:`collect_array`). Segments are always unlinked by the
-parent, also when a worker fails (:func:`discard_exports`).
+The parent process copies the rows of each block of work, once, into named
+shared-memory segments (:class:`SharedArrays`); a worker attaches by name and works
+on views of them (:func:`attached`). Outputs go the other way without a copy: the
+parent allocates each output array in a segment of its own (:class:`SharedOutputs`),
+the workers write their rows straight into it, and the parent returns arrays backed
+by those segments. Every segment is unlinked by the parent when the call ends, also
+when it fails; the returned arrays keep their memory mapped until they are
+garbage collected.
 """
 
 from __future__ import annotations
 
+import errno
+import mmap
 import os
 import secrets
 import sys
@@ -23,22 +26,17 @@ import numpy as np
 
 from pipeline_core.errors import StepError
 
-__all__ = [
-    "SEGMENT_PREFIX",
-    "ArraySpec",
-    "SharedArrays",
-    "attached",
-    "collect_array",
-    "discard_exports",
-    "export_array",
-    "export_name",
-    "new_token",
-]
+__all__ = ["SEGMENT_PREFIX", "ArraySpec", "SharedArrays", "SharedOutputs", "attached"]
 
 #: Every segment steppe creates starts with this prefix (``/dev/shm/steppe_*`` on Linux).
 SEGMENT_PREFIX = "steppe_"
 
 _SHM_DIR = "/dev/shm"
+
+
+def _new_name() -> str:
+    # Short (macOS allows 31 characters) and traceable to the process that made it.
+    return f"{SEGMENT_PREFIX}{os.getpid()}_{secrets.token_hex(6)}"
 
 
 @dataclass(frozen=True)
@@ -65,35 +63,6 @@ class ArraySpec:
         return int(np.prod(self.shape, dtype=np.int64)) * np.dtype(self.dtype).itemsize
 
 
-def new_token() -> str:
-    """Return a short random token that makes segment names unique.
-
-    Returns
-    -------
-    str
-        ``steppe_<pid>_<8 hex digits>``; short enough for every platform's limit.
-    """
-    return f"{SEGMENT_PREFIX}{os.getpid()}_{secrets.token_hex(4)}"
-
-
-def export_name(token: str, block: int, index: int) -> str:
-    """Return the segment name for output number `index` of row block `block`.
-
-    Parameters
-    ----------
-    token : str
-        The call's token (:func:`new_token`).
-    block, index : int
-        Row-block number and the output's position among the kernel's outputs.
-
-    Returns
-    -------
-    str
-        The segment name.
-    """
-    return f"{token}_b{block}o{index}"
-
-
 def _check_free_space(nbytes: int, what: str) -> None:
     """Raise a clear error when /dev/shm cannot hold `nbytes` more bytes.
 
@@ -113,9 +82,29 @@ def _check_free_space(nbytes: int, what: str) -> None:
         )
 
 
-def _create(name: str | None, nbytes: int) -> shared_memory.SharedMemory:
+def _create(nbytes: int) -> shared_memory.SharedMemory:
     # A segment of size 0 is refused by the OS; empty arrays get one byte.
-    return shared_memory.SharedMemory(name=name, create=True, size=max(int(nbytes), 1))
+    shm = shared_memory.SharedMemory(name=_new_name(), create=True, size=max(int(nbytes), 1))
+    # Reserve the pages now: a full /dev/shm then fails here with ENOSPC instead of
+    # killing the process with SIGBUS on first write, and the copy is faster.
+    fallocate = getattr(os, "posix_fallocate", None)
+    if fallocate is not None and nbytes > 0:
+        try:
+            fallocate(shm._fd, 0, int(nbytes))
+        except OSError as exc:
+            if exc.errno in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+                return shm  # not supported here: pages come on first write
+            _close_quietly(shm)
+            shm.unlink()
+            if exc.errno == errno.ENOSPC:
+                raise StepError(
+                    f"not enough shared memory for {nbytes / 2**20:.1f} MiB in {_SHM_DIR}: "
+                    f"{exc.strerror}. Enlarge {_SHM_DIR} (for a container: docker run "
+                    "--shm-size=...), or lower maximum_cores ('none' runs in this process "
+                    "without shared memory)."
+                ) from exc
+            raise
+    return shm
 
 
 def _view(shm: shared_memory.SharedMemory, spec: ArraySpec) -> np.ndarray:
@@ -160,7 +149,7 @@ class SharedArrays:
         )
         try:
             for key, array in self._arrays.items():
-                shm = _create(None, array.nbytes)
+                shm = _create(array.nbytes)
                 self._segments.append(shm)
                 spec = ArraySpec(shm.name, tuple(array.shape), array.dtype.str)
                 view = _view(shm, spec)
@@ -214,79 +203,64 @@ def attached(specs: Mapping[str, ArraySpec]) -> Iterator[dict[str, np.ndarray]]:
             _close_quietly(shm)
 
 
-def export_array(array: np.ndarray, name: str) -> ArraySpec:
-    """Copy `array` into a new shared-memory segment called `name`.
-
-    The segment is left in place for the parent process, which removes it with
-    :func:`collect_array` or :func:`discard_exports`.
-
-    Parameters
-    ----------
-    array : numpy.ndarray
-        The array to export.
-    name : str
-        Segment name (:func:`export_name`).
-
-    Returns
-    -------
-    ArraySpec
-        How to find and read the exported array.
-    """
-    array = np.asarray(array)
-    _check_free_space(int(array.nbytes), "a block of kernel outputs")
-    shm = _create(name, array.nbytes)
-    spec = ArraySpec(shm.name, tuple(array.shape), array.dtype.str)
-    try:
-        view = _view(shm, spec)
-        np.copyto(view, array, casting="no")
-        del view
-    except BaseException:
-        _close_quietly(shm)
-        shm.unlink()
-        raise
-    _close_quietly(shm)
-    return spec
 
 
-def collect_array(spec: ArraySpec, out: np.ndarray) -> None:
-    """Copy an exported array into `out`, then remove its segment.
+class SharedOutputs:
+    """Context manager allocating output arrays in shared memory.
 
     Parameters
     ----------
-    spec : ArraySpec
-        The exported array.
-    out : numpy.ndarray
-        Destination of the same shape (typically a row slice of the final array).
-    """
-    shm = shared_memory.SharedMemory(name=spec.name)
-    try:
-        view = _view(shm, spec)
-        np.copyto(out, view, casting="no")
-        del view
-    finally:
-        _close_quietly(shm)
-        shm.unlink()
+    templates : mapping of str to (shape, dtype)
+        The outputs to allocate.
 
-
-def discard_exports(token: str, block: int) -> None:
-    """Remove every output segment that row block `block` may have left behind.
-
-    Outputs are exported under consecutive indices, so the search stops at the first
-    missing one.
-
-    Parameters
+    Attributes
     ----------
-    token : str
-        The call's token.
-    block : int
-        Row-block number.
+    specs : dict of str to ArraySpec
+        What a worker needs to attach to each output (filled on entering).
+    arrays : dict of str to numpy.ndarray
+        The outputs, in this process. They stay valid after the block ends: they map
+        the segment's memory, which the system frees when they are garbage collected.
+
+    Notes
+    -----
+    On exit every segment's name is removed (unlinked), whether the block raised or not.
     """
-    index = 0
-    while True:
+
+    def __init__(self, templates: Mapping[str, tuple[tuple[int, ...], np.dtype]]) -> None:
+        self._templates = dict(templates)
+        self._segments: list[shared_memory.SharedMemory] = []
+        self.specs: dict[str, ArraySpec] = {}
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def __enter__(self) -> SharedOutputs:
+        specs = {
+            key: ArraySpec("", tuple(int(n) for n in shape), np.dtype(dtype).str)
+            for key, (shape, dtype) in self._templates.items()
+        }
+        _check_free_space(sum(spec.nbytes for spec in specs.values()), "the kernel's outputs")
         try:
-            shm = shared_memory.SharedMemory(name=export_name(token, block, index))
-        except FileNotFoundError:
-            return
-        _close_quietly(shm)
-        shm.unlink()
-        index += 1
+            for key, spec in specs.items():
+                shm = _create(spec.nbytes)
+                self._segments.append(shm)
+                # A mapping of its own, owned by the array: it outlives the segment.
+                mapping = mmap.mmap(shm._fd, max(spec.nbytes, 1))
+                count = int(np.prod(spec.shape, dtype=np.int64))
+                array = np.frombuffer(mapping, dtype=np.dtype(spec.dtype), count=count)
+                self.arrays[key] = array.reshape(spec.shape)
+                self.specs[key] = ArraySpec(shm.name, spec.shape, spec.dtype)
+        except BaseException:
+            self._release()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        while self._segments:
+            shm = self._segments.pop()
+            _close_quietly(shm)
+            try:
+                shm.unlink()
+            except FileNotFoundError:  # pragma: no cover - removed by someone else
+                pass

@@ -5,10 +5,12 @@ A step declared with ``parallel = True`` gets the ``maximum_cores`` parameter.
 the CPUs this process may use, and :func:`map_row_slices` runs a numeric kernel on
 contiguous blocks of image rows in a pool of ``forkserver`` processes:
 
-* the input arrays are copied once into shared memory; every worker attaches to them
-  and works on views of its own rows, so no worker receives a copy of the cube;
-* each worker copies its outputs into shared-memory segments that the calling process
-  copies into the final arrays, one block at a time, and removes;
+* the kernel first runs on one row, to learn the shape and dtype of each output, and
+  the outputs are allocated in shared memory;
+* the calling process computes the first block itself, on its own arrays;
+* the rows of every other block are copied once into shared memory, where the worker
+  in charge attaches to them (no worker receives a copy of the cube), and the worker
+  writes its rows of the outputs in place;
 * the result is identical, bit for bit, to calling the kernel on the whole arrays,
   provided the kernel treats every row independently;
 * a worker that dies (killed, out of memory, crashed) raises a :class:`StepError`;
@@ -31,7 +33,7 @@ import pickle
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -388,27 +390,71 @@ def _rows(array: np.ndarray, row_axis: int, start: int, stop: int) -> np.ndarray
     return array[tuple(index)]
 
 
+def _check_like(
+    outputs: dict[str, np.ndarray], targets: Mapping[str, np.ndarray], name: str, rows: str
+) -> None:
+    """Raise unless `outputs` has the keys, shapes and dtypes of `targets`."""
+    if list(outputs) != list(targets):
+        raise StepError(
+            f"kernel {name} returned outputs {list(outputs)} for rows {rows} but "
+            f"{list(targets)} for its first row; a kernel must return the same outputs "
+            "for every block of rows."
+        )
+    for key, array in outputs.items():
+        target = targets[key]
+        if array.shape != target.shape or array.dtype != target.dtype:
+            raise StepError(
+                f"output {key!r} of kernel {name} is {array.dtype.name} {array.shape} for "
+                f"rows {rows} but {target.dtype.name} {target.shape} was expected from its "
+                "first row; the kernel must treat rows independently and return the same "
+                "dtype for every block."
+            )
+
+
+def _read_only_rows(
+    inputs: Mapping[str, np.ndarray], row_axis: int, start: int, stop: int
+) -> dict[str, np.ndarray]:
+    blocks = {}
+    for key, array in inputs.items():
+        view = _rows(array, row_axis, start, stop).view()
+        # A kernel writing into its inputs would change some rows of the caller's
+        # arrays and not others: refuse it.
+        view.flags.writeable = False
+        blocks[key] = view
+    return blocks
+
+
 def _run_block(
     kernel: Kernel,
-    specs: dict[str, _sharedmem.ArraySpec],
+    inputs: Mapping[str, np.ndarray],
+    outputs: Mapping[str, np.ndarray],
+    kwargs: Mapping[str, Any],
+    row_axis: int,
+    start: int,
+    stop: int,
+) -> None:
+    """Run `kernel` on the block of `inputs` and write the result to rows start:stop."""
+    name = _kernel_name(kernel)
+    result = _check_outputs(kernel(**inputs, **kwargs), name, stop - start, row_axis)
+    targets = {key: _rows(array, row_axis, start, stop) for key, array in outputs.items()}
+    _check_like(result, targets, name, f"{start}:{stop}")
+    for key, array in result.items():
+        np.copyto(targets[key], array, casting="no")
+
+
+def _run_in_worker(
+    kernel: Kernel,
+    input_specs: dict[str, _sharedmem.ArraySpec],
+    output_specs: dict[str, _sharedmem.ArraySpec],
     kwargs: dict[str, Any],
     row_axis: int,
     start: int,
     stop: int,
-    token: str,
-    block: int,
-) -> list[tuple[str, _sharedmem.ArraySpec]]:
-    """Run `kernel` on rows ``start:stop`` of the shared inputs (in a worker)."""
-    name = _kernel_name(kernel)
-    exported: list[tuple[str, _sharedmem.ArraySpec]] = []
-    with _sharedmem.attached(specs) as arrays:
-        blocks = {key: _rows(array, row_axis, start, stop) for key, array in arrays.items()}
-        outputs = _check_outputs(kernel(**blocks, **kwargs), name, stop - start, row_axis)
-        for index, (key, array) in enumerate(outputs.items()):
-            spec = _sharedmem.export_array(array, _sharedmem.export_name(token, block, index))
-            exported.append((key, spec))
-        del blocks, outputs, array
-    return exported
+) -> None:
+    """Run one block in a worker: inputs and outputs are shared-memory segments."""
+    with _sharedmem.attached(input_specs) as inputs, _sharedmem.attached(output_specs) as outputs:
+        _run_block(kernel, inputs, outputs, kwargs, row_axis, start, stop)
+        del inputs, outputs
 
 
 def _effective_workers(max_workers: int, rows: int, name: str) -> int:
@@ -442,40 +488,24 @@ def _effective_workers(max_workers: int, rows: int, name: str) -> int:
     return workers
 
 
-def _assemble(
-    done: list[list[tuple[str, _sharedmem.ArraySpec]]],
-    bounds: list[tuple[int, int]],
+def _output_templates(
+    kernel: Kernel,
+    inputs: Mapping[str, np.ndarray],
+    kwargs: Mapping[str, Any],
     row_axis: int,
-    name: str,
-) -> dict[str, np.ndarray]:
-    """Allocate the final outputs and copy every block in, removing its segments."""
-    first = done[0]
-    keys = [key for key, _ in first]
-    total = bounds[-1][1]
-    outputs: dict[str, np.ndarray] = {}
-    for key, spec in first:
-        shape = list(spec.shape)
-        shape[row_axis] = total
-        outputs[key] = np.empty(shape, dtype=np.dtype(spec.dtype))
-    for block, ((start, stop), exported) in enumerate(zip(bounds, done)):
-        if [key for key, _ in exported] != keys:
-            raise StepError(
-                f"kernel {name} returned outputs {[k for k, _ in exported]} for rows "
-                f"{start}:{stop} but {keys} for rows {bounds[0][0]}:{bounds[0][1]}; a "
-                "kernel must return the same outputs for every block of rows."
-            )
-        for key, spec in exported:
-            target = _rows(outputs[key], row_axis, start, stop)
-            if target.shape != spec.shape or np.dtype(spec.dtype) != outputs[key].dtype:
-                raise StepError(
-                    f"output {key!r} of kernel {name} is {np.dtype(spec.dtype).name} "
-                    f"{spec.shape} for "
-                    f"rows {start}:{stop} but {outputs[key].dtype} {target.shape} was "
-                    "expected from the other blocks; the kernel must treat rows "
-                    "independently and return the same dtype for every block."
-                )
-            _sharedmem.collect_array(spec, target)
-    return outputs
+    rows: int,
+) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Call the kernel on the first row to learn the shape and dtype of every output."""
+    probe = _check_outputs(
+        kernel(**_read_only_rows(inputs, row_axis, 0, 1), **kwargs),
+        _kernel_name(kernel), 1, row_axis,
+    )
+    templates = {}
+    for key, array in probe.items():
+        shape = list(array.shape)
+        shape[row_axis] = rows
+        templates[key] = (tuple(shape), array.dtype)
+    return templates
 
 
 def _row_bounds(rows: int, blocks: int) -> list[tuple[int, int]]:
@@ -503,8 +533,9 @@ def map_row_slices(
     inputs : mapping of str to numpy.ndarray
         Arrays split along `row_axis`; all must have the same number of rows there.
     max_workers : int
-        Number of worker processes (:func:`resolve_max_workers`). With 1, or when there
-        is a single row, the kernel is called in this process on the whole arrays.
+        Number of processes working, this one included (:func:`resolve_max_workers`).
+        With 1, or when there is a single row, the kernel is called in this process on
+        the whole arrays.
     kwargs : mapping, optional
         Other keyword arguments for the kernel (scalars, small arrays), passed whole
         to every block.
@@ -526,15 +557,20 @@ def map_row_slices(
 
     Notes
     -----
-    The inputs are copied once into shared memory and every worker works on views of
-    its rows there, so in the worker the kernel may write into its input blocks without
-    affecting the caller's arrays; in the serial path it receives the caller's arrays
-    themselves. A kernel should therefore not rely on modifying its inputs.
+    The rows are split into `max_workers` contiguous blocks. This process computes the
+    first one on read-only views of its own arrays (a kernel that writes into its
+    inputs fails there rather than changing some rows of the caller's arrays); the rows
+    of each other block are copied once into shared memory and computed by a process
+    of a pool of ``max_workers - 1`` ``forkserver`` workers. In the serial path the
+    kernel receives the caller's arrays themselves. A kernel must not modify its inputs.
 
-    Each worker copies its outputs into shared-memory segments; the caller copies them
-    into the final arrays one block at a time and removes each segment, so the output
-    shapes need not be known in advance. The pool is kept between calls (the first
-    call pays for starting the processes) and stopped when the interpreter exits.
+    The output arrays are allocated in shared memory once their shapes are known
+    (from a call of the kernel on the first row), and every block writes its rows
+    there, so outputs are never copied between processes; the arrays returned map
+    that memory, which is freed when they are garbage collected. The pool is kept
+    between calls (the first call pays for starting the processes) and stopped when
+    the interpreter exits. At most, memory holds the inputs, a shared copy of the rows
+    given to workers, the kernel's temporaries for each block, and the outputs.
 
     Examples
     --------
@@ -558,44 +594,59 @@ def map_row_slices(
 
     _check_importable(kernel, kwargs)
     bounds = _row_bounds(rows, workers)
-    token = _sharedmem.new_token()
-    log.debug("kernel %s: %d rows in %d blocks on %d workers", name, rows, len(bounds), workers)
-    pool = _POOL.get(workers)
-    with _sharedmem.SharedArrays(inputs) as shared:
-        futures: list[Future[Any]] = []
+    log.debug("kernel %s: %d rows in %d blocks on %d processes", name, rows, len(bounds), workers)
+    templates = _output_templates(kernel, inputs, kwargs, row_axis, rows)
+    # This process computes the first block itself; the pool computes the others.
+    pool = _POOL.get(workers - 1)
+    futures: list[Future[Any]] = []
+    with ExitStack() as segments:
+        outputs = segments.enter_context(_sharedmem.SharedOutputs(templates))
         try:
             try:
-                for block, (start, stop) in enumerate(bounds):
-                    futures.append(
-                        _pool.submit(
-                            pool, _run_block, kernel, shared.specs, kwargs, row_axis,
-                            start, stop, token, block,
-                        )
-                    )
+                for start, stop in bounds[1:]:
+                    rows_of = {key: _rows(a, row_axis, start, stop) for key, a in inputs.items()}
+                    shared = segments.enter_context(_sharedmem.SharedArrays(rows_of))
+                    futures.append(_pool.submit(
+                        pool, _run_in_worker, kernel, shared.specs, outputs.specs, kwargs,
+                        row_axis, start, stop,
+                    ))
             except BrokenProcessPool:
                 pass  # reported below, with the futures already submitted
-            # Every block finishes (or fails) before its inputs disappear.
-            wait(futures)
-            broken = len(futures) < len(bounds) or any(
-                isinstance(f.exception(), BrokenProcessPool) for f in futures
-            )
-            if broken:
-                _POOL.discard(pool)
-                raise StepError(
-                    f"a worker process died while running kernel {name} on {rows} rows "
-                    f"with {workers} workers (it was killed, crashed or ran out of memory) "
-                    "and no result was produced. Run with maximum_cores='none' to run in "
-                    "this process and see the error, or use fewer cores to need less memory."
-                )
-            for block, future in enumerate(futures):
-                error = future.exception()
-                if error is not None:
-                    start, stop = bounds[block]
-                    error.add_note(
-                        f"(raised by kernel {name} on rows {start}:{stop} in a worker process)"
+            here_error: Exception | None = None
+            if len(futures) == len(bounds) - 1:
+                start, stop = bounds[0]
+                try:
+                    _run_block(
+                        kernel, _read_only_rows(inputs, row_axis, start, stop),
+                        outputs.arrays, kwargs, row_axis, start, stop,
                     )
-                    raise error
-            return _assemble([f.result() for f in futures], bounds, row_axis, name)
-        finally:
-            for block in range(len(bounds)):
-                _sharedmem.discard_exports(token, block)
+                except Exception as exc:  # reported once the workers are done
+                    here_error = exc
+            # Every block finishes (or fails) before its segments disappear.
+            wait(futures)
+        except BaseException:
+            # Interrupted: stop the workers before their segments disappear.
+            _POOL.discard(pool)
+            raise
+        if len(futures) < len(bounds) - 1 or any(
+            isinstance(f.exception(), BrokenProcessPool) for f in futures
+        ):
+            _POOL.discard(pool)
+            raise StepError(
+                f"a worker process died while running kernel {name} on {rows} rows "
+                f"with {workers} processes (it was killed, crashed or ran out of memory) "
+                "and no result was produced. Run with maximum_cores='none' to run in "
+                "this process and see the error, or use fewer cores to need less memory."
+            )
+        if here_error is not None:
+            start, stop = bounds[0]
+            here_error.add_note(f"(raised by kernel {name} on rows {start}:{stop})")
+            raise here_error
+        for (start, stop), future in zip(bounds[1:], futures):
+            error = future.exception()
+            if error is not None:
+                error.add_note(
+                    f"(raised by kernel {name} on rows {start}:{stop} in a worker process)"
+                )
+                raise error
+        return outputs.arrays

@@ -31,7 +31,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from pipeline_core import logconfig
 from pipeline_core.errors import ParameterError, PluginError, StepError
-from pipeline_core.output import make_output_path
+from pipeline_core.omissions import OmittedParameter, check_omitted_parameters, omitted_parameters_of
 from pipeline_core.params import (
     COMMON_SPEC,
     PARALLEL_SPEC,
@@ -51,6 +51,7 @@ from pipeline_core.parfile import (
     target_class,
     write_parameter_file,
 )
+from pipeline_core.saving import ProductSaving, is_model, model_filename
 
 if TYPE_CHECKING:  # pragma: no cover
     from pipeline_core.datamodels import DataModel
@@ -64,27 +65,6 @@ _COMMON: dict[str, dict[str, ParamSpec]] = {}
 _RESERVED = frozenset({"name", "parent", "steps", "class", "parameters", "step_defs"})
 
 
-def is_model(obj: Any) -> bool:
-    """Tell whether an object is a data model (it has ``meta`` and ``save``).
-
-    Parameters
-    ----------
-    obj : object
-
-    Returns
-    -------
-    bool
-    """
-    return not isinstance(obj, type) and hasattr(obj, "meta") and hasattr(obj, "save")
-
-
-def _model_filename(obj: Any) -> str | None:
-    if not is_model(obj):
-        return None
-    name = getattr(obj.meta, "filename", None)
-    return name if isinstance(name, str) and name else None
-
-
 def _common_specs(text: str) -> dict[str, ParamSpec]:
     if text not in _COMMON:
         _COMMON[text] = parse_spec(text, owner="steppe common parameters")
@@ -94,7 +74,7 @@ def _common_specs(text: str) -> dict[str, ParamSpec]:
 def _open_input(data: Any, input_dir: str | None) -> tuple[Any, bool, str | None]:
     """Open a path input; return (data, owned, input file name)."""
     if not isinstance(data, (str, os.PathLike)):
-        return data, False, _model_filename(data)
+        return data, False, model_filename(data)
     path = os.fspath(data)
     if input_dir and not os.path.isabs(path) and not os.path.exists(path):
         path = os.path.join(input_dir, path)
@@ -110,13 +90,13 @@ def _open_input(data: Any, input_dir: str | None) -> tuple[Any, bool, str | None
 
 
 def _describe(data: Any) -> str:
-    name = _model_filename(data)
+    name = model_filename(data)
     if name:
         return f"{type(data).__name__} {name!r}"
     return type(data).__name__
 
 
-class Step:
+class Step(ProductSaving):
     """Base class of every calibration step.
 
     Parameters
@@ -155,6 +135,14 @@ class Step:
     cal_step_key : str or None
         The ``meta.cal_step`` entry set to ``"COMPLETE"``/``"SKIPPED"``; default:
         :attr:`class_alias`.
+    omitted_parameters : mapping of str to (str or OmittedParameter)
+        Parameters of the step this class stands in for (see
+        :attr:`legacy_class_paths`) that it does not implement, with the reason:
+        parameter files written for that step load unchanged. A plain reason
+        accepts any value (the parameter has no effect here); an
+        :class:`~pipeline_core.omissions.OmittedParameter` lists the values that
+        match this step's behaviour, and any other value is an error. See
+        :mod:`pipeline_core.omissions`.
 
     Examples
     --------
@@ -174,6 +162,7 @@ class Step:
     parallel: ClassVar[bool] = False
     default_suffix: ClassVar[str | None] = None
     cal_step_key: ClassVar[str | None] = None
+    omitted_parameters: ClassVar[Mapping[str, str | OmittedParameter]] = {}
 
     name: str
     parent: Step | None
@@ -209,6 +198,10 @@ class Step:
                     f"step '{self.name}' ({type(self).__name__}) is not a pipeline; "
                     f"remove `steps` (given {value!r})"
                 )
+        omitted = omitted_parameters_of(type(self), specs)
+        ignored, found = check_omitted_parameters(self.name, omitted, params) if omitted else ({}, [])
+        problems.extend(found)
+        object.__setattr__(self, "_ignored_parameters", ignored)
         converted, found = validate(self.name, specs, params)
         problems.extend(found)
         for key, spec in specs.items():
@@ -549,7 +542,7 @@ class Step:
             data, owned, input_name = _open_input(input, self.input_dir)
         else:
             data = input
-            input_name = input_name or _model_filename(data)
+            input_name = input_name or model_filename(data)
         if not owned and self.parent is None and is_model(data):
             data = data.copy()
         object.__setattr__(self, "_input_name", input_name)
@@ -557,9 +550,16 @@ class Step:
         log.info("Step %s running on %s", self.name, _describe(data))
         if log.isEnabledFor(logging.DEBUG):
             log.debug("Step %s parameters: %s", self.name, self.get_pars())
+        if self._ignored_parameters:
+            log.info(
+                "Step %s ignores parameters it does not implement: %s", self.name,
+                ", ".join(f"{k}={v!r}" for k, v in self._ignored_parameters.items()),
+            )
         hooks = registry().hook
         hooks.step_started(step=self, input=data)
         try:
+            if not self.skip:
+                self._check_applicable(data)
             if self.skip:
                 log.info("Step %s skipped.", self.name)
                 self._mark(data, "SKIPPED")
@@ -575,10 +575,26 @@ class Step:
         except BaseException:
             log.error("Step %s failed after %.3f s", self.name, time.perf_counter() - started)
             raise
+        if self.parent is None:
+            self._record_provenance(result)
         elapsed = time.perf_counter() - started
         hooks.step_finished(step=self, result=result, elapsed=elapsed)
         log.info("Step %s done in %.3f s", self.name, elapsed)
         return result
+
+    def _check_applicable(self, data: Any) -> None:
+        """Refuse, before any work, a configuration that cannot be run on ``data``.
+
+        The base class accepts everything; a pipeline checks the steps it does
+        not provide (:attr:`Pipeline.omitted_steps`) against the exposure.
+        """
+
+    def _record_provenance(self, result: Any) -> None:
+        from pipeline_core.provenance import record_provenance
+
+        for item in result if isinstance(result, (tuple, list)) else (result,):
+            if is_model(item):
+                record_provenance(self, item)
 
     # ------------------------------------------------------------------ hooks
     def _run_hooks(self, hooks: list[Any], data: Any, kind: str) -> Any:
@@ -639,131 +655,6 @@ class Step:
                 after = getattr(item.meta.cal_step, key, None)
                 if after is None or (after == before and after != "SKIPPED"):
                     setattr(item.meta.cal_step, key, "COMPLETE")
-
-    # ------------------------------------------------------------------ saving
-    def _root(self) -> Step:
-        step = self
-        while step.parent is not None:
-            step = step.parent
-        return step
-
-    def _search(self, attribute: str) -> Any:
-        """The first non-None value of ``attribute`` on this step or its parents."""
-        step: Step | None = self
-        while step is not None:
-            value = getattr(step, attribute, None)
-            if value is not None:
-                return value
-            step = step.parent
-        return None
-
-    def product_suffix(self) -> str:
-        """Return the suffix of this step's products.
-
-        Returns
-        -------
-        str
-            The ``suffix`` parameter, else :attr:`default_suffix`, else
-            :attr:`class_alias`, else the step's name in lower case.
-        """
-        return self.suffix or self.default_suffix or self.class_alias or self.name.lower()
-
-    def _known_suffixes(self) -> set[str]:
-        from pipeline_core.registry import registry
-
-        known = {d.alias for d in registry().descriptors() if d.alias}
-        stack: list[Step] = [self._root()]
-        while stack:
-            step = stack.pop()
-            known.add(step.product_suffix())
-            if step.class_alias:
-                known.add(step.class_alias)
-            stack.extend(getattr(step, "_steps", {}).values())
-        return known
-
-    def output_path(self, model: Any = None, suffix: str | None = None, index: int | None = None) -> str:
-        """Return the path a product of this step is saved to.
-
-        Parameters
-        ----------
-        model : DataModel, optional
-            The product (used when ``output_use_model`` is set).
-        suffix : str, optional
-            The product suffix; default :meth:`product_suffix`.
-        index : int, optional
-            The product's number, for steps with several products.
-
-        Returns
-        -------
-        str
-            The input's name with its own suffix replaced (or ``output_file`` with
-            the suffix appended), in ``output_dir`` (this step's, else its
-            pipeline's, else the current directory).
-        """
-        output_file = self.output_file
-        if output_file is None and self.search_output_file and self.parent is not None:
-            output_file = self.parent._search("output_file")
-        base = None
-        if self.output_use_model:
-            base = _model_filename(model)
-        if base is None:
-            root = self._root()
-            base = root._input_name or self._input_name or _model_filename(model) or self.name
-        return make_output_path(
-            base,
-            suffix or self.product_suffix(),
-            output_file=output_file,
-            output_dir=self._search("output_dir"),
-            known_suffixes=self._known_suffixes(),
-            ext=self.output_ext,
-            index=index,
-        )
-
-    def save_model(
-        self, model: DataModel, suffix: str | None = None, *, force: bool = False, idx: int | None = None
-    ) -> str | None:
-        """Save a product, if ``save_results`` is set (or ``force``).
-
-        Parameters
-        ----------
-        model : DataModel
-            The product; it is written atomically by its ``save`` method.
-        suffix : str, optional
-            The product suffix; default :meth:`product_suffix`.
-        force : bool, optional
-            Save even when ``save_results`` is off.
-        idx : int, optional
-            The product's number, for steps with several products.
-
-        Returns
-        -------
-        str or None
-            The path written, or None when nothing was saved.
-
-        Raises
-        ------
-        StepError
-            If ``model`` cannot be saved (it has no ``save`` method).
-        """
-        if not (force or self.save_results):
-            return None
-        if not is_model(model):
-            raise StepError(
-                f"step '{self.name}': cannot save a {type(model).__name__}: only data models "
-                "(objects with meta and save()) can be saved; turn off save_results for this step"
-            )
-        path = self.output_path(model, suffix=suffix, index=idx)
-        written = model.save(path)
-        path = written if isinstance(written, str) else path
-        self.log.info("Step %s saved %s", self.name, path)
-        return path
-
-    def _save_result(self, result: Any) -> None:
-        if isinstance(result, (tuple, list)) and result and all(is_model(r) for r in result):
-            for position, item in enumerate(result):
-                self.save_model(item, idx=position if self.output_use_index and len(result) > 1 else None)
-        else:
-            self.save_model(result)
 
     # ------------------------------------------------------------------ references
     def get_reference_file(self, model: DataModel, reftype: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import multiprocessing
 import os
 
 import numpy as np
@@ -48,14 +49,17 @@ def fail_on_second_half(data):
 
 
 def exit_abruptly(data):
-    """Kill the worker process without cleanup."""
-    os._exit(3)
+    """Kill a worker process without cleanup (as the system does when out of memory)."""
+    if multiprocessing.parent_process() is not None:
+        os._exit(3)
+    return {"data": data}
 
 
 def segfault(data):
-    """Crash the worker process with a segmentation fault."""
-    ctypes.string_at(0)
-    return {"data": data}  # pragma: no cover
+    """Crash a worker process with a segmentation fault."""
+    if multiprocessing.parent_process() is not None:
+        ctypes.string_at(0)
+    return {"data": data}
 
 
 def drop_rows(data):
@@ -96,13 +100,29 @@ def meet(data, *, directory, count=2, timeout=10.0):
 
     Every block writes a file named after its process id in `directory` and waits for
     `count` such files (giving up after `timeout` seconds); it returns that process id.
+    A one-row call (the probe for the output shapes) neither writes nor waits.
     """
     import time
     from pathlib import Path
 
+    if data.shape[-2] == 1:
+        return {"pid": np.full(data.shape, os.getpid(), dtype=np.int64)}
     folder = Path(directory)
     (folder / f"{os.getpid()}.pid").touch()
     deadline = time.monotonic() + timeout
     while len(list(folder.glob("*.pid"))) < count and time.monotonic() < deadline:
         time.sleep(0.005)
     return {"pid": np.full(data.shape, os.getpid(), dtype=np.int64)}
+
+
+def fail_on_first_block(data):
+    """Raise for a block of several rows that starts with a zero (not the one-row probe)."""
+    if data.shape[-2] > 1 and data[..., 0, 0].min() == 0:
+        raise ArithmeticError("bad first rows")
+    return {"data": data}
+
+
+def write_inputs(data):
+    """Modify the input in place (not allowed in the parallel path)."""
+    data += 1
+    return {"data": data}

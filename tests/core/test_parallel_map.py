@@ -13,7 +13,7 @@ import pytest
 
 from pipeline_core import _sharedmem
 from pipeline_core.errors import StepError
-from pipeline_core.parallel import core_budget, map_row_slices, resolve_max_workers
+from pipeline_core.parallel import core_budget, map_row_slices, resolve_max_workers, shutdown_pool
 from tests.core import parallel_kernels as kernels
 
 pytestmark = pytest.mark.usefixtures("no_shared_memory_leaks")
@@ -51,7 +51,9 @@ def test_any_row_axis(row_axis, shape):
         kernels.scale_rows, {"data": data}, max_workers=2, kwargs={"factor": 3.0}, row_axis=row_axis
     )
     np.testing.assert_array_equal(result["data"], 3.0 * data)
-    assert os.getpid() not in result["pid"]
+    pids = np.moveaxis(result["pid"], row_axis, 0)
+    # The first block ran in this process, the second in a worker.
+    assert np.all(pids[0] == os.getpid()) and np.all(pids[-1] != os.getpid())
 
 
 def test_serial_path_runs_in_this_process_on_the_whole_arrays():
@@ -68,22 +70,23 @@ def test_a_single_row_runs_serially():
     assert np.all(result["pid"] == os.getpid())
 
 
-def test_blocks_run_in_two_worker_processes(tmp_path):
+def test_first_block_runs_here_the_others_in_workers(tmp_path, cpus):
+    cpus(3)
     result = map_row_slices(
-        kernels.meet, {"data": np.ones((6, 2))}, max_workers=2, kwargs={"directory": tmp_path}
+        kernels.meet, {"data": np.ones((9, 2))}, max_workers=3,
+        kwargs={"directory": tmp_path, "count": 3},
     )
     pids = result["pid"][:, 0]
-    assert os.getpid() not in pids
-    assert len(set(pids[:3])) == 1 and len(set(pids[3:])) == 1
-    assert pids[0] != pids[-1]
+    assert set(pids[:3]) == {os.getpid()}
+    assert len(set(pids[3:6])) == 1 and len(set(pids[6:])) == 1
+    assert len({pids[0], pids[3], pids[6]}) == 3
 
 
-def test_pool_is_reused_between_calls(tmp_path):
-    first = map_row_slices(
-        kernels.meet, {"data": np.ones((4, 2))}, max_workers=2, kwargs={"directory": tmp_path}
-    )
+def test_pool_is_reused_between_calls():
+    shutdown_pool()  # a pool of one worker for two processes
+    first = map_row_slices(kernels.scale_rows, {"data": np.ones((4, 2))}, max_workers=2)
     second = map_row_slices(kernels.scale_rows, {"data": np.ones((4, 2))}, max_workers=2)
-    assert set(second["pid"].ravel()) <= set(first["pid"].ravel())
+    assert first["pid"][-1, 0] == second["pid"][-1, 0] != os.getpid()
 
 
 def test_inputs_are_not_modified_in_the_parallel_path():
@@ -105,11 +108,36 @@ def test_kernel_error_is_reraised_with_the_rows():
     ]
 
 
+def test_kernel_error_in_this_process_is_reraised_with_the_rows():
+    data = np.ones((8, 3))
+    data[:4] = 0.0
+    with pytest.raises(ArithmeticError, match="bad first rows") as info:
+        map_row_slices(kernels.fail_on_first_block, {"data": data}, max_workers=2)
+    assert info.value.__notes__ == [
+        "(raised by kernel tests.core.parallel_kernels.fail_on_first_block on rows 0:4)"
+    ]
+
+
+def test_kernel_may_not_write_into_its_inputs_in_the_parallel_path():
+    data = np.zeros((4, 2))
+    with pytest.raises(ValueError, match="read-only"):
+        map_row_slices(kernels.write_inputs, {"data": data}, max_workers=2)
+    np.testing.assert_array_equal(data, 0.0)
+
+
+def test_outputs_outlive_the_call():
+    result = map_row_slices(kernels.scale_rows, {"data": np.ones((6, 2))}, max_workers=2)
+    data = result["data"]
+    del result
+    data += 1.0  # writable, and its memory still mapped
+    np.testing.assert_array_equal(data, 3.0)
+
+
 @pytest.mark.parametrize("kernel", [kernels.exit_abruptly, kernels.segfault])
 def test_a_dying_worker_raises_instead_of_hanging(kernel):
     message = (
         f"a worker process died while running kernel tests.core.parallel_kernels."
-        f"{kernel.__name__} on 6 rows with 2 workers (it was killed, crashed or ran out "
+        f"{kernel.__name__} on 6 rows with 2 processes (it was killed, crashed or ran out "
         "of memory) and no result was produced. Run with maximum_cores='none' to run "
         "in this process and see the error, or use fewer cores to need less memory."
     )
@@ -168,11 +196,13 @@ def test_no_inputs():
     ("kernel", "message"),
     [
         (kernels.drop_rows, "output 'total' of kernel tests.core.parallel_kernels.drop_rows "
-         "has shape () for a block of 4 row(s); outputs must keep the rows along axis -2."),
+         "has shape () for a block of 1 row(s); outputs must keep the rows along axis -2."),
         (kernels.not_a_dict, "kernel tests.core.parallel_kernels.not_a_dict returned a "
          "ndarray; a kernel must return a dict of output name to numpy array."),
         (kernels.dtype_by_block, "output 'data' of kernel tests.core.parallel_kernels."
-         "dtype_by_block is float32 (4, 3) for rows 4:8 but float64 (4, 3) was expected"),
+         "dtype_by_block is float32 (4, 3) for rows 4:8 but float64 (4, 3) was expected "
+         "from its first row; the kernel must treat rows independently and return the "
+         "same dtype for every block."),
     ],
 )
 def test_bad_outputs_are_reported(kernel, message):
@@ -192,9 +222,8 @@ def test_nested_call_in_a_worker_runs_serially():
     result = map_row_slices(kernels.nested, {"data": data}, max_workers=2)
     np.testing.assert_array_equal(result["data"], 2 * data)
     pids = result["pid"][:, 0]
-    # Each outer block ran its inner call in the worker itself: one pid per block.
-    assert os.getpid() not in pids
-    assert len(set(pids[:4])) == 1 and len(set(pids[4:])) == 1
+    # The worker ran its block's inner call itself, serially.
+    assert len(set(pids[4:])) == 1 and pids[4] != os.getpid()
 
 
 def test_budget_of_one_core_runs_serially_with_one_log_line(caplog):
@@ -238,11 +267,11 @@ def test_not_enough_shared_memory_is_reported_before_writing(monkeypatch):
     monkeypatch.setattr(_sharedmem.sys, "platform", "linux")
     monkeypatch.setattr(_sharedmem.os.path, "isdir", lambda path: True)
     with pytest.raises(StepError, match=re.escape(
-        "not enough shared memory for the input arrays: 0.1 MiB needed, 0.0 MiB free in "
-        "/dev/shm. Enlarge /dev/shm (for a container: docker run --shm-size=...), or "
+        "not enough shared memory for the kernel's outputs: 0.5 MiB needed, 0.0 MiB free "
+        "in /dev/shm. Enlarge /dev/shm (for a container: docker run --shm-size=...), or "
         "lower maximum_cores ('none' runs in this process without shared memory)."
     )):
-        map_row_slices(kernels.scale_rows, {"data": np.ones((64, 256))}, max_workers=2)
+        map_row_slices(kernels.scale_rows, {"data": np.ones((128, 256))}, max_workers=2)
 
 
 def test_child_process_using_a_pool_exits_cleanly():
@@ -257,7 +286,8 @@ def test_child_process_using_a_pool_exits_cleanly():
         process.join(timeout=30)
         queue.close()
         queue.join_thread()
-    # The child's own pool did the work, and was stopped so that the child could exit.
+    # The child and its own pool did the work; the pool was stopped so that the child
+    # could exit.
     assert process.exitcode == 0
     np.testing.assert_array_equal(values, 2 * data)
-    assert child_pid not in pids and records == []
+    assert child_pid in pids and len(pids) == 2 and records == []
