@@ -33,9 +33,9 @@ class RampFitStep(Step):
     parallel = True
     spec = """
         algorithm = option('OLS', 'OLS_C', 'LIKELY', default='OLS_C') # 'OLS' and 'OLS_C' are the same algorithm here
-        int_name = string(default='')
+        int_name = string(default='')  # accepted for JWST files; the rateints product is named from the input or output_file
         save_opt = boolean(default=False) # Save optional output (not provided)
-        opt_name = string(default='')
+        opt_name = string(default='')  # accepted for JWST files; unused, since save_opt is not provided
         suppress_one_group = boolean(default=True)  # Suppress saturated ramps with good 0th group
         firstgroup = integer(default=None)   # Ignore groups before this one (zero indexed)
         lastgroup = integer(default=None)   # Ignore groups after this one (zero indexed)
