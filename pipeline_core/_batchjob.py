@@ -193,11 +193,6 @@ class BatchReport:
 # The job's own log file
 # --------------------------------------------------------------------------------------
 
-_level_lock = threading.Lock()
-_level_users = 0
-_saved_level = logging.NOTSET
-
-
 class _ThreadFilter(logging.Filter):
     """Keep the records of one thread: jobs may share a process (Dask threads)."""
 
@@ -207,6 +202,59 @@ class _ThreadFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return record.thread == self.thread
+
+
+class _ToParent(logging.Handler):
+    """Pass records at or above the logger's usual level on to its parent's handlers."""
+
+    def __init__(self, logger: logging.Logger, level: int) -> None:
+        super().__init__(level)
+        self.logger = logger
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.logger.parent is not None:
+            self.logger.parent.handle(record)
+
+
+class _JobLogging:
+    """Lowers the steppe logger to INFO while jobs run, without flooding the console.
+
+    The log files need INFO records; the handlers above the steppe logger (the
+    console) keep receiving only what they received before. Jobs running in threads
+    of one process share one setting: the first job sets it, the last restores it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._saved: tuple[int, bool] = (logging.NOTSET, True)
+        self._forward: _ToParent | None = None
+
+    def enter(self, logger: logging.Logger) -> None:
+        with self._lock:
+            if self._users == 0:
+                self._saved = (logger.level, logger.propagate)
+                usual = logger.getEffectiveLevel()
+                if usual > logging.INFO and logger.propagate:
+                    self._forward = _ToParent(logger, usual)
+                    logger.addHandler(self._forward)
+                    logger.propagate = False
+                if usual > logging.INFO:
+                    logger.setLevel(logging.INFO)
+            self._users += 1
+
+    def leave(self, logger: logging.Logger) -> None:
+        with self._lock:
+            self._users -= 1
+            if self._users == 0:
+                logger.setLevel(self._saved[0])
+                logger.propagate = self._saved[1]
+                if self._forward is not None:
+                    logger.removeHandler(self._forward)
+                    self._forward = None
+
+
+_JOB_LOGGING = _JobLogging()
 
 
 @contextlib.contextmanager
@@ -222,28 +270,19 @@ def job_log(path: str) -> Iterator[None]:
     ------
     None
     """
-    global _level_users, _saved_level
     logger = logging.getLogger(LOGGER_NAME)
     handler = logging.FileHandler(path, mode="w", encoding="utf-8")
     handler.setFormatter(logging.Formatter(DEFAULT_FORMAT))
     handler.setLevel(logging.INFO)
     handler.addFilter(_ThreadFilter(threading.get_ident()))
-    with _level_lock:
-        if _level_users == 0:
-            _saved_level = logger.level
-            if logger.getEffectiveLevel() > logging.INFO:
-                logger.setLevel(logging.INFO)
-        _level_users += 1
+    _JOB_LOGGING.enter(logger)
     logger.addHandler(handler)
     try:
         yield
     finally:
         logger.removeHandler(handler)
         handler.close()
-        with _level_lock:
-            _level_users -= 1
-            if _level_users == 0:
-                logger.setLevel(_saved_level)
+        _JOB_LOGGING.leave(logger)
 
 
 def _one_line(exc: BaseException) -> str:

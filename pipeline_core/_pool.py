@@ -61,6 +61,29 @@ def hidden_main_module() -> Iterator[None]:
         sys.modules["__main__"] = main  # type: ignore[assignment]
 
 
+def _watch_parent() -> None:
+    """Exit this worker as soon as the process that started it has gone.
+
+    A worker blocked on its task queue would otherwise outlive a parent that was
+    killed (or called ``os._exit``), and keep its fork server alive with it.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:  # pragma: no cover - not started by multiprocessing
+        return
+
+    def watch() -> None:
+        parent.join()
+        os._exit(1)
+
+    threading.Thread(target=watch, name="steppe-parent-watch", daemon=True).start()
+
+
+def _start_worker(initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
+    _watch_parent()
+    if initializer is not None:
+        initializer(*initargs)
+
+
 def new_pool(
     workers: int,
     *,
@@ -75,7 +98,8 @@ def new_pool(
     workers : int
         Maximum number of worker processes (started on demand).
     initializer, initargs : optional
-        Run in every worker when it starts.
+        Run in every worker when it starts. Every worker also exits by itself when
+        this process ends, even abruptly.
     preload : sequence of str, optional
         Modules the fork server imports once, so that every worker forked from it
         starts with them loaded, in addition to those of steppe's usual heavy modules
@@ -93,7 +117,10 @@ def new_pool(
     modules += [m for m in preload if m not in modules and m not in ("__main__", "__mp_main__")]
     context.set_forkserver_preload(modules)
     return ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=initializer, initargs=initargs
+        max_workers=workers,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(initializer, initargs),
     )
 
 

@@ -348,7 +348,8 @@ def run_batch(
     config = os.path.abspath(os.fspath(config_file)) if config_file is not None else None
     # Local jobs share this machine's cores; Dask workers are daemon processes whose
     # parallel steps run serially anyway.
-    cores = max(1, available_cores() // workers) if executor == "local" and workers > 1 else None
+    concurrent = min(workers, len(paths))
+    cores = max(1, available_cores() // concurrent) if executor == "local" and concurrent > 1 else None
     all_jobs = _make_jobs(step_class, paths, directory, config, params, cores)
 
     results: dict[str, BatchResult] = {}

@@ -86,12 +86,11 @@ def provenance_of(step: Step) -> dict[str, Any]:
         mentioned steps or parameters that are not provided, ``not_provided``;
         plain YAML-friendly values.
     """
+    from pipeline_core import __version__
     from pipeline_core.parfile import config_to_tree
 
     root = step._root()
     steps = _walk(root)
-    from pipeline_core import __version__
-
     block: dict[str, Any] = {
         "version": __version__,
         "software": _software(steps),

@@ -16,6 +16,13 @@ fully configured instance and runs it; ``ScaleStep(factor=3).run(input)`` runs a
 instance as configured. The configuration layers, lowest first, are the coded
 defaults, the CRDS parameter reference file (``call`` only), the ``config_file`` and
 the keyword arguments.
+
+Product naming and saving live in :mod:`pipeline_core.saving` (the
+:class:`~pipeline_core.saving.ProductSaving` base class), pre- and post-hooks in
+``pipeline_core._step_hooks``, the provenance written
+into products in :mod:`pipeline_core.provenance`, and the parameters a step
+declares it does not implement (:attr:`Step.omitted_parameters`) in
+:mod:`pipeline_core.omissions`.
 """
 
 from __future__ import annotations
@@ -26,11 +33,11 @@ import os
 import sys
 import time
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from pipeline_core import logconfig
-from pipeline_core.errors import ParameterError, PluginError, StepError
+from pipeline_core.errors import StepError
 from pipeline_core.omissions import OmittedParameter, check_omitted_parameters, omitted_parameters_of
 from pipeline_core.params import (
     COMMON_SPEC,
@@ -52,6 +59,7 @@ from pipeline_core.parfile import (
     write_parameter_file,
 )
 from pipeline_core.saving import ProductSaving, is_model, model_filename
+from pipeline_core._step_hooks import run_step_hooks
 
 if TYPE_CHECKING:  # pragma: no cover
     from pipeline_core.datamodels import DataModel
@@ -565,11 +573,11 @@ class Step(ProductSaving):
                 self._mark(data, "SKIPPED")
                 result = data
             else:
-                data = self._run_hooks(self.pre_hooks, data, "pre")
+                data = run_step_hooks(self, self.pre_hooks, data, "pre")
                 before = self._cal_status(data)
                 result = self.process(data)
                 self._mark_complete(result, before)
-                result = self._run_hooks(self.post_hooks, result, "post")
+                result = run_step_hooks(self, self.post_hooks, result, "post")
                 if self.save_results:
                     self._save_result(result)
         except BaseException:
@@ -595,38 +603,6 @@ class Step(ProductSaving):
         for item in result if isinstance(result, (tuple, list)) else (result,):
             if is_model(item):
                 record_provenance(self, item)
-
-    # ------------------------------------------------------------------ hooks
-    def _run_hooks(self, hooks: list[Any], data: Any, kind: str) -> Any:
-        for position, hook in enumerate(hooks):
-            runner = self._hook_runner(hook, kind, position)
-            self.log.info("Step %s running %s-hook %s", self.name, kind, _hook_label(hook))
-            out = runner(data)
-            if out is not None:
-                data = out
-        return data
-
-    def _hook_runner(self, hook: Any, kind: str, position: int) -> Callable[[Any], Any]:
-        if isinstance(hook, Step):
-            return hook.run
-        if isinstance(hook, str):
-            from pipeline_core.registry import registry
-
-            try:
-                hook = registry().resolve(hook)
-            except PluginError as exc:
-                raise ParameterError(
-                    f"step '{self.name}': {kind}_hooks[{position}] = {hook!r} is not a registered "
-                    f"step: {exc}"
-                ) from exc
-        if isinstance(hook, type) and issubclass(hook, Step):
-            return hook(parent=self).run
-        if callable(hook):
-            return hook
-        raise ParameterError(
-            f"step '{self.name}': {kind}_hooks[{position}] = {hook!r} is not usable; accepted: "
-            "a registered step name or class path, a Step class or instance, or a callable"
-        )
 
     # ------------------------------------------------------------------ cal_step
     def _cal_step_name(self) -> str | None:
@@ -682,10 +658,3 @@ class Step(ProductSaving):
 
         return get_reference_file(self, model, reftype)
 
-
-def _hook_label(hook: Any) -> str:
-    if isinstance(hook, str):
-        return hook
-    if isinstance(hook, Step):
-        return repr(hook)
-    return getattr(hook, "__qualname__", None) or repr(hook)

@@ -6,6 +6,7 @@ from typing import Any
 
 from pipeline_core import Pipeline
 from pipeline_core.datamodels import open_model
+from pipeline_core.omissions import OmittedStep
 
 __all__ = ["Detector1Pipeline", "STEP_ORDER", "step_list_path"]
 
@@ -45,6 +46,20 @@ class Detector1Pipeline(Pipeline):
         save_calibrated_ramp = boolean(default=False) # save the calibrated ramp (suffix 'ramp') before ramp fitting
     """
     step_defs = {name: name for name in STEP_ORDER}
+    #: The JWST Detector1 steps steppe does not provide, and why (see
+    #: :mod:`pipeline_core.omissions`): a JWST parameter file naming them loads.
+    omitted_steps = {
+        "emicorr": OmittedStep("MIRI electromagnetic-interference correction", instruments=("MIRI",)),
+        "ipc": "inter-pixel capacitance deconvolution is not provided; CRDS skips it for every instrument",
+        "rscd": OmittedStep("MIRI reset-switch-charge-decay flagging", instruments=("MIRI",)),
+        "firstframe": OmittedStep("MIRI first-group flagging", instruments=("MIRI",)),
+        "lastframe": OmittedStep("MIRI last-group flagging", instruments=("MIRI",)),
+        "reset": OmittedStep("MIRI reset-anomaly correction", instruments=("MIRI",)),
+        "persistence": "persistence correction is not provided; JWST skips it by default",
+        "charge_migration": "charge-migration flagging is not provided; JWST skips it by default",
+        "picture_frame": OmittedStep("NIRSpec full-frame picture-frame correction", instruments=("NIRSPEC",)),
+        "clean_flicker_noise": "1/f flicker-noise cleaning is not provided; JWST skips it by default",
+    }
 
     def process(self, step_input: Any) -> Any:
         """Run the stage.

@@ -7,6 +7,7 @@ from typing import Any
 from builtin_steps._common import mark_skipped, open_ramp, science_window
 from builtin_steps.refpix.correct import RefpixOptions, correct_nir
 from pipeline_core import Step
+from pipeline_core.omissions import OmittedParameter
 
 __all__ = ["RefPixStep"]
 
@@ -26,6 +27,18 @@ class RefPixStep(Step):
     class_alias = "refpix"
     legacy_class_paths = ("jwst.refpix.refpix_step.RefPixStep",)
     reference_file_types = ("refpix",)
+    #: JWST refpix parameters for corrections this step does not provide.
+    omitted_parameters = {
+        "ovr_corr_mitigation_ftr": "applies to NIRSpec IRS2 readouts only, which this step does not correct",
+        "preserve_irs2_refpix": "applies to NIRSpec IRS2 readouts only, which this step does not correct",
+        "irs2_mean_subtraction": "applies to NIRSpec IRS2 readouts only, which this step does not correct",
+        "refpix_algorithm": OmittedParameter(
+            "only the 'median' side-pixel algorithm is provided", accepted=("median",)
+        ),
+        "sigreject": "used by the 'sirs' side-pixel algorithm only",
+        "gaussmooth": "used by the 'sirs' side-pixel algorithm only",
+        "halfwidth": "used by the 'sirs' side-pixel algorithm only",
+    }
     spec = """
         odd_even_columns = boolean(default=True) # compute the reference signal separately for even/odd columns
         use_side_ref_pixels = boolean(default=True) # use the side reference pixels for a per-row signal

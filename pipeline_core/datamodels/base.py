@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from pipeline_core.datamodels.deferred import DeferredImage
 from pipeline_core.datamodels.meta import MetaNode, to_plain
 from pipeline_core.errors import DataModelError
 
@@ -52,9 +53,10 @@ class ArraySpec:
     fill : float
         Value of a default-filled array.
     save_default : bool
-        Whether a required array that was never set or read is written to files
-        (as its default value). False keeps files free of all-zero extensions
-        that nothing asked for.
+        Whether a required array that was never set is written to files (as its
+        default value). False keeps files free of all-zero extensions that
+        nothing asked for: such an array is written only once it was assigned
+        or its default values were changed in place.
     """
 
     name: str
@@ -119,6 +121,7 @@ class DataModel:
 
     def __init__(self, init: Any = None, **arrays: Any) -> None:
         self._arrays: dict[str, np.ndarray] = {}
+        self._defaults: dict[str, int] = {}
         self._meta: dict[str, Any] = {}
         self._source: str | None = None
         self._closed = False
@@ -136,8 +139,12 @@ class DataModel:
             self._meta.pop("model_type", None)
             for name, value in init._arrays.items():
                 spec = self._specs.get(name)
-                if spec is not None and (spec.is_table or value.ndim in spec.ndim):
-                    setattr(self, name, value)
+                if spec is None or not (spec.is_table or value.ndim in spec.ndim):
+                    continue
+                if isinstance(value, DeferredImage) and value.dtype == np.dtype(spec.dtype):
+                    self._arrays[name] = value  # still in the file: share the record
+                else:
+                    setattr(self, name, _loaded(value))
         elif isinstance(init, tuple):
             self._init_from_shape(init)
         elif isinstance(init, np.ndarray):
@@ -168,7 +175,7 @@ class DataModel:
                 "give a tuple of non-negative integers."
             )
         self._check_ndim(spec, len(shape))
-        setattr(self, spec.name, np.full(shape, spec.fill, dtype=spec.dtype))
+        setattr(self, spec.name, _filled(shape, spec))
 
     # -- metadata -------------------------------------------------------------------
     @property
@@ -258,7 +265,7 @@ class DataModel:
         shape = self._expected_shape(spec)
         if shape is None:
             return None
-        return np.full(shape, spec.fill, dtype=spec.dtype)
+        return _filled(shape, spec)
 
     def validate(self) -> None:
         """Check that the arrays' shapes agree with each other.
@@ -289,17 +296,102 @@ class DataModel:
         Returns
         -------
         list of (ArraySpec, numpy.ndarray)
-            Every array that is set, plus the required ones (default-filled)
-            whose ``save_default`` is true.
+            Every array that is set (arrays still in a lazily opened file are
+            read), plus the required ones (default-filled) whose
+            ``save_default`` is true; a default-filled array whose
+            ``save_default`` is false is left out while it still holds only
+            its default value.
         """
         out = []
         for spec in self.arrays:
             array = self._arrays.get(spec.name)
             if array is None and spec.required and spec.save_default:
                 array = getattr(self, spec.name)
+            elif isinstance(array, DeferredImage):
+                array = getattr(self, spec.name)
+            elif array is not None and not spec.save_default and self._untouched_default(spec):
+                continue
             if array is not None:
                 out.append((spec, array))
         return out
+
+    def _untouched_default(self, spec: ArraySpec) -> bool:
+        """Tell whether a default-filled array was only read, never written to."""
+        array = self._arrays.get(spec.name)
+        if array is None or id(array) != self._defaults.get(spec.name):
+            return False
+        if spec.fill == 0:
+            return not array.any()
+        return bool((array == spec.fill).all())
+
+    def read_section(self, name: str, key: Any) -> np.ndarray:
+        """Return ``getattr(self, name)[key]``, reading only that part of the file.
+
+        For a model opened with ``open_model(path, lazy=True)`` whose array
+        ``name`` was not used yet, only the bytes that hold the section are read
+        from the file (integer indices and slices on the leading axes narrow the
+        read; the rest of ``key`` is applied in memory). Otherwise the array in
+        memory is indexed.
+
+        Parameters
+        ----------
+        name : str
+            Array attribute (``"data"``, ``"dq"``...).
+        key : int, slice or tuple
+            A numpy index, e.g. ``(3,)`` for the fourth plane of a cube or
+            ``(0, slice(2, 5))`` for planes 2 to 4 of the first integration.
+
+        Returns
+        -------
+        numpy.ndarray
+            A new array when read from the file; a view of the array in memory
+            otherwise.
+
+        Raises
+        ------
+        DataModelError
+            If the model has no array ``name``, or its file changed since it was
+            opened.
+        IndexError
+            If ``key`` is out of range.
+
+        Examples
+        --------
+        >>> dark = open_model("dark.fits", lazy=True)  # doctest: +SKIP
+        >>> first = dark.read_section("data", 0)  # doctest: +SKIP
+        """
+        spec = self._specs.get(name)
+        if spec is None:
+            accepted = ", ".join(self._specs)
+            raise DataModelError(
+                f"{type(self).__name__} has no array {name!r}. Its arrays are: {accepted}."
+            )
+        array = self._arrays.get(name)
+        if isinstance(array, DeferredImage):
+            return array.read_section(key)
+        array = getattr(self, name)
+        if array is None:
+            raise DataModelError(
+                f"{type(self).__name__}.{name} is not set, so no section of it can be read."
+            )
+        return array[key]
+
+    def is_loaded(self, name: str) -> bool:
+        """Tell whether array ``name`` is in memory (False while it is still in the file).
+
+        Parameters
+        ----------
+        name : str
+            Array attribute.
+
+        Returns
+        -------
+        bool
+            False for an array of a lazily opened file that was not used yet, or
+            an array that is not set; True otherwise.
+        """
+        array = self._arrays.get(name)
+        return array is not None and not isinstance(array, DeferredImage)
 
     # -- files ----------------------------------------------------------------------
     def save(self, path: str | os.PathLike, *, overwrite: bool = True) -> str:
@@ -359,7 +451,15 @@ class DataModel:
             A model of the same class, independent of this one.
         """
         new = type(self).__new__(type(self))
-        new._arrays = {name: array.copy() for name, array in self._arrays.items()}
+        new._arrays = {
+            name: array if isinstance(array, DeferredImage) else array.copy()
+            for name, array in self._arrays.items()
+        }
+        new._defaults = {
+            name: id(new._arrays[name])
+            for name, ident in self._defaults.items()
+            if id(self._arrays.get(name)) == ident
+        }
         new._meta = copy.deepcopy(self._meta)
         new._source = self._source
         new._closed = False
@@ -368,8 +468,9 @@ class DataModel:
     def close(self) -> None:
         """Release the model's resources.
 
-        Files are read completely on open and closed at once, so this only marks
-        the model closed; its arrays stay usable.
+        Files are closed as soon as they are read (a lazily opened file is opened
+        again for each deferred read), so this only marks the model closed; its
+        arrays stay usable.
         """
         self._closed = True
 
@@ -394,13 +495,17 @@ class DataModel:
 def _array_property(spec: ArraySpec) -> property:
     def getter(self: DataModel) -> np.ndarray | None:
         array = self._arrays.get(spec.name)
-        if array is None and spec.required:
+        if isinstance(array, DeferredImage):
+            array = self._arrays[spec.name] = array.read()
+        elif array is None and spec.required:
             array = self._default(spec)
             if array is not None:
                 self._arrays[spec.name] = array
+                self._defaults[spec.name] = id(array)
         return array
 
     def setter(self: DataModel, value: Any) -> None:
+        self._defaults.pop(spec.name, None)
         if value is None:
             self._arrays.pop(spec.name, None)
             return
@@ -412,6 +517,7 @@ def _array_property(spec: ArraySpec) -> property:
         self._arrays[spec.name] = array
 
     def deleter(self: DataModel) -> None:
+        self._defaults.pop(spec.name, None)
         self._arrays.pop(spec.name, None)
 
     kind = "table" if spec.is_table else f"{spec.dtype}, {'/'.join(map(str, spec.ndim))}-D"
@@ -420,6 +526,18 @@ def _array_property(spec: ArraySpec) -> property:
     getter.__doc__ = doc
     getter.__name__ = spec.name
     return property(getter, setter, deleter, doc)
+
+
+def _filled(shape: tuple[int, ...], spec: ArraySpec) -> np.ndarray:
+    """A new array of ``spec.fill``; zeros come from ``np.zeros``, whose pages the
+    operating system provides only when they are first written."""
+    if spec.fill == 0:
+        return np.zeros(shape, dtype=spec.dtype)
+    return np.full(shape, spec.fill, dtype=spec.dtype)
+
+
+def _loaded(value: Any) -> Any:
+    return value.read() if isinstance(value, DeferredImage) else value
 
 
 def _deep_update(target: dict[str, Any], source: Mapping[str, Any]) -> None:

@@ -116,6 +116,7 @@ def open_model(
     path_or_model: str | os.PathLike | DataModel,
     *,
     model_class: type[DataModel] | None = None,
+    lazy: bool = False,
 ) -> DataModel:
     """Open a file as the right data model, or pass a model through.
 
@@ -126,12 +127,17 @@ def open_model(
         returned as it is.
     model_class : type, optional
         Read the file as this class instead of the one it declares.
+    lazy : bool
+        Leave the image arrays of an uncompressed FITS file in the file: each
+        is read when its attribute is first used, and
+        :meth:`DataModel.read_section` reads just a part of it (one frame of a
+        reference cube, say). Headers, metadata and tables are read at once.
 
     Returns
     -------
     DataModel
-        The model, with its arrays in memory (native byte order, declared dtypes)
-        and the file closed.
+        The model, with its arrays in memory (native byte order, declared dtypes;
+        with ``lazy``, once used) and the file closed.
 
     Raises
     ------
@@ -159,7 +165,7 @@ def open_model(
         )
     from pipeline_core.datamodels.fits_io import read_file
 
-    cls, arrays, meta = read_file(path_or_model, model_class=model_class)
+    cls, arrays, meta = read_file(path_or_model, model_class=model_class, lazy=lazy)
     model = cls()
     model._arrays.update(arrays)
     model._meta = meta

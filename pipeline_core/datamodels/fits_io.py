@@ -8,7 +8,9 @@ last ``ASDF`` binary table whose one cell holds an ASDF document with the
 
 Reading copies every array exactly once, from the file into a native-endian,
 writable array of the model's dtype (a ``uint16`` ramp becomes ``float32`` in the
-same pass); the file is closed before returning. Writing hands the arrays to
+same pass); the file is closed before returning. A lazy read (``open_model(path,
+lazy=True)``) records where each image array lies instead, and reads it, or the
+part of it asked for, later (:mod:`pipeline_core.datamodels.deferred`). Writing hands the arrays to
 :mod:`astropy.io.fits` without copying floating-point or ``uint8`` arrays.
 """
 
@@ -45,7 +47,7 @@ _BLOCK = 2880
 # reading
 # ---------------------------------------------------------------------------------
 def read_file(
-    path: str | os.PathLike, *, model_class: type[DataModel] | None = None
+    path: str | os.PathLike, *, model_class: type[DataModel] | None = None, lazy: bool = False
 ) -> tuple[type[DataModel], dict[str, np.ndarray], dict[str, Any]]:
     """Read a FITS or ASDF file into arrays and a metadata tree.
 
@@ -55,6 +57,10 @@ def read_file(
         The file.
     model_class : type, optional
         The model class to read it as; chosen from the file when None.
+    lazy : bool
+        Leave the image arrays of an uncompressed FITS file in the file until
+        they are used (see :mod:`pipeline_core.datamodels.deferred`); ASDF and
+        compressed files are read at once.
 
     Returns
     -------
@@ -77,7 +83,7 @@ def read_file(
     except IsADirectoryError as exc:
         raise DataModelError(f"Cannot open '{path}': it is a directory, not a file.") from exc
     if magic == b"SIMPLE" or magic.startswith(b"\x1f\x8b"):
-        return read_fits(path, model_class=model_class)
+        return read_fits(path, model_class=model_class, lazy=lazy)
     if magic.startswith(b"#ASDF"):
         from pipeline_core.datamodels.asdf_io import read_asdf
 
@@ -90,7 +96,7 @@ def read_file(
 
 
 def read_fits(
-    path: str, *, model_class: type[DataModel] | None = None
+    path: str, *, model_class: type[DataModel] | None = None, lazy: bool = False
 ) -> tuple[type[DataModel], dict[str, np.ndarray], dict[str, Any]]:
     """Read a FITS file in the JWST layout (see :func:`read_file`).
 
@@ -100,6 +106,10 @@ def read_fits(
         The FITS file.
     model_class : type, optional
         The model class to read it as; chosen from the file when None.
+    lazy : bool
+        Leave the image arrays of an uncompressed file in the file, as
+        :class:`~pipeline_core.datamodels.deferred.DeferredImage` records
+        (tables are always read).
 
     Returns
     -------
@@ -144,6 +154,9 @@ def read_fits(
                     arrays[spec.name] = _table_to_native(hdu)
                 continue
             _check_image(hdu, spec, model_class, path)
+            if lazy and handle is not None and hdu.header.get("NAXIS", 0):
+                arrays[spec.name] = _deferred(hdul, index[spec.extname], np.dtype(spec.dtype), path)
+                continue
             arrays[spec.name] = _image_to_native(
                 hdul, index[spec.extname], np.dtype(spec.dtype), handle
             )
@@ -287,13 +300,7 @@ def _image_to_native(hdul: Any, position: int, dtype: np.dtype, handle: Any) -> 
     (None for compressed files, which go through astropy's own reader).
     """
     hdu = hdul[position]
-    header = hdu.header
-    naxis = header.get("NAXIS", 0)
-    shape = tuple(header[f"NAXIS{i}"] for i in range(naxis, 0, -1)) if naxis else (0,)
-    raw_dtype = np.dtype(_RAW_DTYPES[header["BITPIX"]])
-    bzero = header.get("BZERO", 0) or 0
-    bscale = header.get("BSCALE", 1)
-    bscale = 1 if bscale in (None, 1, 1.0) else bscale
+    shape, raw_dtype, bzero, bscale = _image_layout(hdul, position)
     out = np.empty(shape, dtype=dtype)
     if out.size == 0:
         return out
@@ -301,19 +308,66 @@ def _image_to_native(hdul: Any, position: int, dtype: np.dtype, handle: Any) -> 
         _convert(hdu.data, out, bzero, bscale)
         return out
     handle.seek(hdul.fileinfo(position)["datLoc"])
-    flat = out.reshape(-1)
-    if raw_dtype.newbyteorder("=") == dtype and not bzero and bscale == 1:
+    read_image_data(handle, out.reshape(-1), raw_dtype, bzero, bscale)
+    return out
+
+
+def _image_layout(hdul: Any, position: int) -> tuple[tuple[int, ...], np.dtype, float, float]:
+    """Return (shape, stored dtype, BZERO, BSCALE) of an image HDU."""
+    header = hdul[position].header
+    naxis = header.get("NAXIS", 0)
+    shape = tuple(header[f"NAXIS{i}"] for i in range(naxis, 0, -1)) if naxis else (0,)
+    raw_dtype = np.dtype(_RAW_DTYPES[header["BITPIX"]])
+    bzero = header.get("BZERO", 0) or 0
+    bscale = header.get("BSCALE", 1)
+    bscale = 1 if bscale in (None, 1, 1.0) else bscale
+    return shape, raw_dtype, bzero, bscale
+
+
+def read_image_data(
+    handle: Any, flat: np.ndarray, raw_dtype: np.dtype, bzero: float, bscale: float
+) -> None:
+    """Fill ``flat`` with the next ``flat.size`` stored values of an open file.
+
+    The values are read straight into ``flat`` (byte-swapped in place) when the
+    stored type matches, else converted chunk by chunk, so no full-size
+    temporary is made.
+
+    Parameters
+    ----------
+    handle : file object
+        Opened in binary mode and positioned at the first value to read.
+    flat : numpy.ndarray
+        1-D, contiguous, native-endian destination.
+    raw_dtype : numpy.dtype
+        Stored (big-endian) type of the values.
+    bzero, bscale : float
+        FITS scaling: the result is ``stored * bscale + bzero``.
+
+    Raises
+    ------
+    DataModelError
+        If the file ends before ``flat`` is full.
+    """
+    if raw_dtype.newbyteorder("=") == flat.dtype and not bzero and bscale == 1:
         _read_exact(handle, memoryview(flat).cast("B"))
         if not raw_dtype.isnative:
             flat.byteswap(inplace=True)
-        return out
+        return
     chunk = max(1, _CHUNK_BYTES // raw_dtype.itemsize)
     buffer = np.empty(min(chunk, flat.size), dtype=raw_dtype)
     for start in range(0, flat.size, chunk):
         part = buffer[: min(chunk, flat.size - start)]
         _read_exact(handle, memoryview(part).cast("B"))
         _convert(part, flat[start : start + part.size], bzero, bscale)
-    return out
+
+
+def _deferred(hdul: Any, position: int, dtype: np.dtype, path: str) -> Any:
+    from pipeline_core.datamodels.deferred import DeferredImage
+
+    shape, raw_dtype, bzero, bscale = _image_layout(hdul, position)
+    offset = hdul.fileinfo(position)["datLoc"]
+    return DeferredImage(path, offset, shape, raw_dtype, dtype, bzero, bscale)
 
 
 def _read_exact(handle: Any, view: memoryview) -> None:

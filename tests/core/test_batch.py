@@ -14,7 +14,7 @@ import pytest
 
 from pipeline_core.batch import run_batch
 from pipeline_core.datamodels import open_model
-from pipeline_core.errors import ParameterError, PluginError
+from pipeline_core.errors import ParameterError, PluginError, StepError
 from tests.core.batch_steps import AddScalePipeline, AddStep, ScaleStep
 
 pytestmark = pytest.mark.usefixtures("empty_registry", "no_shared_memory_leaks")
@@ -250,3 +250,26 @@ def test_batch_from_a_script_without_main_guard(image_files, tmp_path):
     assert done.stdout.splitlines() == ["top-level code ran", "2 ok"]
     assert done.stderr == ""
     assert (tmp_path / "out" / "b_add_amount.fits").exists()
+
+
+def test_the_console_sees_no_more_than_before(image_files, tmp_path, caplog):
+    """A WARNING-level console gets no INFO record from the jobs; the log file does."""
+    import logging
+
+    caplog.set_level(logging.WARNING)  # the root logger: a console at WARNING
+    caplog.handler.setLevel(logging.NOTSET)  # its handler shows whatever reaches it
+    steppe_logger = logging.getLogger("steppe")
+    before = (steppe_logger.level, steppe_logger.propagate, list(steppe_logger.handlers))
+    report = run_batch(AddStep, image_files({"a": 1.0, "bad": np.nan}), output_dir=tmp_path / "out")
+    assert [r.levelname for r in caplog.records] == ["ERROR", "ERROR"]  # step and batch
+    assert "added 1.0" in Path(report.results[0].log_file).read_text()
+    assert (steppe_logger.level, steppe_logger.propagate, list(steppe_logger.handlers)) == before
+
+
+def test_a_class_of_the_main_script_needs_jobs_1(image_files, tmp_path):
+    main_step = type("MainStep", (AddStep,), {"__module__": "__main__"})
+    with pytest.raises(StepError, match=re.escape(
+        "MainStep is defined in the main script or an interactive session, which the worker "
+        "processes of jobs > 1 do not import; move it to a module that can be imported"
+    )):
+        run_batch(main_step, image_files({"a": 1.0}), jobs=2, output_dir=tmp_path)

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,33 @@ def test_kernel_defined_in_main_says_what_to_do(tmp_path, how):
         "script or notebook) and import it from there; or run serially with "
         "maximum_cores='none' (max_workers=1)."
     )
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_workers_exit_when_their_parent_is_killed(tmp_path):
+    program = textwrap.dedent(
+        """
+        import os
+        import numpy as np
+        from pipeline_core.parallel import map_row_slices
+        from tests.core.parallel_kernels import scale_rows
+
+        result = map_row_slices(scale_rows, {"data": np.ones((4, 2))}, max_workers=2)
+        print(int(result["pid"][-1, 0]), flush=True)
+        os._exit(0)  # no cleanup at all
+        """
+    )
+    done = _run(["-c", program], tmp_path)
+    worker = int(done.stdout.strip())
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(worker):
+        time.sleep(0.05)
+    assert not _alive(worker)
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

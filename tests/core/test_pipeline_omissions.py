@@ -155,6 +155,30 @@ def test_a_stpipe_parameter_file_naming_omitted_steps_runs(tmp_path):
     }
 
 
+def test_a_crds_parameter_file_enabling_an_omitted_step_is_refused_and_kwargs_win(monkeypatch):
+    from pipeline_core import references
+
+    def crds_pars(step_class, model):
+        if step_class is not StandInPipeline:
+            return {}
+        return {
+            "class": "otherpkg.pipeline.OtherPipeline",
+            "name": "OtherPipeline",
+            "parameters": {},
+            "steps": [{"class": "otherpkg.flicker.FlickerStep", "name": "flicker", "parameters": {"skip": False}}],
+        }
+
+    monkeypatch.setattr(references, "get_step_parameters", crds_pars)
+    expected = (
+        "(values from the CRDS parameter reference file of StandInPipeline; set "
+        "STPIPE_DISABLE_CRDS_STEPPARS=1 to run without it)"
+    )
+    with pytest.raises(ParameterError, match=re.escape(expected)):
+        StandInPipeline.call(_image())
+    result = StandInPipeline.call(_image(), steps={"flicker": {"skip": True}})
+    assert result.data[0, 0] == 4.0
+
+
 # ----------------------------------------------------------------------------- parameters
 
 
