@@ -15,7 +15,10 @@ process, ``--repeat`` times (each into a new output folder). Reported: the media
 minimum wall time, the speed-up of the median against the 1-job run of the same
 invocation, the peak memory of the whole process tree (main process + fork server +
 workers, PSS) above the main process before the batch, the ratio of that peak to the
-1-job one, whether every product is identical to the 1-job ones, and the load.
+1-job one, whether every product is identical to the 1-job ones, and the load, and
+"2-proc": the speed-up of two copies of a pure-CPU loop run at the same moment, which
+is what the machine offers then (2.00x on an idle 2-core machine; less when other
+work occupies the cores) and bounds any 2-core speed-up measured alongside.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parallel_memory import PeakSampler, load, tree_pss_mib  # noqa: E402
+from parallel_common import PeakSampler, cpu_scaling, load, tree_pss_mib  # noqa: E402
 
 
 def make_inputs(folder: str, count: int, nints: int) -> list[str]:
@@ -94,6 +97,7 @@ def run_one(jobs: int, count: int, nints: int, repeat: int) -> dict:
         "digest": digests.pop() if len(digests) == 1 else "differs between repeats",
         "input_mib": input_mib,
         "load": load(),
+        "cpu_scaling": cpu_scaling(),
     }
 
 
@@ -120,12 +124,12 @@ def main(argv: list[str] | None = None) -> int:
           f"integrations x 10 groups ({base['input_mib']:.0f} MiB of input files), "
           f"{args.repeat} runs each, CPUs {os.cpu_count()}")
     print(f"{'jobs':>4} {'median s':>9} {'min s':>7} {'speed-up':>9} {'peak MiB':>9} {'mem x':>6} "
-          f"{'same':>5} {'load':>5}")
+          f"{'same':>5} {'load':>5} {'2-proc':>7}")
     for row in rows:
         print(f"{row['jobs']:>4} {row['median']:>9.2f} {row['min']:>7.2f} "
               f"{base['median'] / row['median']:>8.2f}x {row['peak_mib']:>9.0f} "
               f"{row['peak_mib'] / base['peak_mib']:>5.2f}x {str(row['digest'] == base['digest']):>5} "
-              f"{row['load']:>5.2f}")
+              f"{row['load']:>5.2f} {row['cpu_scaling']:>6.2f}x")
     return 0
 
 

@@ -14,7 +14,10 @@ first: it starts the worker pool, which later calls reuse (its time is reported 
 speed-up of the median against the 1-core run of the same invocation, the peak memory
 of the whole process tree (main process + fork server + workers, PSS) above the main
 process before the first call, the ratio of that peak to the 1-core one, whether the
-outputs are identical to the 1-core ones, and the machine load.
+outputs are identical to the 1-core ones, and the machine load, and
+"2-proc": the speed-up of two copies of a pure-CPU loop run at the same moment, which
+is what the machine offers then (2.00x on an idle 2-core machine; less when other
+work occupies the cores) and bounds any 2-core speed-up measured alongside.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parallel_memory import PeakSampler, load, tree_pss_mib  # noqa: E402
+from parallel_common import PeakSampler, cpu_scaling, load, tree_pss_mib  # noqa: E402
 
 
 def make_exposure(nints: int, ngroups: int, size: int, folder: str, seed: int = 0):
@@ -125,6 +128,7 @@ def run_one(step_name: str, shape: list[int], cores: int, repeat: int) -> dict:
         "input_mib": model.data.nbytes / 2**20,
         "digest": digest,
         "load": load(),
+        "cpu_scaling": cpu_scaling(),
     }
 
 
@@ -151,13 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ramps {nints}x{ngroups}x{size}x{size} float32 ({rows[0]['input_mib']:.0f} MiB), "
           f"{args.repeat} timed calls after one untimed call, CPUs {os.cpu_count()}")
     print(f"{'step':9} {'cores':>5} {'first s':>8} {'median s':>9} {'min s':>7} {'speed-up':>9} "
-          f"{'peak MiB':>9} {'mem x':>6} {'same':>5} {'load':>5}")
+          f"{'peak MiB':>9} {'mem x':>6} {'same':>5} {'load':>5} {'2-proc':>7}")
     for row in rows:
         base = next(r for r in rows if r["step"] == row["step"] and r["cores"] == args.cores[0])
         print(f"{row['step']:9} {row['cores']:>5} {row['first']:>8.2f} {row['median']:>9.2f} "
               f"{row['min']:>7.2f} {base['median'] / row['median']:>8.2f}x {row['peak_mib']:>9.0f} "
               f"{row['peak_mib'] / base['peak_mib']:>5.2f}x {str(row['digest'] == base['digest']):>5} "
-              f"{row['load']:>5.2f}")
+              f"{row['load']:>5.2f} {row['cpu_scaling']:>6.2f}x")
     return 0
 
 

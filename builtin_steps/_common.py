@@ -7,7 +7,9 @@ Two small concerns live here:
 * the glue every step repeats: open the input as a ramp; find and open a
   reference file (or mark the step skipped) and check it against the data,
   cut to the science subarray (:func:`load_reference`, or
-  :func:`reference_cutout` for a view of one array of an opened reference).
+  :func:`reference_cutout` for a view of one array of an opened reference;
+  with ``lazy=True`` the reference's arrays stay in the file and are read in
+  parts).
 
 The kernels stay pure numpy: they receive arrays and bit values, never models.
 """
@@ -33,6 +35,7 @@ __all__ = [
     "science_window",
     "reference_window",
     "load_reference",
+    "check_reference_coverage",
     "mark_skipped",
     "reference_cutout",
     "open_ramp",
@@ -90,7 +93,7 @@ def science_window(model: Any) -> Window:
     return Window(int(sub.xstart or 1), int(sub.ystart or 1), int(sub.xsize or nx), int(sub.ysize or ny))
 
 
-def load_reference(step: Any, model: Any, reftype: str) -> Any | None:
+def load_reference(step: Any, model: Any, reftype: str, *, lazy: bool = False) -> Any | None:
     """Find and open a step's reference file, or mark the step skipped.
 
     Parameters
@@ -102,14 +105,19 @@ def load_reference(step: Any, model: Any, reftype: str) -> Any | None:
         Science model the reference is selected for.
     reftype : str
         Reference type, e.g. ``"mask"``.
+    lazy : bool
+        Open the file with ``open_model(path, lazy=True)``: its arrays stay in
+        the file until used, and ``ref.read_section(name, key)`` reads parts of
+        them. The model is then checked but not cut: cut each array read from
+        it with :func:`reference_cutout`.
 
     Returns
     -------
     DataModel or None
         The reference model, cut to the science subarray when it is larger
-        (:func:`pipeline_core.references.check_reference_shape`); None when the
-        reference is "N/A", in which case ``meta.cal_step.<key>`` of ``model``
-        is set to ``"SKIPPED"``.
+        (:func:`pipeline_core.references.check_reference_shape`; not with
+        ``lazy``); None when the reference is "N/A", in which case
+        ``meta.cal_step.<key>`` of ``model`` is set to ``"SKIPPED"``.
 
     Raises
     ------
@@ -125,7 +133,50 @@ def load_reference(step: Any, model: Any, reftype: str) -> Any | None:
         mark_skipped(step, model)
         return None
     step.log.info("Using %s reference file %s", reftype.upper(), path)
+    if lazy:
+        ref = open_model(path, lazy=True)
+        check_reference_coverage(step, model, ref, reftype)
+        return ref
     return check_reference_shape(step, reftype, open_model(path), model)
+
+
+def check_reference_coverage(step: Any, model: Any, ref: Any, reftype: str) -> None:
+    """Check a reference's type and that it covers the science pixels, reading no array.
+
+    Parameters
+    ----------
+    step : pipeline_core.Step
+        The running step (named in errors).
+    model : DataModel
+        Science model.
+    ref : DataModel
+        Reference model (possibly opened lazily); its primary array's shape is
+        used.
+    reftype : str
+        Expected reference type.
+
+    Raises
+    ------
+    pipeline_core.errors.ReferenceFileError
+        If the file's REFTYPE is another type, it has no pixel array, or its
+        pixels do not cover the data's.
+    """
+    name = ref.meta.filename or "<in memory>"
+    declared = (ref.meta.reftype or "").strip().lower()
+    if declared and declared != reftype.lower():
+        raise ReferenceFileError(
+            f"step {step.name}: '{name}' is a {declared.upper()} reference file (REFTYPE="
+            f"{declared.upper()!r}), not {reftype.upper()}. Give a {reftype.upper()} reference "
+            f"file (override_{reftype})."
+        )
+    shape = ref.shape
+    if shape is None or len(shape) < 2:
+        raise ReferenceFileError(
+            f"step {step.name}: the {reftype.upper()} reference file '{name}' has no pixel array; "
+            f"give a complete {reftype.upper()} reference file (override_{reftype})."
+        )
+    stand_in = np.broadcast_to(np.zeros((), np.float32), shape[-2:])  # shape only, no memory
+    reference_cutout(step, model, ref, stand_in, reftype)
 
 
 def mark_skipped(step: Any, model: Any) -> None:

@@ -159,10 +159,15 @@ def _preload(step_class: type) -> list[str]:
 def _run_local_pool(jobs: Sequence[Job], workers: int, done: Done) -> None:
     """Run jobs in a forkserver pool; jobs caught in a broken pool are run again alone."""
     preload = _preload(jobs[0].step_class)
-    suspects: list[Job] = []
+    suspects: list[int] = []
     pool = _pool.new_pool(workers, preload=preload)
     try:
-        futures = {_pool.submit(pool, run_job, job): job for job in jobs}
+        futures = {}
+        try:
+            for number, job in enumerate(jobs):
+                futures[_pool.submit(pool, run_job, job)] = number
+        except BrokenProcessPool:
+            suspects.extend(range(len(futures), len(jobs)))
         for future in as_completed(futures):
             try:
                 done(future.result())
@@ -172,21 +177,22 @@ def _run_local_pool(jobs: Sequence[Job], workers: int, done: Done) -> None:
         pool.shutdown(wait=True, cancel_futures=True)
     # A process died, taking every job in the pool with it. Run those jobs again one
     # at a time, so that only the one that kills its process fails.
-    pool = None
+    retry = None
     try:
-        for job in sorted(suspects, key=jobs.index):
-            pool = pool or _pool.new_pool(1, preload=preload)
+        for number in sorted(suspects):
+            job = jobs[number]
+            retry = retry or _pool.new_pool(1, preload=preload)
             started = time.perf_counter()
             try:
-                done(_pool.submit(pool, run_job, job).result())
+                done(_pool.submit(retry, run_job, job).result())
             except BrokenProcessPool as exc:
-                pool.shutdown(wait=True)
-                pool = None
+                retry.shutdown(wait=True)
+                retry = None
                 done(crash_result(job, f"worker died: {_DIED}", f"{_DIED}.\n{exc!r}",
                                   time.perf_counter() - started))
     finally:
-        if pool is not None:
-            pool.shutdown(wait=True)
+        if retry is not None:
+            retry.shutdown(wait=True)
 
 
 def _dask() -> types.ModuleType:
@@ -202,6 +208,8 @@ def _dask() -> types.ModuleType:
 
 def _run_dask(jobs: Sequence[Job], workers: int, scheduler: Any, done: Done) -> None:
     distributed = _dask()
+    if not jobs:
+        return
     cluster = None
     if scheduler is None:
         # Worker processes start here; keep them from re-running the main script.

@@ -5,8 +5,16 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from builtin_steps._common import load_reference, mark_skipped, open_ramp
-from builtin_steps.dark_current.subtract import average_dark, frames_needed, subtract_dark
+import numpy as np
+
+from builtin_steps._common import load_reference, mark_skipped, open_ramp, reference_cutout
+from builtin_steps.dark_current.subtract import (
+    average_frames,
+    frames_needed,
+    group_frames,
+    or_dark_dq,
+    subtract_group,
+)
 from pipeline_core import Step
 
 __all__ = ["DarkCurrentStep"]
@@ -34,6 +42,10 @@ class DarkCurrentStep(Step):
     def process(self, step_input: Any) -> Any:
         """Subtract the dark in place.
 
+        The dark reference is read one science group at a time (only the
+        frames averaged into that group), so the step never holds the whole
+        dark cube; with ``dark_output`` the matched dark is kept to be saved.
+
         Parameters
         ----------
         step_input : str, os.PathLike or RampModel
@@ -45,14 +57,14 @@ class DarkCurrentStep(Step):
             The dark-subtracted (or unchanged, skipped) ramp.
         """
         model = open_ramp(self, step_input)
-        ref = load_reference(self, model, "dark")
+        ref = load_reference(self, model, "dark", lazy=True)
         if ref is None:
             return model
         exp, dexp = model.meta.exposure, ref.meta.exposure
         ngroups = model.data.shape[1]
         nframes, groupgap = int(exp.nframes or 1), int(exp.groupgap or 0)
         d_nframes, d_groupgap = int(dexp.nframes or 1), int(dexp.groupgap or 0)
-        dark_frames = ref.data.shape[-3]
+        dark_frames = ref.shape[-3]
         needed = frames_needed(ngroups, nframes, groupgap)
         if needed > frames_needed(dark_frames, d_nframes, d_groupgap):
             self.log.warning(
@@ -67,22 +79,48 @@ class DarkCurrentStep(Step):
             )
             mark_skipped(self, model)
             return model
-        dark_dq = ref.dq
-        matched = average_dark(ref.data, ngroups=ngroups, nframes=nframes, groupgap=groupgap)
-        subtract_dark(model.data, model.pixeldq, matched, dark_dq)
+        dark_dq = reference_cutout(self, model, ref, ref.dq, "dark")
+        matched = self._subtract_by_group(model, ref, nframes, groupgap, keep=bool(self.dark_output))
+        or_dark_dq(model.pixeldq, dark_dq)
         average = self.average_dark_current
         if average is None:
             average = dexp.average_dark_current
         if average is not None:
             model.meta.exposure.average_dark_current = float(average)
-        if self.dark_output:
+        if matched is not None:
             self._save_dark(ref, matched, dark_dq, nframes, groupgap)
         return model
+
+    def _subtract_by_group(
+        self, model: Any, ref: Any, nframes: int, groupgap: int, *, keep: bool
+    ) -> np.ndarray | None:
+        """Read, average and subtract the dark group by group; return it if ``keep``."""
+        data = model.data
+        nints, ngroups = data.shape[:2]
+        ny, nx = data.shape[-2:]
+        dark_ints = ref.shape[0] if len(ref.shape) == 4 else None
+        used_ints = 1 if dark_ints is None else min(nints, dark_ints)
+        matched = None
+        if keep:
+            shape = (ngroups, ny, nx) if dark_ints is None else (used_ints, ngroups, ny, nx)
+            matched = np.empty(shape, dtype=np.float32)
+        for g in range(ngroups):
+            frames = group_frames(g, nframes, groupgap, ref.shape[-3])
+            for d in range(used_ints):
+                key = (frames,) if dark_ints is None else (d, frames)
+                section = reference_cutout(self, model, ref, ref.read_section("data", key), "dark")
+                plane = average_frames(section)
+                # the last integration of the dark serves the science integrations after it
+                ints = range(d, d + 1) if d < used_ints - 1 else range(d, nints)
+                subtract_group(data, g, plane, None if dark_ints is None else ints)
+                if matched is not None:
+                    matched[(g,) if dark_ints is None else (d, g)] = plane
+        return matched
 
     def _save_dark(self, ref: Any, matched: Any, dark_dq: Any, nframes: int, groupgap: int) -> None:
         from pipeline_core.datamodels import DarkModel
 
-        out = DarkModel(data=matched.copy(), dq=None if dark_dq is None else dark_dq.copy())
+        out = DarkModel(data=matched, dq=None if dark_dq is None else dark_dq.copy())
         out.meta.reftype = "DARK"
         out.meta.instrument.name = ref.meta.instrument.name
         out.meta.instrument.detector = ref.meta.instrument.detector

@@ -138,32 +138,35 @@ class RampFitStep(Step):
         }
         dark = exposure.average_dark_current
         if dark:
-            inputs["dark_current"] = np.full(gain.shape, float(dark), dtype=np.float32)
+            # one value for every pixel: a read-only view, no full-size array
+            inputs["dark_current"] = np.broadcast_to(np.float32(dark), gain.shape)
         return map_row_slices(fit_ramps, inputs, max_workers=self.max_workers, kwargs=kwargs)
 
     def _rate_model(self, model: Any, products: dict) -> Any:
         from pipeline_core.datamodels import ImageModel
 
-        out = ImageModel(products["rate"].shape)
+        out = ImageModel(
+            data=products["rate"],
+            dq=products["rate_dq"],
+            var_poisson=products["rate_var_poisson"],
+            var_rnoise=products["rate_var_rnoise"],
+            err=products["rate_err"],
+        )
         out.update(model)
-        out.data = products["rate"]
-        out.dq = products["rate_dq"]
-        out.var_poisson = products["rate_var_poisson"]
-        out.var_rnoise = products["rate_var_rnoise"]
-        out.err = products["rate_err"]
         _mark(out)
         return out
 
     def _rateints_model(self, model: Any, products: dict) -> Any:
         from pipeline_core.datamodels import CubeModel
 
-        out = CubeModel(products["ints"].shape)
+        out = CubeModel(
+            data=products["ints"],
+            dq=products["ints_dq"],
+            var_poisson=products["ints_var_poisson"],
+            var_rnoise=products["ints_var_rnoise"],
+            err=products["ints_err"],
+        )
         out.update(model)
-        out.data = products["ints"]
-        out.dq = products["ints_dq"]
-        out.var_poisson = products["ints_var_poisson"]
-        out.var_rnoise = products["ints_var_rnoise"]
-        out.err = products["ints_err"]
         if model.int_times is not None:
             out.int_times = model.int_times
         _mark(out)

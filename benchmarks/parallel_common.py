@@ -1,4 +1,5 @@
-"""Peak memory of a process and all its descendants (worker pools), for the parallel benchmarks.
+"""Helpers of the parallel benchmarks: peak memory of a process tree, and how many
+cores the machine really offers at the moment.
 
 Memory is the proportional set size (PSS, ``/proc/<pid>/smaps_rollup``): pages shared
 between processes (shared-memory segments, copy-on-write pages of the fork server)
@@ -8,6 +9,7 @@ Linux only.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
 import time
@@ -89,3 +91,28 @@ class PeakSampler:
 def load() -> float:
     """Return the 1-minute load average (other work on the machine)."""
     return os.getloadavg()[0]
+
+
+def _spin(count: int) -> float:
+    started = time.perf_counter()
+    total = 0
+    for i in range(count):
+        total += i * i
+    return time.perf_counter() - started
+
+
+def cpu_scaling(processes: int = 2, count: int = 3_000_000) -> float:
+    """Return the speed-up of `processes` copies of a pure-CPU loop run at once.
+
+    On an idle machine with enough cores this is `processes`; when other work
+    occupies the cores it is lower, and it bounds what any parallel run can reach at
+    the same moment.
+    """
+    alone = min(_spin(count) for _ in range(2))
+    context = multiprocessing.get_context("forkserver")
+    with context.Pool(processes) as pool:
+        pool.map(_spin, [1] * processes)  # start the workers
+        started = time.perf_counter()
+        pool.map(_spin, [count] * processes, chunksize=1)
+        together = time.perf_counter() - started
+    return processes * alone / together
