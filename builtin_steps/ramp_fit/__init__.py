@@ -7,3 +7,7 @@ integration: segments, slopes, variances), :mod:`~builtin_steps.ramp_fit.ols`
 :mod:`~builtin_steps.ramp_fit.step`
 (:class:`~builtin_steps.ramp_fit.step.RampFitStep`).
 """
+
+from builtin_steps.ramp_fit.step import RampFitStep
+
+__all__ = ["RampFitStep"]

@@ -42,7 +42,7 @@ from builtin_steps.ramp_fit.segments import (
 )
 from builtin_steps.ramp_fit.weights import slope_coefficients
 
-__all__ = ["fit_ramps"]
+__all__ = ["fit_ramps", "allocate_outputs"]
 
 DO_NOT_USE = 1
 SATURATED = 2
@@ -69,6 +69,7 @@ def fit_ramps(
     suppress_one_group: bool = True,
     zeroframe: np.ndarray | None = None,
     dark_current: np.ndarray | None = None,
+    out: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """Fit slopes to ramps with optimally weighted least squares.
 
@@ -100,7 +101,12 @@ def fit_ramps(
     zeroframe : ndarray, shape (nints, ny, nx), optional
         ZEROFRAME values in DN.
     dark_current : ndarray, shape (ny, nx), optional
-        Average dark current in DN/s added to the Poisson variance.
+        Average dark current in DN/s added to the median rate in the Poisson
+        variance (alone where that rate is not positive), as JWST does.
+    out : dict of str to ndarray, optional
+        Arrays to write the results into, as returned by
+        :func:`allocate_outputs` (or views of rows of such arrays: each
+        integration's rows must be contiguous); they are returned.
 
     Returns
     -------
@@ -114,7 +120,8 @@ def fit_ramps(
     nints, ngroups, ny, nx = data.shape
     npix = ny * nx
     table = slope_coefficients(ngroups, group_time).reshape(-1)
-    out = _allocate(nints, npix)
+    given = out
+    out = _allocate(nints, npix) if given is None else _flat_views(given, nints, ny, nx)
 
     flat_data = data.reshape(nints, ngroups, npix)
     flat_gdq = groupdq.reshape(nints, ngroups, npix)
@@ -162,9 +169,53 @@ def fit_ramps(
             _finish(part, block[2], block[3], _flagged_integrations(block, table, times, suppress))
             for name, arr in out.items():
                 arr[..., index] = part[name]
+    if given is not None:
+        return given
     return {
         name: arr.reshape(arr.shape[:-1] + (ny, nx)) for name, arr in out.items()
     }
+
+
+def allocate_outputs(nints: int, ny: int, nx: int) -> dict[str, np.ndarray]:
+    """Allocate the result arrays of :func:`fit_ramps` (uninitialised).
+
+    Parameters
+    ----------
+    nints, ny, nx : int
+        Number of integrations and image shape.
+
+    Returns
+    -------
+    dict of str to ndarray
+        The names :func:`fit_ramps` returns, ``(ny, nx)`` for the exposure's
+        rate and ``(nints, ny, nx)`` for the per-integration ones.
+    """
+    return {
+        name: arr.reshape(arr.shape[:-1] + (ny, nx))
+        for name, arr in _allocate(nints, ny * nx).items()
+    }
+
+
+def _flat_views(out: dict[str, np.ndarray], nints: int, ny: int, nx: int) -> dict[str, np.ndarray]:
+    """Views of given output arrays with the pixel axes merged (never copies)."""
+    views = {}
+    for name, template in _allocate(nints, 0).items():
+        arr = out.get(name)
+        wanted = template.shape[:-1] + (ny, nx)
+        if arr is None or arr.shape != wanted or arr.dtype != template.dtype:
+            got = "missing" if arr is None else f"{arr.dtype} {arr.shape}"
+            raise ValueError(
+                f"fit_ramps: out[{name!r}] must be a {template.dtype} array of shape {wanted}; "
+                f"got {got}. Make the outputs with allocate_outputs."
+            )
+        try:
+            views[name] = arr.reshape(template.shape[:-1] + (ny * nx,), copy=False)
+        except ValueError as exc:
+            raise ValueError(
+                f"fit_ramps: out[{name!r}] must have contiguous rows in each integration "
+                "(a slice of rows of an array from allocate_outputs)."
+            ) from exc
+    return views
 
 
 def _flag(condition, bits):
