@@ -3,10 +3,12 @@
 For each size (default 1x10x2048x2048 and 2x20x2048x2048) the script writes a
 synthetic NIRCam uncal file and matching full-frame reference files to a work
 folder, then, in a fresh process per repetition, runs the ten steps of the
-stage one after the other and records each step's wall time and the peak
-memory of numpy allocations during the step (``tracemalloc``, in a separate
-repetition so that tracing does not slow the timed runs). Medians are printed
-as a table, with the ratio to the JWST pipeline's figures.
+stage one after the other and records each step's wall time, the process's
+peak resident memory so far after each step (``VmHWM``, on Linux; the step at
+which it rises is the one that sets the peak) and the peak memory of numpy
+allocations during the step (``tracemalloc``, in a separate repetition so
+that tracing does not slow the timed runs). Medians are printed as a table,
+with the ratio to the JWST pipeline's figures.
 
 The JWST figures come from running ``jwst`` 3.0.0 on this machine (1x10x2048^2:
 Detector1 about 18 s and 2.7 GiB peak, jump about 10 s, ramp_fit about 3.6 s).
@@ -72,7 +74,7 @@ def make_inputs(workdir: Path, nints: int, ngroups: int, size: int = 2048, seed:
     tag = f"{nints}x{ngroups}x{size}"
     uncal = workdir / f"bench_{tag}_nrca1_uncal.fits"
     refs = {k: workdir / f"ref_{k}_{size}.fits" for k in ("mask", "saturation", "superbias", "linearity", "gain", "readnoise")}
-    # a dark with as many frames as the readout needs (the whole dark is read into memory)
+    # a dark with as many frames as the readout needs (dark_current reads it group by group)
     refs["dark"] = workdir / f"ref_dark_{ngroups}x{size}.fits"
     rng = np.random.default_rng(seed)
     shape2 = (size, size)
@@ -192,6 +194,7 @@ def run_once(inputs: dict, maximum_cores: str, trace: bool) -> dict:
             else:
                 model = result
         out["time"][name] = time.perf_counter() - t
+        out.setdefault("hwm", {})[name] = _rss_high_water()
         if trace:
             peak = tracemalloc.get_traced_memory()[1]
             out["peak"][name] = peak - base
@@ -205,6 +208,18 @@ def run_once(inputs: dict, maximum_cores: str, trace: bool) -> dict:
     out["maxrss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     out["ramp_bytes"] = ramp_bytes
     return out
+
+
+def _rss_high_water() -> int | None:
+    """Peak resident memory of this process so far, in bytes (None off Linux)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
 
 
 def run_in_subprocess(inputs: dict, maximum_cores: str, trace: bool) -> dict:
@@ -258,11 +273,16 @@ def report(tag: str, timed: list[dict], traced: dict, jwst_total: float | None) 
     """Format the per-step table of one size."""
     ramp_gib = traced["ramp_bytes"] / GIB
     rows = [f"\n## {tag}  (float32 ramp {ramp_gib:.2f} GiB, {len(timed)} timed runs, medians)",
-            f"{'step':<14}{'time s':>9}{'peak alloc GiB':>16}"]
+            f"{'step':<14}{'time s':>9}{'RSS high-water GiB':>20}{'peak alloc GiB':>16}"]
     for name in ("open", *STEPS, "total"):
         t = statistics.median(r["time"][name] for r in timed)
+        marks = [r.get("hwm", {}).get(name) for r in timed]
+        hwm = statistics.median(marks) if marks and None not in marks else None
         peak = traced["peak"].get(name)
-        rows.append(f"{name:<14}{t:>9.3f}{'' if peak is None else f'{peak / GIB:>16.3f}'}")
+        rows.append(
+            f"{name:<14}{t:>9.3f}{'' if hwm is None else f'{hwm / GIB:>20.3f}':>20}"
+            f"{'' if peak is None else f'{peak / GIB:>16.3f}'}"
+        )
     total = statistics.median(r["time"]["total"] for r in timed)
     rss = statistics.median(r["maxrss"] for r in timed) / GIB
     rows.append(f"peak RSS of the whole run: {rss:.2f} GiB = {rss / ramp_gib:.2f} x the float32 ramp; "

@@ -32,6 +32,8 @@ __all__ = [
     "REFERENCE_PIXEL",
     "Window",
     "subarray_cutout",
+    "window_offset",
+    "reference_rows",
     "science_window",
     "reference_window",
     "load_reference",
@@ -265,6 +267,42 @@ def subarray_cutout(
         ref_window is None or ref_window[:2] == sci_window[:2]
     ):
         return ref
+    y0, x0 = window_offset((ny, nx), sci_window=sci_window, ref_window=ref_window, what=what)
+    return ref[..., y0 : y0 + sci_window.ysize, x0 : x0 + sci_window.xsize]
+
+
+def window_offset(
+    ref_shape: tuple[int, int],
+    *,
+    sci_window: Window,
+    ref_window: Window | None = None,
+    what: str = "reference array",
+) -> tuple[int, int]:
+    """Return the (row, column) of the science window's first pixel in a reference array.
+
+    Parameters
+    ----------
+    ref_shape : tuple of int
+        ``(ny, nx)`` of the reference array.
+    sci_window : Window
+        Window of the science data.
+    ref_window : Window, optional
+        Window covered by the reference; default: a full-frame reference
+        starting at pixel (1, 1).
+    what : str
+        Name used in error messages.
+
+    Returns
+    -------
+    (int, int)
+        Zero-based row and column offsets.
+
+    Raises
+    ------
+    pipeline_core.errors.ReferenceFileError
+        If the reference does not cover the science window.
+    """
+    ny, nx = ref_shape
     if ref_window is None:
         ref_window = Window(1, 1, nx, ny)
     x0 = sci_window.xstart - ref_window.xstart
@@ -279,7 +317,7 @@ def subarray_cutout(
             f"rows {sci_window.ystart}..{sci_window.ystart + sci_window.ysize - 1}); "
             "use a full-frame reference or one made for this subarray"
         )
-    return ref[..., y0:y1, x0:x1]
+    return y0, x0
 
 
 def reference_window(ref: Any, array: np.ndarray) -> Window | None:
@@ -334,3 +372,46 @@ def reference_cutout(step: Any, model: Any, ref: Any, array: np.ndarray, reftype
     return subarray_cutout(
         array, sci_window=science_window(model), ref_window=reference_window(ref, array), what=what
     )
+
+
+def reference_rows(step: Any, model: Any, ref: Any, name: str, rows: slice, reftype: str) -> np.ndarray:
+    """Read some rows of a 2-D reference array, cut to the science columns.
+
+    For a lazily opened reference (``load_reference(..., lazy=True)``) only
+    those rows are read from the file.
+
+    Parameters
+    ----------
+    step : pipeline_core.Step
+        The running step (named in errors).
+    model : DataModel
+        Science model.
+    ref : DataModel
+        Reference model holding the ``(ny, nx)`` array ``name``.
+    name : str
+        Array attribute, e.g. ``"data"``.
+    rows : slice
+        Rows of the science data (0-based, step 1).
+    reftype : str
+        Reference type, for messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(rows, science nx)`` array.
+
+    Raises
+    ------
+    pipeline_core.errors.ReferenceFileError
+        If the reference does not cover the science window.
+    """
+    shape = ref.shape[-2:]
+    stand_in = np.broadcast_to(np.zeros((), np.float32), shape)
+    label = f"step {step.name}: {reftype} reference '{ref.meta.filename or '<in memory>'}'"
+    y0, x0 = window_offset(
+        shape, sci_window=science_window(model), ref_window=reference_window(ref, stand_in), what=label
+    )
+    nx = model.data.shape[-1]
+    start, stop, _ = rows.indices(model.data.shape[-2])
+    block = ref.read_section(name, slice(y0 + start, y0 + stop))
+    return block if (x0, nx) == (0, shape[1]) else block[:, x0 : x0 + nx]

@@ -11,7 +11,8 @@ Subcommands::
     steppe list [PATTERN]
     steppe run NAME_OR_FILE INPUT [--name=value ...] [--steps.STEP.name=value ...]
                [--save-results | --no-save-results] [--output-dir D]
-               [--config-file F] [--logcfg F] [--debug]
+               [--config-file F] [--logcfg F] [--save-parameters F]
+               [--disable-crds-steppars] [--debug]
     steppe config NAME [-o FILE.asdf]
     steppe demo [--output-dir D]
     steppe batch ...
@@ -44,6 +45,7 @@ examples:
   steppe run jump in_ramp.fits --rejection_threshold=5 --output-dir out
   steppe run calwebb_detector1 in_uncal.fits --steps.jump.rejection_threshold=12
   steppe run my_pipeline.asdf in_uncal.fits
+  steppe run jump in_ramp.fits --save-parameters used.asdf   record what ran
   steppe config jump -o jump.asdf   write the default parameter file
 """
 
@@ -119,6 +121,15 @@ def build_parser(*, with_batch: bool = False) -> argparse.ArgumentParser:
         "--config-file", dest="config_file", metavar="FILE", help="ASDF parameter file to apply"
     )
     p_run.add_argument("--logcfg", metavar="FILE", help="logging configuration file")
+    p_run.add_argument(
+        "--save-parameters", dest="save_parameters", metavar="FILE",
+        help="write the complete parameters used for this run (every layer applied) to this "
+        "ASDF parameter file before running",
+    )
+    p_run.add_argument(
+        "--disable-crds-steppars", dest="disable_crds_steppars", action="store_true",
+        help="do not read the CRDS parameter reference files (as STPIPE_DISABLE_CRDS_STEPPARS=1)",
+    )
     p_run.add_argument("--debug", action="store_true", help="print the full traceback of an error")
 
     p_config = sub.add_parser(
@@ -274,6 +285,7 @@ def _console_logging(enabled: bool, debug: bool) -> Iterator[None]:
 
 
 def _cmd_run(args: argparse.Namespace, extra: Sequence[str], out: TextIO, err: TextIO) -> int:
+    from pipeline_core import logconfig
     from pipeline_core.registry import registry
 
     params = parse_step_arguments(extra)
@@ -297,8 +309,14 @@ def _cmd_run(args: argparse.Namespace, extra: Sequence[str], out: TextIO, err: T
     if args.output_dir is not None:
         params.setdefault("output_dir", args.output_dir)
     started = time.perf_counter()
-    with _console_logging(args.logcfg is None, args.debug):
-        step_class.call(args.input, config_file=config_file, logcfg=args.logcfg, **params)
+    with _console_logging(args.logcfg is None, args.debug), logconfig.configured(args.logcfg):
+        prepared = step_class._prepare_call(
+            args.input, config_file, params, crds_steppars=not args.disable_crds_steppars
+        )
+        if args.save_parameters is not None:
+            written = prepared.step.export_config(args.save_parameters)
+            out.write(f"steppe: wrote the parameters of this run to {written}\n")
+        prepared.run()
     elapsed = time.perf_counter() - started
     label = getattr(step_class, "class_alias", None) or step_class.__name__
     out.write(f"steppe: {label} finished on {args.input} in {elapsed:.2f} s\n")

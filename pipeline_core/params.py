@@ -19,8 +19,8 @@ import difflib
 import numbers
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline_core.errors import ParameterError, StepError
@@ -33,6 +33,7 @@ __all__ = [
     "merge_layers",
     "COMMON_SPEC",
     "PARALLEL_SPEC",
+    "parallel_specs",
     "override_spec",
     "unknown_name_problem",
 ]
@@ -57,6 +58,37 @@ input_dir = string(default=None)        # folder in which relative input paths a
 PARALLEL_SPEC = """
 maximum_cores = string(default='none')  # worker processes: none, quarter, half, all or a number
 """
+
+
+def _check_maximum_cores(value: Any, step: str | None) -> None:
+    """Refuse a ``maximum_cores`` value that :mod:`pipeline_core.parallel` cannot resolve."""
+    from pipeline_core._cores import _parse
+
+    _parse(value, step or "")
+
+
+def parallel_specs() -> dict[str, ParamSpec]:
+    """Return the specs of the parameters a parallel step adds (:data:`PARALLEL_SPEC`).
+
+    ``maximum_cores`` is checked with the rules of
+    :func:`pipeline_core.parallel.resolve_max_workers` whenever it is set, so a
+    value it would refuse is a :class:`~pipeline_core.errors.ParameterError` when
+    the step is configured, not when it runs.
+
+    Returns
+    -------
+    dict of str to ParamSpec
+
+    Examples
+    --------
+    >>> spec = parallel_specs()["maximum_cores"]
+    >>> spec.convert("HALF"), spec.convert(2)
+    ('HALF', '2')
+    """
+    specs = parse_spec(PARALLEL_SPEC, owner="steppe parallel parameters")
+    cores = specs["maximum_cores"]
+    specs["maximum_cores"] = ParamSpec(**{**cores.__dict__, "check": _check_maximum_cores})
+    return specs
 
 
 def override_spec(reftype: str) -> str:
@@ -163,6 +195,11 @@ class ParamSpec:
         The help text (the spec line's comment).
     source : str
         The spec line's check, as written (``float(default=4.0, min=0)``).
+    check : callable, optional
+        A further check of values that passed the type check:
+        ``check(value, step_name)`` gets the value as given and raises
+        :class:`~pipeline_core.errors.ParameterError` with the whole message
+        (naming the step, the parameter, the value and what is accepted).
     """
 
     name: str
@@ -174,6 +211,7 @@ class ParamSpec:
     options: tuple[Any, ...] = ()
     help: str = ""
     source: str = ""
+    check: Callable[[Any, str | None], None] | None = field(default=None, compare=False, repr=False)
 
     # ------------------------------------------------------------------ describing
     def describe(self) -> str:
@@ -223,9 +261,12 @@ class ParamSpec:
             and what is accepted.
         """
         try:
-            return self._convert(value)
+            converted = self._convert(value)
         except _Invalid as exc:
             raise ParameterError(self.problem(value, str(exc), step=step)) from None
+        if self.check is not None and converted is not None:
+            self.check(value, step)
+        return converted
 
     def problem(self, value: Any, reason: str, step: str | None = None) -> str:
         """Format the message for a value that does not fit.
@@ -613,9 +654,9 @@ def validate(
             problems.append(unknown_name_problem(step, "parameter", name, value, specs))
             continue
         try:
-            converted[name] = spec._convert(value)
-        except _Invalid as exc:
-            problems.append(spec.problem(value, str(exc), step=step))
+            converted[name] = spec.convert(value, step=step)
+        except ParameterError as exc:
+            problems.append(str(exc))
     return converted, problems
 
 

@@ -148,6 +148,8 @@ def config_from_tree(tree: Any, *, source: str = "<memory>") -> StepConfig:
         Listing every layout problem, naming ``source``.
     """
     problems: list[str] = []
+    if _is_legacy_tree(tree):
+        tree = _from_legacy_tree(tree)
     config = _entry(tree, "", problems, top=True)
     if problems:
         listing = "\n".join(f"  - {p}" for p in problems)
@@ -160,6 +162,45 @@ def config_from_tree(tree: Any, *, source: str = "<memory>") -> StepConfig:
     return config
 
 
+def _is_legacy_tree(tree: Any) -> bool:
+    """Whether a tree has the older stpipe layout (everything inside ``parameters``)."""
+    if not isinstance(tree, Mapping) or "class" in tree or "steps" in tree:
+        return False
+    parameters = tree.get("parameters")
+    return isinstance(parameters, Mapping) and "class" in parameters
+
+
+def _from_legacy_tree(tree: Mapping[str, Any]) -> dict[str, Any]:
+    """Rewrite the older stpipe layout into the current one.
+
+    Older files put ``class``, ``name`` and a ``steps`` mapping (step name to that
+    step's parameters, themselves with an optional ``class`` and ``steps``) inside
+    ``parameters``; stpipe still reads them. Entries that are not mappings are
+    left in place, so that the layout check reports them.
+    """
+
+    def entry(parameters: Mapping[str, Any], name: Any) -> dict[str, Any]:
+        values = dict(parameters)
+        node: dict[str, Any] = {"class": values.pop("class", None), "name": name}
+        steps = values.pop("steps", None)
+        node["parameters"] = values
+        if isinstance(steps, Mapping):
+            node["steps"] = [
+                entry(sub, key) if isinstance(sub, Mapping) else {"name": key, "parameters": sub}
+                for key, sub in steps.items()
+            ]
+        elif steps is not None:
+            node["steps"] = steps
+        if node["class"] is None:
+            del node["class"]
+        return node
+
+    parameters = dict(tree["parameters"])
+    rewritten = entry(parameters, parameters.pop("name", None))
+    rewritten.update({key: value for key, value in tree.items() if key != "parameters"})
+    return rewritten
+
+
 def _set_source(config: StepConfig, source: str) -> None:
     config.source = source
     for step in config.steps:
@@ -167,7 +208,9 @@ def _set_source(config: StepConfig, source: str) -> None:
 
 
 def _entry(tree: Any, where: str, problems: list[str], *, top: bool) -> StepConfig | None:
-    label = where or "the top level"
+    # ``where`` is the entry's path with a trailing dot ("steps[0]."), ready to
+    # prefix a key ("steps[0].class"); ``label`` names the entry itself.
+    label = where.rstrip(".") or "the top level"
     if not isinstance(tree, Mapping):
         problems.append(f"{label} must be a mapping, got {type(tree).__name__}")
         return None
@@ -470,7 +513,8 @@ def layer_from_values(values: Mapping[str, Any] | None, *, source: str) -> dict[
         return {}
     if "parameters" in values or "class" in values:
         tree = dict(values)
-        tree.setdefault("class", "<unknown>")
+        if not _is_legacy_tree(tree):
+            tree.setdefault("class", "<unknown>")
         return config_from_tree(tree, source=source).as_layer()
     layer = dict(values)
     steps = layer.get("steps")

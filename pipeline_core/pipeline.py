@@ -108,9 +108,9 @@ class Pipeline(Step):
 
     Notes
     -----
-    ``save_results`` on the pipeline saves its final product only; a step's own
-    ``save_results`` saves that step's result. A step without ``output_dir`` uses
-    the pipeline's.
+    ``save_results`` (or ``output_file``) on the pipeline saves its final product
+    only; a step's own ``save_results`` (or ``output_file``) saves that step's
+    result. A step without ``output_dir`` uses the pipeline's.
     """
 
     step_defs: ClassVar[Mapping[str, type[Step] | str]] = {}

@@ -95,6 +95,18 @@ class ProductSaving:
             step = step.parent
         return None
 
+    def saves_results(self) -> bool:
+        """Tell whether this step saves its result.
+
+        Returns
+        -------
+        bool
+            True when ``save_results`` is set or ``output_file`` is given: naming
+            the product's file asks for it to be written, as in stpipe.
+            ``output_dir`` alone only says where saved products go.
+        """
+        return bool(self.save_results) or bool(self.output_file)
+
     def product_suffix(self) -> str:
         """Return the suffix of this step's products.
 
@@ -160,7 +172,7 @@ class ProductSaving:
     def save_model(
         self, model: DataModel, suffix: str | None = None, *, force: bool = False, idx: int | None = None
     ) -> str | None:
-        """Save a product, if ``save_results`` is set (or ``force``).
+        """Save a product, if the step saves its results (or ``force``).
 
         Parameters
         ----------
@@ -170,7 +182,8 @@ class ProductSaving:
         suffix : str, optional
             The product suffix; default :meth:`product_suffix`.
         force : bool, optional
-            Save even when ``save_results`` is off.
+            Save even when the step does not save its results (neither
+            ``save_results`` nor ``output_file`` is set).
         idx : int, optional
             The product's number, for steps with several products.
 
@@ -184,12 +197,13 @@ class ProductSaving:
         StepError
             If ``model`` cannot be saved (it has no ``save`` method).
         """
-        if not (force or self.save_results):
+        if not (force or self.saves_results()):
             return None
         if not is_model(model):
             raise StepError(
                 f"step '{self.name}': cannot save a {type(model).__name__}: only data models "
-                "(objects with meta and save()) can be saved; turn off save_results for this step"
+                "(objects with meta and save()) can be saved; turn off save_results (and unset "
+                "output_file) for this step"
             )
         from pipeline_core.provenance import record_provenance
 

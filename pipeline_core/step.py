@@ -34,6 +34,7 @@ import sys
 import time
 import weakref
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from pipeline_core import logconfig
@@ -41,10 +42,10 @@ from pipeline_core.errors import StepError
 from pipeline_core.omissions import OmittedParameter, check_omitted_parameters, omitted_parameters_of
 from pipeline_core.params import (
     COMMON_SPEC,
-    PARALLEL_SPEC,
     ParamSpec,
     merge_layers,
     override_spec,
+    parallel_specs,
     parse_spec,
     raise_problems,
     validate,
@@ -79,6 +80,15 @@ def _common_specs(text: str) -> dict[str, ParamSpec]:
     return _COMMON[text]
 
 
+def _parallel_specs() -> dict[str, ParamSpec]:
+    if _PARALLEL_KEY not in _COMMON:
+        _COMMON[_PARALLEL_KEY] = parallel_specs()
+    return _COMMON[_PARALLEL_KEY]
+
+
+_PARALLEL_KEY = "<parallel>"
+
+
 def _open_input(data: Any, input_dir: str | None) -> tuple[Any, bool, str | None]:
     """Open a path input; return (data, owned, input file name)."""
     if not isinstance(data, (str, os.PathLike)):
@@ -102,6 +112,19 @@ def _describe(data: Any) -> str:
     if name:
         return f"{type(data).__name__} {name!r}"
     return type(data).__name__
+
+
+@dataclass(frozen=True)
+class _PreparedCall:
+    """A configured step and its opened input, ready to run (see ``Step._prepare_call``)."""
+
+    step: Step
+    data: Any
+    owned: bool
+    input_name: str | None
+
+    def run(self) -> Any:
+        return self.step._run(self.data, owned=self.owned, input_name=self.input_name)
 
 
 class Step(ProductSaving):
@@ -260,7 +283,7 @@ class Step(ProductSaving):
         for reftype in cls.reference_file_types:
             specs.update(_common_specs(override_spec(reftype)))
         if cls.parallel:
-            specs.update(_common_specs(PARALLEL_SPEC))
+            specs.update(_parallel_specs())
         own = parse_spec(cls.spec, owner=f"{cls.__module__}.{cls.__qualname__}.spec")
         reserved = sorted(set(own) & _RESERVED)
         if reserved:
@@ -315,7 +338,8 @@ class Step(ProductSaving):
         Returns
         -------
         object
-            The result, in memory. Nothing is written unless ``save_results`` is set.
+            The result, in memory. Nothing is written unless ``save_results`` is
+            set or ``output_file`` is given (on the step, or on a pipeline's step).
 
         Raises
         ------
@@ -329,26 +353,43 @@ class Step(ProductSaving):
         true), ``config_file``, keyword arguments.
         """
         with logconfig.configured(logcfg):
-            file_config = read_parameter_file(config_file) if config_file is not None else None
-            target, step_defs = target_class(cls, file_config)
-            file_layer = file_config.as_layer() if file_config is not None else {}
-            name = file_config.name if file_config is not None else None
-            context = f"config_file={os.fspath(config_file)!r}" if config_file is not None else ""
-            # check the given values before opening the input, so that mistakes fail fast
-            given = merge_layers(file_layer, params)
-            first = target._from_layer(given, name=name, step_defs=step_defs, context=context)
-            data, owned, input_name = _open_input(input, first.input_dir)
-            crds_layer = target._crds_layer(data, step_defs)
-            if crds_layer:
-                layer = merge_layers(crds_layer, given)
-                step = target._from_layer(
-                    layer, name=name, step_defs=step_defs,
-                    context=f"values from the CRDS parameter reference file of {target.__name__}; "
-                    "set STPIPE_DISABLE_CRDS_STEPPARS=1 to run without it",
-                )
-            else:
-                step = first
-            return step._run(data, owned=owned, input_name=input_name)
+            return cls._prepare_call(input, config_file, params).run()
+
+    @classmethod
+    def _prepare_call(
+        cls,
+        input: Any,
+        config_file: str | os.PathLike[str] | None,
+        params: Mapping[str, Any],
+        *,
+        crds_steppars: bool = True,
+    ) -> _PreparedCall:
+        """Configure the step ``call`` runs and open its input, without running it.
+
+        ``crds_steppars=False`` leaves out the CRDS parameter reference file
+        whatever ``STPIPE_DISABLE_CRDS_STEPPARS`` says (the command line's
+        ``--disable-crds-steppars``).
+        """
+        file_config = read_parameter_file(config_file) if config_file is not None else None
+        target, step_defs = target_class(cls, file_config)
+        file_layer = file_config.as_layer() if file_config is not None else {}
+        name = file_config.name if file_config is not None else None
+        context = f"config_file={os.fspath(config_file)!r}" if config_file is not None else ""
+        # check the given values before opening the input, so that mistakes fail fast
+        given = merge_layers(file_layer, params)
+        first = target._from_layer(given, name=name, step_defs=step_defs, context=context)
+        data, owned, input_name = _open_input(input, first.input_dir)
+        crds_layer = target._crds_layer(data, step_defs) if crds_steppars else {}
+        if crds_layer:
+            layer = merge_layers(crds_layer, given)
+            step = target._from_layer(
+                layer, name=name, step_defs=step_defs,
+                context=f"values from the CRDS parameter reference file of {target.__name__}; "
+                "set STPIPE_DISABLE_CRDS_STEPPARS=1 to run without it",
+            )
+        else:
+            step = first
+        return _PreparedCall(step, data, owned, input_name)
 
     @classmethod
     def from_config_file(cls, path: str | os.PathLike[str], **params: Any) -> Step:
@@ -578,7 +619,7 @@ class Step(ProductSaving):
                 result = self.process(data)
                 self._mark_complete(result, before)
                 result = run_step_hooks(self, self.post_hooks, result, "post")
-                if self.save_results:
+                if self.saves_results():
                     self._save_result(result)
         except BaseException:
             log.error("Step %s failed after %.3f s", self.name, time.perf_counter() - started)

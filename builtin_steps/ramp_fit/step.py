@@ -6,12 +6,16 @@ from typing import Any
 
 import numpy as np
 
-from builtin_steps._common import open_ramp, reference_cutout
-from builtin_steps.ramp_fit.ols import DO_NOT_USE, fit_ramps
+from builtin_steps._common import check_reference_coverage, open_ramp, reference_rows
+from builtin_steps.ramp_fit.ols import DO_NOT_USE, allocate_outputs, fit_ramps
 from pipeline_core import Step
+from pipeline_core.datamodels import open_model
 from pipeline_core.errors import ParameterError, ReferenceFileError
 
 __all__ = ["RampFitStep", "flag_outside_groups"]
+
+#: Pixels fitted per band of rows in this process (gain and read noise are read per band).
+_BAND_PIXELS = 1 << 19
 
 
 class RampFitStep(Step):
@@ -66,13 +70,13 @@ class RampFitStep(Step):
         """
         self._refuse_unsupported()
         model = open_ramp(self, step_input)
-        gain, readnoise = self._references(model)
+        refs = self._references(model)
         groupdq = model.groupdq
         if self.firstgroup is not None or self.lastgroup is not None:
             groupdq = groupdq.copy()
             flag_outside_groups(groupdq, self.firstgroup, self.lastgroup, log=self.log)
         self.log.info("Using algorithm = %s, weighting = %s", self.algorithm, self.weighting)
-        products = self._fit(model, groupdq, gain, readnoise)
+        products = self._fit(model, groupdq, refs)
         return self._rate_model(model, products), self._rateints_model(model, products)
 
     def _refuse_unsupported(self) -> None:
@@ -87,10 +91,9 @@ class RampFitStep(Step):
                 "product, which this ramp_fit step does not write; accepted value: False"
             )
 
-    def _references(self, model: Any) -> tuple[np.ndarray, np.ndarray]:
-        from pipeline_core.datamodels import open_model
-
-        arrays = {}
+    def _references(self, model: Any) -> dict[str, Any]:
+        """Open the gain and read-noise references lazily (checked, not yet read)."""
+        refs = {}
         for reftype in ("readnoise", "gain"):
             path = self.get_reference_file(model, reftype)
             if path == "N/A":
@@ -100,17 +103,20 @@ class RampFitStep(Step):
                     f"readnoise. Give one with override_{reftype}=<file>"
                 )
             self.log.info("Using %s reference file %s", reftype.upper(), path)
-            ref = open_model(path)
+            ref = open_model(path, lazy=True)
+            check_reference_coverage(self, model, ref, reftype)
             if reftype == "gain" and ref.meta.exposure.gain_factor is not None:
                 model.meta.exposure.gain_factor = ref.meta.exposure.gain_factor
-            arrays[reftype] = np.asarray(
-                reference_cutout(self, model, ref, ref.data, reftype), dtype=np.float32
-            )
-        return arrays["gain"], arrays["readnoise"]
+            refs[reftype] = ref
+        return refs
 
-    def _fit(
-        self, model: Any, groupdq: np.ndarray, gain: np.ndarray, readnoise: np.ndarray
-    ) -> dict:
+    def _fit(self, model: Any, groupdq: np.ndarray, refs: dict[str, Any]) -> dict:
+        """Fit all pixels: in bands of rows in this process, or on ``max_workers`` cores.
+
+        In this process the gain and read noise are read band by band (only the
+        outputs are full-size); on several cores the whole arrays are shared
+        with the workers. Pixels are independent, so both give identical results.
+        """
         from pipeline_core.parallel import map_row_slices
 
         exposure = model.meta.exposure
@@ -121,26 +127,37 @@ class RampFitStep(Step):
                 f"step {self.name}: the input '{model.meta.filename or 'ramp'}' has no group time "
                 "(meta.exposure.group_time, keyword TGROUP); it is needed to compute rates"
             )
-        inputs = {
-            "data": model.data,
-            "groupdq": groupdq,
-            "pixeldq": model.pixeldq,
-            "gain": gain,
-            "readnoise": readnoise,
-        }
+        nints, _ngroups, ny, nx = model.data.shape
+        inputs = {"data": model.data, "groupdq": groupdq, "pixeldq": model.pixeldq}
         if exposure.zero_frame and model.zeroframe is not None:
             inputs["zeroframe"] = model.zeroframe
+        dark = exposure.average_dark_current
+        if dark:
+            # one value for every pixel: a read-only view, no full-size array
+            inputs["dark_current"] = np.broadcast_to(np.float32(dark), (ny, nx))
         kwargs = {
             "group_time": float(group_time),
             "frame_time": float(frame_time),
             "nframes": int(exposure.nframes or 1),
             "suppress_one_group": bool(self.suppress_one_group),
         }
-        dark = exposure.average_dark_current
-        if dark:
-            # one value for every pixel: a read-only view, no full-size array
-            inputs["dark_current"] = np.broadcast_to(np.float32(dark), gain.shape)
-        return map_row_slices(fit_ramps, inputs, max_workers=self.max_workers, kwargs=kwargs)
+        everything = slice(0, ny)
+        if self.max_workers > 1 and ny > 1:
+            for reftype in ("gain", "readnoise"):
+                inputs[reftype] = self._ref_rows(model, refs[reftype], everything, reftype)
+            return map_row_slices(fit_ramps, inputs, max_workers=self.max_workers, kwargs=kwargs)
+        products = allocate_outputs(nints, ny, nx)
+        band = max(1, _BAND_PIXELS // max(nx, 1))
+        for lo in range(0, ny, band):
+            rows = slice(lo, min(ny, lo + band))
+            part = {name: arr[..., rows, :] for name, arr in inputs.items()}
+            for reftype in ("gain", "readnoise"):
+                part[reftype] = self._ref_rows(model, refs[reftype], rows, reftype)
+            fit_ramps(**part, **kwargs, out={name: arr[..., rows, :] for name, arr in products.items()})
+        return products
+
+    def _ref_rows(self, model: Any, ref: Any, rows: slice, reftype: str) -> np.ndarray:
+        return np.asarray(reference_rows(self, model, ref, "data", rows, reftype), dtype=np.float32)
 
     def _rate_model(self, model: Any, products: dict) -> Any:
         from pipeline_core.datamodels import ImageModel

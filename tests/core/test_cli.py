@@ -205,6 +205,83 @@ def test_run_without_saving(steps, image_file, tmp_path):
     assert not list((tmp_path / "o").glob("*.fits"))
 
 
+def test_run_output_file_saves_even_with_no_save_results(steps, image_file, tmp_path):
+    status, _, err = cli(
+        "run", "add_const", str(image_file), "--no-save-results",
+        "--output-file=final", "--output-dir", str(tmp_path / "o"),
+    )
+    assert status == 0, err
+    assert [p.name for p in (tmp_path / "o").glob("*.fits")] == ["final_add_const.fits"]
+
+
+@pytest.fixture
+def crds_pars(monkeypatch):
+    """A CRDS parameter lookup that sets the pipeline's scale factor to 5."""
+    from pipeline_core import references
+
+    monkeypatch.delenv("STPIPE_DISABLE_CRDS_STEPPARS", raising=False)
+    table = {"AddTimesPipeline": {"steps": {"scale": {"factor": 5.0}}}}
+    calls = []
+
+    def fake(step_class, model):
+        calls.append(step_class.__name__)
+        return table.get(step_class.__name__, {})
+
+    monkeypatch.setattr(references, "get_step_parameters", fake)
+    return calls
+
+
+def test_save_parameters_writes_every_layer_and_runs_again(steps, image_file, tmp_path, crds_pars):
+    from pipeline_core.parfile import read_parameter_file
+
+    used = tmp_path / "used.asdf"
+    status, out, err = cli(
+        "run", "add_times", str(image_file), "--steps.add.value=2", "--output-dir", str(tmp_path / "a"),
+        "--save-parameters", str(used),
+    )
+    assert status == 0, err
+    assert f"steppe: wrote the parameters of this run to {used}\n" in out
+    config = read_parameter_file(used)
+    assert config.class_name == f"{__name__}.AddTimesPipeline"
+    assert config.parameters["save_results"] is True
+    assert config.parameters["output_dir"] == str(tmp_path / "a")
+    by_name = {s.name: s.parameters for s in config.steps}
+    assert by_name["add"]["value"] == 2.0  # command line
+    assert by_name["scale"]["factor"] == 5.0  # CRDS parameter reference file
+    assert by_name["scale"]["maximum_cores"] == "none"  # coded default
+    (first,) = (tmp_path / "a").glob("*.fits")
+    np.testing.assert_allclose(open_model(str(first)).data, (1.0 + 2.0) * 5.0)
+    # the file reproduces the run on its own, without CRDS
+    status, _, err = cli(
+        "run", str(used), str(image_file), "--disable-crds-steppars", "--output-dir", str(tmp_path / "b"),
+    )
+    assert status == 0, err
+    (second,) = (tmp_path / "b").glob("*.fits")
+    np.testing.assert_array_equal(open_model(str(second)).data, open_model(str(first)).data)
+
+
+def test_disable_crds_steppars_skips_the_crds_parameters(steps, image_file, tmp_path, crds_pars):
+    status, _, err = cli(
+        "run", "add_times", str(image_file), "--disable-crds-steppars", "--output-dir", str(tmp_path / "o"),
+    )
+    assert status == 0, err
+    assert crds_pars == []
+    (product,) = (tmp_path / "o").glob("*.fits")
+    np.testing.assert_allclose(open_model(str(product)).data, (1.0 + 1.0) * 2.0)
+    status, _, err = cli("run", "add_times", str(image_file), "--output-dir", str(tmp_path / "p"))
+    assert status == 0, err
+    assert "AddTimesPipeline" in crds_pars
+    (product,) = (tmp_path / "p").glob("*.fits")
+    np.testing.assert_allclose(open_model(str(product)).data, (1.0 + 1.0) * 5.0)
+
+
+def test_save_parameters_is_not_written_for_an_invalid_configuration(steps, image_file, tmp_path):
+    status, _, err = cli("run", "add_const", str(image_file), "--value=x",
+                         "--save-parameters", str(tmp_path / "bad.asdf"))
+    assert status == 1 and "parameter 'value' = 'x'" in err
+    assert not (tmp_path / "bad.asdf").exists()
+
+
 def test_run_a_pipeline_file_mixing_aliases_and_class_paths(steps, image_file, tmp_path):
     pipeline_file = tmp_path / "mine.asdf"
     pipeline_file.write_text(

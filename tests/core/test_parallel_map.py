@@ -13,10 +13,16 @@ import pytest
 
 from pipeline_core import _sharedmem
 from pipeline_core.errors import StepError
-from pipeline_core.parallel import core_budget, map_row_slices, resolve_max_workers, shutdown_pool
+from pipeline_core.parallel import (
+    available_cores,
+    core_budget,
+    map_row_slices,
+    resolve_max_workers,
+    shutdown_pool,
+)
 from tests.core import parallel_kernels as kernels
 
-pytestmark = pytest.mark.usefixtures("no_shared_memory_leaks")
+pytestmark = pytest.mark.usefixtures("no_shared_memory_leaks", "at_least_two_cpus")
 
 
 def _ramps(ny, seed=7, shape=(2, 6)):
@@ -274,6 +280,7 @@ def test_not_enough_shared_memory_is_reported_before_writing(monkeypatch):
         map_row_slices(kernels.scale_rows, {"data": np.ones((128, 256))}, max_workers=2)
 
 
+@pytest.mark.skipif(available_cores() < 2, reason="the child needs two CPUs of its own")
 def test_child_process_using_a_pool_exits_cleanly():
     context = multiprocessing.get_context("forkserver")
     queue = context.Queue()

@@ -11,7 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from pipeline_core.parallel import available_cores
+
 REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.skipif(
+    available_cores() < 2, reason="the programs ask for two processes on their own CPUs"
+)
 
 # No `if __name__ == "__main__":` guard on purpose.
 PROGRAM = textwrap.dedent(

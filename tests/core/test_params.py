@@ -10,6 +10,7 @@ import pytest
 from pipeline_core.errors import ParameterError, StepError
 from pipeline_core.params import (
     COMMON_SPEC,
+    ParamSpec,
     merge_layers,
     parse_spec,
     raise_problems,
@@ -205,3 +206,38 @@ def test_merge_layers_nested_pipelines():
         {"steps": {"inner": {"steps": {"s": {"y": 2}}}}},
     )
     assert merged == {"steps": {"inner": {"steps": {"s": {"x": 1, "y": 2}}}}}
+
+
+# ----------------------------------------------------------------------------- value checks
+
+
+def test_parallel_specs_check_maximum_cores_with_the_parallel_rules():
+    from pipeline_core.params import parallel_specs
+
+    spec = parallel_specs()["maximum_cores"]
+    assert spec.convert("Half", step="jump") == "Half"
+    assert spec.convert(4) == "4"
+    with pytest.raises(ParameterError) as info:
+        spec.convert("most", step="jump")
+    assert str(info.value).startswith(
+        "step 'jump': parameter 'maximum_cores' = 'most' is not valid; accepted: 'none', 'quarter'"
+    )
+    converted, problems = validate("jump", parallel_specs(), {"maximum_cores": "-1"})
+    assert converted == {} and len(problems) == 1
+    assert problems[0].startswith("step 'jump': parameter 'maximum_cores' = '-1' is not valid")
+
+
+def test_a_spec_check_sees_the_value_as_given_and_the_step():
+    seen = []
+
+    def even(value, step):
+        seen.append((value, step))
+        if int(value) % 2:
+            raise ParameterError(f"step '{step}': parameter 'n' = {value!r} is odd; accepted: an even integer")
+
+    spec = ParamSpec(**{**parse_spec("n = integer(default=None)")["n"].__dict__, "check": even})
+    assert spec.convert("4", step="s") == 4
+    assert spec.convert(None) is None  # None is not checked
+    with pytest.raises(ParameterError, match=r"^step 's': parameter 'n' = 3 is odd"):
+        spec.convert(3, step="s")
+    assert seen == [("4", "s"), (3, "s")]

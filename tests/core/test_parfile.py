@@ -99,12 +99,23 @@ def test_layout_problems_are_all_listed(tmp_path):
         "the top level: `class` is missing",
         "name must be a non-empty string, got 5",
         "parameters must be a mapping of names to values, got list",
-        "steps[0].: `name` is missing",
-        "steps[1]. must be a mapping, got str",
+        "steps[0]: `name` is missing",
+        "steps[1] must be a mapping, got str",
         "steps[2].parameters must be a mapping of names to values, got int",
         "unknown entries ['extra']",
     ):
         assert fragment in text
+    # an entry's label never ends in the dot that joins it to a key
+    assert ".:" not in text and "]. " not in text
+
+
+def test_nested_step_entry_labels():
+    tree = {"class": "x.P", "steps": [{"name": "outer", "steps": [{"parameters": {}}, 7]}]}
+    with pytest.raises(ParameterError) as info:
+        config_from_tree(tree)
+    text = str(info.value)
+    assert "steps[0].steps[0]: `name` is missing" in text
+    assert "steps[0].steps[1] must be a mapping, got int" in text
 
 
 def test_duplicate_step_names():
@@ -121,3 +132,49 @@ def test_to_plain_converts_values():
     assert to_plain((1, np.float32(2.0), np.int16(3))) == [1, 2.0, 3]
     assert to_plain(np.arange(2)) == [0, 1]
     assert to_plain(hook).endswith("test_to_plain_converts_values.<locals>.hook")
+
+
+def test_reads_the_older_layout_with_everything_in_parameters(tmp_path):
+    # older stpipe files put class, name and a steps mapping inside `parameters`
+    path = write_asdf(
+        tmp_path / "old.asdf",
+        {
+            "parameters": {
+                "class": "jwst.pipeline.calwebb_detector1.Detector1Pipeline",
+                "name": "Detector1Pipeline",
+                "save_results": True,
+                "steps": {
+                    "jump": {"class": "jwst.jump.jump_step.JumpStep", "rejection_threshold": 12.0},
+                    "ramp_fit": {"maximum_cores": "half"},
+                },
+            },
+        },
+    )
+    config = read_parameter_file(path)
+    assert config.class_name == "jwst.pipeline.calwebb_detector1.Detector1Pipeline"
+    assert config.name == "Detector1Pipeline"
+    assert config.parameters == {"save_results": True}
+    assert [(s.class_name, s.name) for s in config.steps] == [
+        ("jwst.jump.jump_step.JumpStep", "jump"), (None, "ramp_fit"),
+    ]
+    assert config.as_layer() == {
+        "save_results": True,
+        "steps": {"jump": {"rejection_threshold": 12.0}, "ramp_fit": {"maximum_cores": "half"}},
+    }
+
+
+def test_older_layout_problems_are_reported_with_labels():
+    tree = {"parameters": {"class": "x.P", "steps": {"a": 3}}}
+    with pytest.raises(ParameterError) as info:
+        config_from_tree(tree)
+    assert "steps[0].parameters must be a mapping of names to values, got int" in str(info.value)
+
+
+def test_older_layout_runs(core_steps, tmp_path):
+    from pipeline_core.pipeline import Pipeline
+
+    path = write_asdf(
+        tmp_path / "old.asdf",
+        {"parameters": {"class": "two_step", "name": "two_step", "steps": {"scale": {"factor": 5.0}}}},
+    )
+    assert Pipeline.call(1.0, config_file=path) == 10.0

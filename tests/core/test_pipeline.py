@@ -178,6 +178,59 @@ def test_steps_inherit_output_dir_and_output_file(in_tmp, image_file):
     assert os.listdir("mine") == ["final_scale.fits"]
 
 
+def test_pipeline_output_file_alone_saves_the_final_product(in_tmp, image_file):
+    TwoStepPipeline.call(image_file, output_file="final")
+    assert sorted(os.listdir(in_tmp)) == ["final_twostep.fits", "jw01_nrca1_uncal.fits"]
+
+
+def test_step_output_file_in_steps_saves_that_steps_result(in_tmp, image_file, tmp_path):
+    TwoStepPipeline.call(image_file, steps={"add": {"output_file": "mid"}})
+    assert sorted(os.listdir(in_tmp)) == ["jw01_nrca1_uncal.fits", "mid_add.fits"]
+    config = tmp_path / "two.asdf"
+    write_parameter_file(
+        config, StepConfig("two_step", "two_step", {}, steps=[StepConfig("scale", "scale", {"output_file": "fromfile"})])
+    )
+    TwoStepPipeline.call(image_file, config_file=str(config))
+    assert "fromfile_scale.fits" in os.listdir(in_tmp)
+
+
+def test_pipeline_output_dir_alone_saves_nothing(in_tmp, image_file):
+    TwoStepPipeline.call(image_file, output_dir="out")
+    assert sorted(os.listdir(in_tmp)) == ["jw01_nrca1_uncal.fits"]
+
+
+class ParallelStep(Step):
+    """A parallel step that records that it ran."""
+
+    class_alias = "parallel_add"
+    parallel = True
+    runs: list = []
+
+    def process(self, data):
+        """Record the run."""
+        ParallelStep.runs.append(self.name)
+        return data
+
+
+class FirstThenParallel(Pipeline):
+    """A step, then a parallel one."""
+
+    step_defs = {"add": AddStep, "par": ParallelStep}
+
+
+def test_invalid_maximum_cores_in_steps_fails_before_any_step_runs(monkeypatch):
+    monkeypatch.setattr(ParallelStep, "runs", [])
+    with pytest.raises(ParameterError) as info:
+        FirstThenParallel.call(1.0, steps={"par": {"maximum_cores": "most"}})
+    text = str(info.value)
+    assert text.startswith("step 'par': parameter 'maximum_cores' = 'most' is not valid; accepted: ")
+    assert ParallelStep.runs == []
+    pipe = FirstThenParallel()
+    with pytest.raises(ParameterError, match="maximum_cores' = 'most'"):
+        pipe.par.maximum_cores = "most"
+    assert pipe.run(1.0) == 2.0 and ParallelStep.runs == ["par"]
+
+
 def test_generic_pipeline_product_takes_the_last_steps_suffix(in_tmp, image_file):
     AliasPipeline.call(image_file, save_results=True)
     assert "jw01_nrca1_add.fits" in os.listdir(in_tmp)

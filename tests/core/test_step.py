@@ -186,6 +186,38 @@ def test_max_workers_comes_from_maximum_cores():
         _ = ParStep(maximum_cores="lots").max_workers
 
 
+@pytest.mark.parametrize("value", ["most", "0", "-2", 2.5, 0, "1.5", True])
+def test_maximum_cores_is_checked_when_the_step_is_built(value):
+    with pytest.raises(ParameterError) as info:
+        ParStep(maximum_cores=value)
+    text = str(info.value)
+    assert text.startswith(f"step 'par': parameter 'maximum_cores' = {value!r} ")
+    if not isinstance(value, bool):  # a bool is refused as a non-string first
+        assert "'none', 'quarter', 'half', 'all'" in text
+
+
+def test_maximum_cores_is_checked_on_assignment_call_and_parameter_file(tmp_path, monkeypatch):
+    step = ParStep()
+    with pytest.raises(ParameterError, match=re.escape("step 'par': parameter 'maximum_cores' = 'most'")):
+        step.maximum_cores = "most"
+    assert step.maximum_cores == "none"
+    ran = []
+    monkeypatch.setattr(ParStep, "process", lambda self, model: ran.append(model) or model)
+    with pytest.raises(ParameterError, match="maximum_cores' = 'most'"):
+        ParStep.call(1.0, maximum_cores="most")
+    config = tmp_path / "par.asdf"
+    write_parameter_file(config, StepConfig("par", "par", {"maximum_cores": "lots"}))
+    with pytest.raises(ParameterError, match=re.escape("'lots' is not valid; accepted: 'none'")) as info:
+        ParStep.call(1.0, config_file=config)
+    assert str(config) in str(info.value)
+    assert ran == []
+
+
+def test_valid_maximum_cores_values_are_kept_as_given():
+    for value, kept in (("HALF", "HALF"), ("all", "all"), (3, "3"), ("2", "2"), (" quarter ", " quarter ")):
+        assert ParStep(maximum_cores=value).maximum_cores == kept
+
+
 def test_get_pars_returns_copies():
     step = AddStep(pre_hooks=["scale"])
     pars = step.get_pars()
@@ -476,6 +508,37 @@ def test_save_results_names_the_product_after_the_input(in_tmp, image_file):
 def test_output_file_output_dir_and_suffix(in_tmp, image_file):
     AddStep.call(image_file, save_results=True, output_file="mine.fits", output_dir="out/deep", suffix="plus")
     assert os.listdir(in_tmp / "out" / "deep") == ["mine_plus.fits"]
+
+
+def test_output_file_alone_saves_the_product(in_tmp, image_file):
+    # as in stpipe: naming the product's file asks for it to be written
+    AddStep.call(image_file, output_file="mine")
+    assert sorted(os.listdir(in_tmp)) == ["jw01_nrca1_uncal.fits", "mine_add.fits"]
+    ScaleStep.call(image_file, output_file="other", save_results=False)
+    assert "other_scale.fits" in os.listdir(in_tmp)
+
+
+def test_output_file_set_on_an_instance_or_in_a_parameter_file_saves(in_tmp, image_file):
+    step = AddStep()
+    step.output_file = "attr"
+    assert step.saves_results()
+    step.run(image_file)
+    write_parameter_file("add.asdf", StepConfig("add", "add", {"output_file": "fromfile"}))
+    AddStep.call(image_file, config_file="add.asdf")
+    assert {"attr_add.fits", "fromfile_add.fits"} <= set(os.listdir(in_tmp))
+
+
+def test_output_file_makes_save_model_write_extra_products(in_tmp, image_file):
+    step = AddStep(output_file="base")
+    path = step.save_model(open_model(image_file), "rateints")
+    assert path == "base_rateints.fits" and os.path.exists(in_tmp / path)
+
+
+def test_output_dir_alone_does_not_save(in_tmp, image_file):
+    # as in stpipe: output_dir only says where saved products go
+    AddStep.call(image_file, output_dir="out")
+    assert not os.path.exists(in_tmp / "out")
+    assert not AddStep(output_dir="out").saves_results()
 
 
 def test_default_suffix_is_the_alias_and_replaces_a_previous_alias(in_tmp, image_file):

@@ -79,8 +79,13 @@ def test_every_public_function_and_class_is_in_the_api_reference(html):
 
 
 def test_every_registered_step_is_in_the_api_reference(html):
+    """Every step steppe itself ships; installed third-party plugins document their own."""
     from pipeline_core import registry
 
     ids = _api_ids(html)
-    missing = [d.class_path for d in registry().descriptors() if d.class_path not in ids]
+    missing = [
+        d.class_path
+        for d in registry().descriptors()
+        if d.distribution == "steppe" and d.class_path not in ids
+    ]
     assert not missing, f"registered steps missing from the API reference: {missing}"

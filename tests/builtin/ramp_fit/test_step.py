@@ -88,3 +88,53 @@ def test_parallel_step_equals_serial(exposure):
     for a, b in zip(serial, parallel):
         for name in ("data", "dq", "err", "var_poisson", "var_rnoise"):
             np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+
+
+_PRODUCT_ARRAYS = ("data", "dq", "err", "var_poisson", "var_rnoise")
+
+
+def test_fit_in_bands_of_rows_equals_the_whole_fit(exposure, monkeypatch):
+    import builtin_steps.ramp_fit.step as step_module
+
+    ramps, model, refs = exposure
+    monkeypatch.setattr(step_module, "_BAND_PIXELS", 5 * 16)  # bands of 5 rows, the last one of 4
+    rate, rateints = RampFitStep(**refs).run(model)
+    whole = fit_ramps(ramps.data, ramps.groupdq, ramps.pixeldq, ramps.gain, ramps.readnoise,
+                      group_time=ramps.group_time, frame_time=ramps.frame_time)
+    for product, prefix in ((rate, "rate"), (rateints, "ints")):
+        for name, key in zip(_PRODUCT_ARRAYS, ("", "_dq", "_err", "_var_poisson", "_var_rnoise")):
+            np.testing.assert_array_equal(getattr(product, name), whole[prefix + key])
+
+
+def test_subarray_uses_the_matching_part_of_full_frame_references(tmp_path):
+    ramps = make_ramps(shape=(1, 5, 6, 8), rate=(1.0, 50.0), seed=7)
+    gain = np.full((30, 40), 9.0, np.float32)
+    readnoise = np.full((30, 40), 99.0, np.float32)
+    gain[10:16, 20:28] = ramps.gain
+    readnoise[10:16, 20:28] = ramps.readnoise
+    refs = write_gain_readnoise(tmp_path, gain, readnoise)
+    rate, _ = RampFitStep(**refs).run(ramp_model(ramps, xstart=21, ystart=11))
+    expected = fit_ramps(ramps.data, ramps.groupdq, ramps.pixeldq, ramps.gain, ramps.readnoise,
+                         group_time=ramps.group_time, frame_time=ramps.frame_time)
+    np.testing.assert_array_equal(rate.data, expected["rate"])
+    np.testing.assert_array_equal(rate.var_rnoise, expected["rate_var_rnoise"])
+
+
+def test_average_dark_current_adds_to_the_poisson_variance(exposure):
+    ramps, model, refs = exposure
+    plain, plain_ints = RampFitStep(**refs).run(model)
+    model.meta.exposure.average_dark_current = 0.5
+    dark, dark_ints = RampFitStep(**refs).run(model)
+    expected = fit_ramps(ramps.data, ramps.groupdq, ramps.pixeldq, ramps.gain, ramps.readnoise,
+                         group_time=ramps.group_time, frame_time=ramps.frame_time,
+                         dark_current=np.full(ramps.gain.shape, 0.5, np.float32))
+    np.testing.assert_array_equal(dark.var_poisson, expected["rate_var_poisson"])
+    np.testing.assert_array_equal(dark.data, plain.data)  # the weights of the mean do not change
+    np.testing.assert_array_equal(dark.var_rnoise, plain.var_rnoise)
+    # a clean ramp of n groups: var_p = (median rate + dark) / (t_group * gain * (n - 1))
+    n = ramps.data.shape[1]
+    clean = ~np.any(ramps.groupdq[1] != 0, axis=0)
+    extra = 0.5 / (ramps.group_time * ramps.gain * (n - 1))
+    np.testing.assert_allclose(dark_ints.var_poisson[1][clean], (plain_ints.var_poisson[1] + extra)[clean],
+                               rtol=1e-5)
+    assert np.all(dark.var_poisson >= plain.var_poisson)
