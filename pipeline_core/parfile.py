@@ -11,6 +11,8 @@ file adds a ``steps`` list with one entry per step::
       name: jump
       parameters: {rejection_threshold: 12.0}
 
+Older stpipe files, which put ``class``, ``name`` and a ``steps`` mapping (step
+name to parameters) inside ``parameters``, are read too, as stpipe still does.
 :func:`read_parameter_file` reads and checks the layout (every problem is reported at
 once, as a :class:`~pipeline_core.errors.ParameterError` naming the file);
 :func:`write_parameter_file` writes one atomically. Values are not checked against
@@ -134,7 +136,9 @@ def config_from_tree(tree: Any, *, source: str = "<memory>") -> StepConfig:
     Parameters
     ----------
     tree : mapping
-        The tree (``class``, ``name``, ``parameters``, ``steps``).
+        The tree (``class``, ``name``, ``parameters``, ``steps``), or the older
+        stpipe layout with ``class``, ``name`` and a ``steps`` mapping inside
+        ``parameters``.
     source : str, optional
         Where it came from, for messages.
 

@@ -56,7 +56,7 @@ log = logging.getLogger("steppe.refdata")
 CACHE_DIR_ENV = "STEPPE_CACHE_DIR"
 
 #: Revision of the embedded set's content; a new revision is built into a new folder.
-SET_REVISION = 1
+SET_REVISION = 2
 
 #: File written last into a complete cache.
 MANIFEST_NAME = "steppe-embedded-set.json"
