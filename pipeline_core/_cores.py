@@ -176,8 +176,27 @@ def core_budget(cores: int) -> Iterator[int]:
         _budget.reset(token)
 
 
-def _parse(value: object, step_name: str) -> tuple[str | None, int | None]:
-    """Split a ``maximum_cores`` value into (keyword, None) or (None, number)."""
+def parse_maximum_cores(value: object, step_name: str = "") -> tuple[str | None, int | None]:
+    """Check a ``maximum_cores`` value and split it into its keyword or number.
+
+    Parameters
+    ----------
+    value : str or int
+        'none', 'quarter', 'half', 'all' (any case), a whole number >= 1, or
+        such a number as a string.
+    step_name : str, optional
+        The step the value belongs to, named in the error message.
+
+    Returns
+    -------
+    tuple
+        ``(keyword, None)`` or ``(None, number)``.
+
+    Raises
+    ------
+    ParameterError
+        For any other value, naming the step, the value and what is accepted.
+    """
     if isinstance(value, str):
         text = value.strip()
         if text.lower() in KEYWORDS:
@@ -232,7 +251,7 @@ def resolve_max_workers(value: object, *, step_name: str = "") -> int:
     >>> resolve_max_workers("1")
     1
     """
-    keyword, number = _parse(value, step_name)
+    keyword, number = parse_maximum_cores(value, step_name)
     if keyword == "none":
         return 1
     budget = worker_budget()

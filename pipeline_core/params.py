@@ -62,9 +62,9 @@ maximum_cores = string(default='none')  # worker processes: none, quarter, half,
 
 def _check_maximum_cores(value: Any, step: str | None) -> None:
     """Refuse a ``maximum_cores`` value that :mod:`pipeline_core.parallel` cannot resolve."""
-    from pipeline_core._cores import _parse
+    from pipeline_core._cores import parse_maximum_cores
 
-    _parse(value, step or "")
+    parse_maximum_cores(value, step or "")
 
 
 def parallel_specs() -> dict[str, ParamSpec]:
