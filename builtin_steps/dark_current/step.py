@@ -115,6 +115,7 @@ class DarkCurrentStep(Step):
                 subtract_group(data, g, plane, None if dark_ints is None else ints)
                 if matched is not None:
                     matched[(g,) if dark_ints is None else (d, g)] = plane
+                del section, plane  # free this plane before the next one is read
         return matched
 
     def _save_dark(self, ref: Any, matched: Any, dark_dq: Any, nframes: int, groupgap: int) -> None:

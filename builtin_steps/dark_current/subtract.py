@@ -163,7 +163,9 @@ def subtract_dark(
         or_dark_dq(pixeldq, dark_dq)
 
 
-def subtract_group(data: np.ndarray, group: int, plane: np.ndarray, integrations: range | None = None) -> None:
+def subtract_group(
+    data: np.ndarray, group: int, plane: np.ndarray, integrations: range | None = None
+) -> None:
     """Subtract one matched dark plane from one group of the ramp, in place.
 
     Parameters

@@ -119,7 +119,8 @@ class DeferredImage:
         """
         basic = normalize_key(key, self.ndim)
         if basic is None:
-            return _owned(np.asarray(self.read()[key]))
+            whole = self.read()
+            return _compact(np.asarray(whole[key]), whole)
         key = basic
         start = 0  # first element of the run, in units of the trailing axes' size
         axis = 0
@@ -144,8 +145,9 @@ class DeferredImage:
             ].copy()
         first, last = min(chosen), max(chosen)
         block = self._read_block(start * self.shape[axis] + first, axis + 1, last - first + 1)
-        within = slice(chosen.start - first, None if chosen.stop - first < 0 else chosen.stop - first, step)
-        return _owned(block[(within, *key[axis + 1 :])])
+        stop = chosen.stop - first
+        within = slice(chosen.start - first, None if stop < 0 else stop, step)
+        return _compact(block[(within, *key[axis + 1 :])], block)
 
     # -- reading ---------------------------------------------------------------------
     def _read_block(self, first: int, axis: int, count: int) -> np.ndarray:
@@ -161,8 +163,8 @@ class DeferredImage:
 
         if _stamp(self.path) != self._stamp:
             raise DataModelError(
-                f"'{self.path}' changed after it was opened, so its arrays can no longer be "
-                "read from it. Open the file again."
+                f"'{self.path}' changed (or was removed) after it was opened, so its arrays "
+                "can no longer be read from it. Open the file again."
             )
         if out.size == 0:
             return
@@ -213,9 +215,15 @@ def normalize_key(key: Any, ndim: int) -> tuple[Any, ...] | None:
     return tuple(out)
 
 
-def _owned(array: np.ndarray) -> np.ndarray:
-    """Return ``array`` itself if it owns its data, else a compact copy."""
-    return array if array.base is None else array.copy()
+def _compact(part: np.ndarray, buffer: np.ndarray) -> np.ndarray:
+    """Return ``part`` of a private ``buffer``: itself when it spans the buffer, else a copy.
+
+    A view that uses all of the buffer costs nothing more; a smaller part is
+    copied so that the rest of the buffer can be freed.
+    """
+    if part.base is None or part.size == buffer.size:
+        return part
+    return part.copy()
 
 
 def _stamp(path: str) -> tuple[int, int]:

@@ -15,8 +15,8 @@ class RampModel(DataModel):
     Arrays: ``data`` (float32, 4-D, ``SCI``), ``pixeldq`` (uint32, ``ny x nx``,
     ``PIXELDQ``), ``groupdq`` (uint8, shape of ``data``, ``GROUPDQ``), ``err``
     (float32, shape of ``data``, ``ERR``; zeros when unset, which cost no memory
-    until written, and written to files only once set or changed), optional ``zeroframe`` (``nints x ny x nx``), ``refout`` and the
-    ``int_times`` table. A level-1b file (``uint16`` ``SCI``, no DQ arrays) opens
+    until written, and written to files only once set or changed), optional
+    ``zeroframe`` (``nints x ny x nx``), ``refout`` and the ``int_times`` table. A level-1b file (``uint16`` ``SCI``, no DQ arrays) opens
     as a RampModel with float32 data and zero DQ arrays.
 
     Examples

@@ -93,7 +93,7 @@ def test_check_reference_coverage_reads_nothing_and_reports_problems(tmp_path):
     ref = open_model(_gain_file(tmp_path, np.ones((20, 30), np.float32)), lazy=True)
     _common.check_reference_coverage(_Step(), _science(), ref, "gain")
     assert not ref.is_loaded("data")
-    with pytest.raises(ReferenceFileError, match="step probe: .*not covering|does not contain the science subarray"):
+    with pytest.raises(ReferenceFileError, match="step probe: .*does not contain the science subarray"):
         _common.check_reference_coverage(_Step(), _science(xstart=28), ref, "gain")
     other = open_model(_gain_file(tmp_path, np.ones((20, 30), np.float32), reftype="READNOISE"), lazy=True)
     with pytest.raises(ReferenceFileError, match=r"is a READNOISE reference file .*not GAIN"):

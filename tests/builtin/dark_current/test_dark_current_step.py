@@ -86,7 +86,8 @@ def test_full_frame_dark_is_cut_to_the_subarray_and_its_dq_ored(tmp_path, monkey
 
 def test_dark_with_integrations_serves_later_science_integrations_with_its_last(tmp_path):
     dark = np.stack([_dark(4), _dark(4) + 10])
-    out = DarkCurrentStep.call(sd.make_ramp(shape=(3, 4, 8, 8), slope=0.0), override_dark=sd.dark(tmp_path, dark))
+    ramp = sd.make_ramp(shape=(3, 4, 8, 8), slope=0.0)
+    out = DarkCurrentStep.call(ramp, override_dark=sd.dark(tmp_path, dark))
     np.testing.assert_array_equal(out.data[:, 1, 0, 0], [999, 989, 989])
 
 

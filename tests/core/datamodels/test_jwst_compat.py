@@ -68,3 +68,27 @@ def test_resaved_samples_open_in_jwst(tmp_path, sample_files, kind):
         if kind in ("rate", "rateints"):
             assert theirs.meta.cal_step.jump == "COMPLETE"
             assert theirs.meta.ref_file.gain.name == ours.meta.ref_file.gain.name
+
+
+def test_ramp_whose_err_was_only_read_is_saved_without_err_and_opens_in_jwst(tmp_path, make_ramp_model):
+    from astropy.io import fits
+
+    ramp = make_ramp_model(nints=1, ngroups=3, ny=8, nx=8)
+    assert not ramp.err.any()  # read: zeros, not written
+    path = ramp.save(tmp_path / "jw01234001001_01101_00001_nrca3_ramp.fits")
+    with fits.open(path) as hdul:
+        assert "ERR" not in hdul
+    with jwst_models.open(path) as theirs:
+        assert type(theirs).__name__ == "RampModel"
+        np.testing.assert_array_equal(theirs.data, ramp.data)
+        np.testing.assert_array_equal(theirs.groupdq, ramp.groupdq)
+
+
+@pytest.mark.parametrize("kind", ["uncal_level1b", "dark"])
+def test_lazily_opened_samples_resave_for_jwst(tmp_path, sample_files, kind):
+    ours = open_model(sample_files[kind], lazy=True)
+    assert not ours.is_loaded(ours.primary)
+    path = ours.save(tmp_path / sample_files[kind].name)
+    with jwst_models.open(path) as theirs:
+        assert type(theirs).__name__ == type(ours).__name__
+        np.testing.assert_array_equal(getattr(theirs, ours.primary), getattr(ours, ours.primary))

@@ -75,7 +75,7 @@ def test_read_section_reads_only_the_planes_asked_for(tmp_path):
     finally:
         tracemalloc.stop()
     assert plane.shape == (128, 128)
-    assert peak < 2 * plane.nbytes  # one plane, not the cube (8 planes)
+    assert peak < 1.5 * plane.nbytes  # one plane, not the cube (8 planes)
 
 
 def test_read_section_of_scaled_uint16_ramp(tmp_path):
@@ -116,9 +116,9 @@ def test_file_changed_after_lazy_open_is_an_error(dark_path):
     replacement = DarkModel(data=data[:, :2] + 1)
     replacement.save(path)
     os.utime(path, ns=(1, 1))  # a different modification time even on coarse clocks
-    with pytest.raises(DataModelError, match="changed after it was opened"):
+    with pytest.raises(DataModelError, match="changed .*after it was opened"):
         dark.read_section("data", 0)
-    with pytest.raises(DataModelError, match="changed after it was opened"):
+    with pytest.raises(DataModelError, match="changed .*after it was opened"):
         dark.data  # noqa: B018
 
 
@@ -126,7 +126,7 @@ def test_removed_file_is_an_error(dark_path):
     path, _, _ = dark_path
     dark = open_model(path, lazy=True)
     os.remove(path)
-    with pytest.raises(DataModelError, match="changed after it was opened|was removed"):
+    with pytest.raises(DataModelError, match="was removed"):
         dark.read_section("data", 0)
 
 
