@@ -127,6 +127,7 @@ def _write_level1b(path: Path, bias: np.ndarray, rng: np.random.Generator, *, ni
         "GROUPGAP": 0, "FRMDIVSR": 1, "NOUTPUTS": 4, "TFRAME": tgroup, "TGROUP": tgroup,
         "DATE-OBS": "2024-01-01", "TIME-OBS": "00:00:00.000", "SUBARRAY": "FULL",
         "SUBSTRT1": 1, "SUBSTRT2": 1, "SUBSIZE1": size, "SUBSIZE2": size, "ZEROFRAM": False,
+        "FASTAXIS": -1, "SLOWAXIS": 2, "DATE-END": "2024-01-01", "TIME-END": "00:10:00.000",
     }
     for key, value in keys.items():
         primary.header[key] = value
@@ -137,6 +138,10 @@ def _write_level1b(path: Path, bias: np.ndarray, rng: np.random.Generator, *, ni
 def _save(model, path: Path, reftype: str) -> None:
     model.meta.reftype = reftype
     model.meta.instrument.name, model.meta.instrument.detector = "NIRCAM", "NRCA1"
+    # Full-frame window keywords, as real reference files carry (JWST's steps need them).
+    model.meta.subarray.name = "FULL"
+    model.meta.subarray.xstart = model.meta.subarray.ystart = 1
+    model.meta.subarray.xsize = model.meta.subarray.ysize = 2048
     model.save(str(path))
 
 
@@ -254,18 +259,36 @@ def run_jwst(python: str, inputs: dict, workdir: Path) -> float | None:
         "emicorr": {"skip": True}, "reset": {"skip": True}, "rscd": {"skip": True},
         "firstframe": {"skip": True}, "lastframe": {"skip": True}, "clean_flicker_noise": {"skip": True},
     }
+    # JWST 3.x steps take a RampModel; the raw file is a level-1b ramp, converted
+    # inside the timed region as the pipeline's own input handling would.
     code = (
-        "import json, sys, time; from jwst.pipeline import Detector1Pipeline as P; "
-        "t = time.perf_counter(); P.call(sys.argv[1], steps=json.loads(sys.argv[2]), output_dir=sys.argv[3]); "
-        "print('RESULT', time.perf_counter() - t)"
+        "import json, sys, time\n"
+        "import numpy as np\n"
+        "from jwst import datamodels\n"
+        "from jwst.pipeline import Detector1Pipeline as P\n"
+        "t = time.perf_counter()\n"
+        "with datamodels.Level1bModel(sys.argv[1]) as raw:\n"
+        "    ramp = datamodels.RampModel(data=raw.data.astype(np.float32))\n"
+        "    ramp.update(raw)\n"
+        "P.call(ramp, steps=json.loads(sys.argv[2]), output_dir=sys.argv[3])\n"
+        "print('RESULT', time.perf_counter() - t)\n"
+        "import resource\n"
+        "print('PEAK_KIB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
     )
     env = dict(os.environ, CRDS_SERVER_URL="https://jwst-serverless-mode.stsci.edu", STPIPE_DISABLE_CRDS_STEPPARS="1")
+    if "CRDS_PATH" not in env:  # JWST needs a CRDS cache for its context, even with overrides
+        from builtin_steps.refdata.cache import ensure_embedded_cache
+
+        env["CRDS_PATH"] = ensure_embedded_cache()
     proc = subprocess.run([python, "-c", code, inputs["uncal"], json.dumps(overrides), str(workdir)],
                           capture_output=True, text=True, env=env, check=False)
     if proc.returncode != 0:
         print(f"jwst run failed ({python}):\n{proc.stderr[-2000:]}", file=sys.stderr)
         return None
-    return float(proc.stdout.split("RESULT")[-1])
+    seconds = float(proc.stdout.split("RESULT")[-1].split()[0])
+    peak_gib = int(proc.stdout.split("PEAK_KIB")[-1].split()[0]) / 2**20
+    print(f"jwst calwebb_detector1: {seconds:.2f} s, peak RSS {peak_gib:.2f} GiB", file=sys.stderr)
+    return seconds
 
 
 # ----------------------------------------------------------------------------- report
