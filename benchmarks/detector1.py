@@ -243,8 +243,11 @@ def run_in_subprocess(inputs: dict, maximum_cores: str, trace: bool) -> dict:
     return json.loads(line[len("RESULT"):])
 
 
-def run_jwst(python: str, inputs: dict, workdir: Path) -> float | None:
-    """Time JWST's calwebb_detector1 on the same input, in another environment."""
+def run_jwst(python: str, inputs: dict, workdir: Path, save_results: bool = False) -> float | None:
+    """Time JWST's calwebb_detector1 on the same input, in another environment.
+
+    With `save_results`, its rate and rateints products are written to `workdir`.
+    """
     refs = inputs["refs"]
     overrides = {
         "dq_init": {"override_mask": refs["mask"]},
@@ -270,7 +273,8 @@ def run_jwst(python: str, inputs: dict, workdir: Path) -> float | None:
         "with datamodels.Level1bModel(sys.argv[1]) as raw:\n"
         "    ramp = datamodels.RampModel(data=raw.data.astype(np.float32))\n"
         "    ramp.update(raw)\n"
-        "P.call(ramp, steps=json.loads(sys.argv[2]), output_dir=sys.argv[3])\n"
+        "P.call(ramp, steps=json.loads(sys.argv[2]), output_dir=sys.argv[3],\n"
+        "       save_results=sys.argv[4] == '1')\n"
         "print('RESULT', time.perf_counter() - t)\n"
         "import resource\n"
         "print('PEAK_KIB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
@@ -280,7 +284,8 @@ def run_jwst(python: str, inputs: dict, workdir: Path) -> float | None:
         from builtin_steps.refdata.cache import ensure_embedded_cache
 
         env["CRDS_PATH"] = ensure_embedded_cache()
-    proc = subprocess.run([python, "-c", code, inputs["uncal"], json.dumps(overrides), str(workdir)],
+    proc = subprocess.run([python, "-c", code, inputs["uncal"], json.dumps(overrides), str(workdir),
+                           "1" if save_results else "0"],
                           capture_output=True, text=True, env=env, check=False)
     if proc.returncode != 0:
         print(f"jwst run failed ({python}):\n{proc.stderr[-2000:]}", file=sys.stderr)
