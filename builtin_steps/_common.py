@@ -134,7 +134,6 @@ def load_reference(step: Any, model: Any, reftype: str, *, lazy: bool = False) -
         step.log.warning("No %s reference file applies; step %s skipped", reftype.upper(), step.name)
         mark_skipped(step, model)
         return None
-    step.log.info("Using %s reference file %s", reftype.upper(), path)
     if lazy:
         ref = open_model(path, lazy=True)
         check_reference_coverage(step, model, ref, reftype)
