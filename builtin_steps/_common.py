@@ -3,7 +3,7 @@
 Two small concerns live here:
 
 * the JWST data-quality bit values that the numeric kernels use as defaults
-  (the same values as :mod:`pipeline_core.datamodels.dqflags`), and
+  (taken from :mod:`pipeline_core.datamodels.dqflags`), and
 * the glue every step repeats: open the input as a ramp; find and open a
   reference file (or mark the step skipped) and check it against the data,
   cut to the science subarray (:func:`load_reference`, or
@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from pipeline_core.datamodels.dqflags import pixel as _PIXEL
 from pipeline_core.errors import ReferenceFileError
 
 __all__ = [
@@ -44,19 +45,19 @@ __all__ = [
 ]
 
 #: Pixel or group should not be used (bit 0, pixel and group DQ).
-DO_NOT_USE = 1
+DO_NOT_USE = _PIXEL["DO_NOT_USE"]
 #: Saturated (bit 1, pixel and group DQ).
-SATURATED = 2
+SATURATED = _PIXEL["SATURATED"]
 #: Jump detected (bit 2, group DQ).
-JUMP_DET = 4
+JUMP_DET = _PIXEL["JUMP_DET"]
 #: Below the analog-to-digital floor (bit 6, group DQ).
-AD_FLOOR = 64
+AD_FLOOR = _PIXEL["AD_FLOOR"]
 #: Linearity correction not available (bit 20, pixel DQ).
-NO_LIN_CORR = 1 << 20
+NO_LIN_CORR = _PIXEL["NO_LIN_CORR"]
 #: Saturation check not available (bit 21, pixel DQ).
-NO_SAT_CHECK = 1 << 21
+NO_SAT_CHECK = _PIXEL["NO_SAT_CHECK"]
 #: Reference pixel (bit 31, pixel DQ).
-REFERENCE_PIXEL = 1 << 31
+REFERENCE_PIXEL = _PIXEL["REFERENCE_PIXEL"]
 
 
 class Window(NamedTuple):
