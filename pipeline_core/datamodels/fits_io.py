@@ -154,11 +154,13 @@ def read_fits(
                     arrays[spec.name] = _table_to_native(hdu)
                 continue
             _check_image(hdu, spec, model_class, path)
-            if lazy and handle is not None and hdu.header.get("NAXIS", 0):
+            # Tile-compressed images are decompressed by astropy, not read directly.
+            direct = None if isinstance(hdu, fits.CompImageHDU) else handle
+            if lazy and direct is not None and hdu.header.get("NAXIS", 0):
                 arrays[spec.name] = _deferred(hdul, index[spec.extname], np.dtype(spec.dtype), path)
                 continue
             arrays[spec.name] = _image_to_native(
-                hdul, index[spec.extname], np.dtype(spec.dtype), handle
+                hdul, index[spec.extname], np.dtype(spec.dtype), direct
             )
 
     _validate(model_class, arrays, path)
@@ -229,13 +231,20 @@ def _is_structure_warning(message: Warning | str) -> bool:
 
 def _check_structure(hdul: fits.HDUList, path: str) -> None:
     """Raise if an HDU's data runs past the end of the file or bytes are left over."""
+    from astropy.io import fits
+
     size = os.path.getsize(path)
     end = 0
     for i, hdu in enumerate(hdul):
         info = hdul.fileinfo(i)
         if info is None:  # pragma: no cover - HDUs created in memory
             continue
-        needed = info["datLoc"] + _data_bytes(hdu.header)
+        if isinstance(hdu, fits.CompImageHDU):
+            # The header describes the decompressed image; the file holds the
+            # compressed table, whose padded size astropy reads from the file.
+            needed = info["datLoc"] + info["datSpan"]
+        else:
+            needed = info["datLoc"] + _data_bytes(hdu.header)
         if needed > size:
             raise DataModelError(
                 f"'{path}' is truncated: HDU {i} ({hdu.name or 'PRIMARY'}) needs {needed} bytes "
@@ -297,7 +306,8 @@ def _image_to_native(hdul: Any, position: int, dtype: np.dtype, handle: Any) -> 
     The data are read straight from the file into the result (byte-swapped in
     place) or, when the stored type differs, converted chunk by chunk, so the
     only full-size allocation is the result itself. ``handle`` is the open file
-    (None for compressed files, which go through astropy's own reader).
+    (None for gzip files and tile-compressed images, which go through astropy's
+    own reader).
     """
     hdu = hdul[position]
     shape, raw_dtype, bzero, bscale = _image_layout(hdul, position)
