@@ -1,13 +1,21 @@
-"""Numpy arrays in POSIX shared memory, for moving blocks of rows between processes.
+"""Numpy arrays in POSIX shared memory, visible to worker processes without a copy.
 
-The parent process copies the rows of each block of work, once, into named
-shared-memory segments (:class:`SharedArrays`); a worker attaches by name and works
-on views of them (:func:`attached`). Outputs go the other way without a copy: the
-parent allocates each output array in a segment of its own (:class:`SharedOutputs`),
-the workers write their rows straight into it, and the parent returns arrays backed
-by those segments. Every segment is unlinked by the parent when the call ends, also
-when it fails; the returned arrays keep their memory mapped until they are
-garbage collected.
+:func:`shared_empty` returns an array whose memory is a named shared-memory segment
+(``/dev/shm/steppe_*`` on Linux). The segment is kept by the array; when the last
+array (or view) using it is garbage collected, the segment goes to a cache of
+bounded size for the next array of the same size (new shared memory is slow to
+obtain: the system zero-fills it page by page), and it is removed when it leaves
+the cache, by :func:`clear_cache`, or when the interpreter exits.
+:func:`spec_of` tells whether an array (or a view of one, such
+as a block of rows) lies in such a segment and returns what a worker needs to map
+the same memory (:class:`ArraySpec`); :func:`attached` maps it in the worker. So an
+array allocated with :func:`shared_empty` reaches a worker without being copied,
+and a worker writes its rows of an output straight into the caller's array.
+
+Writing past the end of a full tmpfs kills a process with ``SIGBUS`` instead of
+raising: the free space is checked before a segment is created, and every process
+reserves the pages of the rows it writes (:func:`reserve`) before writing them,
+which on Linux turns a shortage into a clear error.
 """
 
 from __future__ import annotations
@@ -17,21 +25,44 @@ import mmap
 import os
 import secrets
 import sys
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import shared_memory
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from pipeline_core.errors import StepError
 
-__all__ = ["SEGMENT_PREFIX", "ArraySpec", "SharedArrays", "SharedOutputs", "attached"]
+__all__ = [
+    "SEGMENT_PREFIX",
+    "ArraySpec",
+    "attached",
+    "check_free_space",
+    "clear_cache",
+    "release",
+    "reserve",
+    "shared_copy",
+    "shared_empty",
+    "spec_of",
+]
 
 #: Every segment steppe creates starts with this prefix (``/dev/shm/steppe_*`` on Linux).
 SEGMENT_PREFIX = "steppe_"
 
 _SHM_DIR = "/dev/shm"
+
+# madvise(2) options of Linux 5.14+ (not exported by every Python's mmap module):
+# fault in the pages of a range, readable or writable, without changing them.
+_MADV_POPULATE_READ = getattr(mmap, "MADV_POPULATE_READ", 22)
+_MADV_POPULATE_WRITE = getattr(mmap, "MADV_POPULATE_WRITE", 23)
+
+# A block of rows with more separate pieces than this is reserved as one range.
+_MAX_PIECES = 4096
 
 
 def _new_name() -> str:
@@ -51,11 +82,17 @@ class ArraySpec:
         Array shape.
     dtype : str
         Array dtype, as ``numpy.dtype.str`` (e.g. ``'<f4'``).
+    offset : int, optional
+        Byte offset of the array's first element in the segment.
+    strides : tuple of int or None, optional
+        Byte strides; None for a C-contiguous array.
     """
 
     name: str
     shape: tuple[int, ...]
     dtype: str
+    offset: int = 0
+    strides: tuple[int, ...] | None = None
 
     @property
     def nbytes(self) -> int:
@@ -63,11 +100,20 @@ class ArraySpec:
         return int(np.prod(self.shape, dtype=np.int64)) * np.dtype(self.dtype).itemsize
 
 
-def _check_free_space(nbytes: int, what: str) -> None:
+def check_free_space(nbytes: int, what: str) -> None:
     """Raise a clear error when /dev/shm cannot hold `nbytes` more bytes.
 
-    Writing past the end of a full tmpfs kills the process with SIGBUS instead of
-    raising, so the space is checked before a segment is filled.
+    Parameters
+    ----------
+    nbytes : int
+        Bytes needed.
+    what : str
+        What they are for, named in the error.
+
+    Raises
+    ------
+    StepError
+        If the shared-memory file system has less room than that.
     """
     if not sys.platform.startswith("linux") or not os.path.isdir(_SHM_DIR):
         return
@@ -82,33 +128,314 @@ def _check_free_space(nbytes: int, what: str) -> None:
         )
 
 
-def _create(nbytes: int) -> shared_memory.SharedMemory:
-    # A segment of size 0 is refused by the OS; empty arrays get one byte.
-    shm = shared_memory.SharedMemory(name=_new_name(), create=True, size=max(int(nbytes), 1))
-    # Reserve the pages now: a full /dev/shm then fails here with ENOSPC instead of
-    # killing the process with SIGBUS on first write, and the copy is faster.
-    fallocate = getattr(os, "posix_fallocate", None)
-    if fallocate is not None and nbytes > 0:
-        try:
-            fallocate(shm._fd, 0, int(nbytes))
-        except OSError as exc:
-            if exc.errno in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
-                return shm  # not supported here: pages come on first write
-            _close_quietly(shm)
-            shm.unlink()
-            if exc.errno == errno.ENOSPC:
-                raise StepError(
-                    f"not enough shared memory for {nbytes / 2**20:.1f} MiB in {_SHM_DIR}: "
-                    f"{exc.strerror}. Enlarge {_SHM_DIR} (for a container: docker run "
-                    "--shm-size=...), or lower maximum_cores ('none' runs in this process "
-                    "without shared memory)."
-                ) from exc
-            raise
-    return shm
+class _SegmentMap(mmap.mmap):
+    """This process's mapping of a segment it created; the arrays on it keep it alive."""
+
+    segment: str
+    address: int
+    finalizer: weakref.finalize
+
+
+def _unlink(shm: shared_memory.SharedMemory, pid: int) -> None:
+    if os.getpid() != pid:  # a forked copy of the creator: not ours to remove
+        return
+    try:
+        shm.unlink()  # also tells the resource tracker
+    except FileNotFoundError:  # pragma: no cover - removed by someone else
+        pass
+
+
+def _cache_limit() -> int:
+    """Bytes of freed segments kept for reuse: an eighth of the memory, at most 4 GiB."""
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        memory = 8 << 30
+    return min(memory // 8, 4 << 30)
+
+
+class _Cache:
+    """Segments whose arrays were garbage collected, kept mapped for the next arrays.
+
+    A new segment costs the system a zero-filled page for every 4 KiB on first use,
+    which takes longer than copying data into pages already there; a parallel step
+    called again (on the next exposure, or the next step of a pipeline) finds the
+    segments of the previous call here, pages included. The segments stay mapped in
+    this process, so they count in its memory use; at most ``limit`` bytes are kept,
+    the oldest are removed first, and :func:`clear_cache` removes all.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.free: OrderedDict[int, _SegmentMap] = OrderedDict()
+        self.free_bytes = 0
+        self.pid = os.getpid()
+        self.limit: int | None = None
+
+    def _check_process(self) -> None:
+        if self.pid != os.getpid():  # a forked child: the parent's segments are not ours
+            self.free, self.free_bytes, self.pid = OrderedDict(), 0, os.getpid()
+
+    def take(self, size: int) -> _SegmentMap | None:
+        with self.lock:
+            self._check_process()
+            for key, mapping in self.free.items():
+                if len(mapping) == size:
+                    del self.free[key]
+                    self.free_bytes -= size
+                    return mapping
+        return None
+
+    def give_back(self, mapping: _SegmentMap) -> None:
+        evicted = []
+        with self.lock:
+            self._check_process()
+            if self.limit is None:
+                self.limit = _cache_limit()
+            size = len(mapping)
+            if mapping.finalizer.alive and size <= self.limit:
+                while self.free and self.free_bytes + size > self.limit:
+                    _, old = self.free.popitem(last=False)
+                    self.free_bytes -= len(old)
+                    evicted.append(old)
+                self.free[id(mapping)] = mapping
+                self.free_bytes += size
+            else:
+                evicted.append(mapping)
+        for old in evicted:
+            old.finalizer()
+
+    def clear(self) -> None:
+        with self.lock:
+            self._check_process()
+            evicted = list(self.free.values())
+            self.free.clear()
+            self.free_bytes = 0
+        for old in evicted:
+            old.finalizer()
+
+
+_CACHE = _Cache()
+
+
+def clear_cache() -> None:
+    """Remove the freed segments kept for reuse (their memory goes back to the system)."""
+    _CACHE.clear()
+
+
+def _new_segment(size: int) -> _SegmentMap:
+    shm = shared_memory.SharedMemory(name=_new_name(), create=True, size=size)
+    try:
+        mapping = _SegmentMap(shm._fd, size)  # type: ignore[attr-defined]
+    except BaseException:
+        shm.close()
+        shm.unlink()
+        raise
+    mapping.segment = shm.name
+    mapping.finalizer = weakref.finalize(mapping, _unlink, shm, os.getpid())
+    shm.close()  # its own mapping and descriptor; `mapping` keeps the memory
+    probe = np.frombuffer(mapping, dtype=np.uint8, count=1)
+    mapping.address = int(probe.ctypes.data)
+    del probe
+    return mapping
+
+
+def shared_empty(
+    shape: int | tuple[int, ...], dtype: DTypeLike, *, what: str = "an array"
+) -> np.ndarray:
+    """Return a new, uninitialised C-ordered array in a shared-memory segment.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        Array shape.
+    dtype : data-type
+        Array dtype.
+    what : str, optional
+        What the array is for, named in the error when shared memory is short.
+
+    Returns
+    -------
+    numpy.ndarray
+        A writable array. When it and every view of it have been garbage collected,
+        its segment is kept for the next array of the same size (up to a limit, see
+        :func:`clear_cache`) or removed; all are removed at interpreter exit.
+
+    Raises
+    ------
+    StepError
+        If the shared-memory file system cannot hold the array.
+    """
+    if np.ndim(shape) == 0:
+        shape = (int(shape),)  # type: ignore[arg-type]
+    else:
+        shape = tuple(int(n) for n in shape)  # type: ignore[union-attr]
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    page = mmap.PAGESIZE
+    # A segment of size 0 is refused by the OS; empty arrays get one page.
+    size = max(page, -(-nbytes // page) * page)
+    mapping = _CACHE.take(size)
+    if mapping is None:
+        check_free_space(nbytes, what)
+        mapping = _new_segment(size)
+    # The owner of the memory for every view of the array: when it is collected, the
+    # segment goes back to the cache.
+    owner = np.frombuffer(mapping, dtype=np.uint8, count=nbytes)
+    weakref.finalize(owner, _CACHE.give_back, mapping)
+    return owner.view(dtype).reshape(shape)
+
+
+def shared_copy(array: np.ndarray, *, what: str = "an array") -> np.ndarray:
+    """Return a C-ordered copy of `array` in shared memory (see :func:`shared_empty`).
+
+    Parameters
+    ----------
+    array : numpy.ndarray
+        The array to copy.
+    what : str, optional
+        What the array is for, named in the error when shared memory is short.
+
+    Returns
+    -------
+    numpy.ndarray
+        The copy.
+    """
+    copy = shared_empty(array.shape, array.dtype, what=what)
+    reserve(copy, row_axis=0)
+    np.copyto(copy, array, casting="no")
+    return copy
+
+
+def _segment_map(array: np.ndarray) -> _SegmentMap | None:
+    owner: object = array
+    while isinstance(owner, np.ndarray):
+        owner = owner.base
+    if isinstance(owner, memoryview):
+        owner = owner.obj
+    return owner if isinstance(owner, _SegmentMap) else None
+
+
+def spec_of(array: np.ndarray) -> ArraySpec | None:
+    """Return where `array` lies in shared memory, or None if it is not in a segment.
+
+    Parameters
+    ----------
+    array : numpy.ndarray
+        An array from :func:`shared_empty`, or any view of one (a block of rows, a
+        transposed or strided view).
+
+    Returns
+    -------
+    ArraySpec or None
+        The segment, the byte offset of the first element, shape, dtype and strides;
+        None for an array whose memory is not a live segment of this process.
+    """
+    mapping = _segment_map(array)
+    if mapping is None or not mapping.finalizer.alive:
+        return None
+    offset = int(array.__array_interface__["data"][0]) - mapping.address
+    return ArraySpec(
+        mapping.segment, tuple(array.shape), array.dtype.str, offset, tuple(array.strides)
+    )
+
+
+def release(array: np.ndarray) -> None:
+    """Remove the segment of `array` now: workers can no longer attach to it.
+
+    The array stays usable here (its memory is freed with its last view), and the
+    segment is not reused. Does nothing for an array that is not in a segment.
+
+    Parameters
+    ----------
+    array : numpy.ndarray
+        An array from :func:`shared_empty` or a view of one.
+    """
+    mapping = _segment_map(array)
+    if mapping is not None:
+        mapping.finalizer()
+
+
+def _pieces(view: np.ndarray, row_axis: int) -> Iterator[np.ndarray]:
+    """The parts of a block of rows that are each one range of memory, or the block."""
+    axis = row_axis % view.ndim if view.ndim else 0
+    leading = view.shape[:axis]
+    if not leading or int(np.prod(leading)) > _MAX_PIECES:
+        yield view
+        return
+    for index in np.ndindex(*leading):
+        yield view[index]
+
+
+def _byte_bounds(array: np.ndarray) -> tuple[int, int]:
+    """First and one-past-last byte addresses spanned by a non-empty array."""
+    low = high = int(array.__array_interface__["data"][0])
+    for extent, stride in zip(array.shape, array.strides):
+        if stride < 0:
+            low += stride * (extent - 1)
+        else:
+            high += stride * (extent - 1)
+    return low, high + array.itemsize
+
+
+def _populate(
+    mapping: mmap.mmap, address: int, view: np.ndarray, row_axis: int, option: int
+) -> None:
+    page = mmap.PAGESIZE
+    size = len(mapping)
+    for piece in _pieces(view, row_axis):
+        if piece.size == 0:
+            continue
+        low, high = _byte_bounds(piece)
+        start = ((low - address) // page) * page
+        stop = min(size, high - address)
+        if stop > start:
+            mapping.madvise(option, start, stop - start)
+
+
+def _reserve_in(mapping: mmap.mmap, address: int, view: np.ndarray, row_axis: int) -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        _populate(mapping, address, view, row_axis, _MADV_POPULATE_WRITE)
+    except OSError as exc:
+        if exc.errno in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+            return  # kernel older than 5.14: pages come on first write
+        raise StepError(
+            f"not enough shared memory for {view.nbytes / 2**20:.1f} MiB of output in "
+            f"{_SHM_DIR} ({exc.strerror}). Enlarge {_SHM_DIR} (for a container: docker run "
+            "--shm-size=...), or lower maximum_cores ('none' runs in this process "
+            "without shared memory)."
+        ) from exc
+
+
+def reserve(view: np.ndarray, row_axis: int = -2) -> None:
+    """Reserve and map the pages of `view`, a block of a shared array, before writing it.
+
+    Parameters
+    ----------
+    view : numpy.ndarray
+        An array from :func:`shared_empty` or a view of one (nothing is done for
+        other arrays).
+    row_axis : int, optional
+        The axis of the rows: the block is reserved piece by piece along the axes
+        before it, so that blocks written by other processes are not touched.
+
+    Raises
+    ------
+    StepError
+        If the shared-memory file system is full.
+    """
+    mapping = _segment_map(view)
+    if mapping is not None and view.size:
+        _reserve_in(mapping, mapping.address, view, row_axis)
 
 
 def _view(shm: shared_memory.SharedMemory, spec: ArraySpec) -> np.ndarray:
-    return np.ndarray(spec.shape, dtype=np.dtype(spec.dtype), buffer=shm.buf)
+    return np.ndarray(
+        spec.shape, dtype=np.dtype(spec.dtype), buffer=shm.buf, offset=spec.offset,
+        strides=spec.strides,
+    )
 
 
 def _close_quietly(shm: shared_memory.SharedMemory) -> None:
@@ -120,63 +447,63 @@ def _close_quietly(shm: shared_memory.SharedMemory) -> None:
         pass
 
 
-class SharedArrays:
-    """Context manager placing arrays in shared memory for the duration of a block.
-
-    Parameters
-    ----------
-    arrays : mapping of str to numpy.ndarray
-        The arrays to share. Each is copied once into its own segment, C-ordered.
+@dataclass
+class Attached:
+    """Arrays a worker attached to, and how to map the pages of a block of them.
 
     Attributes
     ----------
-    specs : dict of str to ArraySpec
-        What a worker needs to attach to each array (filled on entering).
-
-    Notes
-    -----
-    On exit every segment is closed and unlinked, whether the block raised or not.
+    arrays : dict of str to numpy.ndarray
+        Views on the shared segments.
     """
 
-    def __init__(self, arrays: Mapping[str, np.ndarray]) -> None:
-        self._arrays = dict(arrays)
-        self._segments: list[shared_memory.SharedMemory] = []
-        self.specs: dict[str, ArraySpec] = {}
+    arrays: dict[str, np.ndarray]
+    _segments: dict[str, tuple[mmap.mmap, int]]
 
-    def __enter__(self) -> SharedArrays:
-        _check_free_space(
-            sum(int(a.nbytes) for a in self._arrays.values()), "the input arrays"
-        )
-        try:
-            for key, array in self._arrays.items():
-                shm = _create(array.nbytes)
-                self._segments.append(shm)
-                spec = ArraySpec(shm.name, tuple(array.shape), array.dtype.str)
-                view = _view(shm, spec)
-                np.copyto(view, array, casting="no")
-                del view
-                self.specs[key] = spec
-        except BaseException:
-            self._release()
-            raise
-        return self
+    def prefault(self, key: str, view: np.ndarray, row_axis: int) -> None:
+        """Map the pages of `view` (a block of ``arrays[key]``) for reading, in one go.
 
-    def __exit__(self, *exc_info: object) -> None:
-        self._release()
-
-    def _release(self) -> None:
-        while self._segments:
-            shm = self._segments.pop()
-            _close_quietly(shm)
+        Parameters
+        ----------
+        key : str
+            Which array.
+        view : numpy.ndarray
+            A block of it.
+        row_axis : int
+            The axis of the rows.
+        """
+        mapping, address = self._segments[key]
+        if sys.platform.startswith("linux") and view.size:
             try:
-                shm.unlink()
-            except FileNotFoundError:  # pragma: no cover - removed by someone else
-                pass
+                _populate(mapping, address, view, row_axis, _MADV_POPULATE_READ)
+            except OSError:
+                pass  # only an optimisation: pages then come on first read
+
+    def reserve(self, key: str, view: np.ndarray, row_axis: int) -> None:
+        """Reserve the pages of `view` (a block of ``arrays[key]``) before writing it.
+
+        Parameters
+        ----------
+        key : str
+            Which array.
+        view : numpy.ndarray
+            A block of it.
+        row_axis : int
+            The axis of the rows.
+
+        Raises
+        ------
+        StepError
+            If the shared-memory file system is full.
+        """
+        mapping, address = self._segments[key]
+        if view.size:
+            _reserve_in(mapping, address, view, row_axis)
 
 
 @contextmanager
-def attached(specs: Mapping[str, ArraySpec]) -> Iterator[dict[str, np.ndarray]]:
-    """Attach to shared arrays and yield numpy views on them.
+def attached(specs: Mapping[str, ArraySpec]) -> Iterator[Attached]:
+    """Attach to shared arrays and yield views on them.
 
     Parameters
     ----------
@@ -185,82 +512,25 @@ def attached(specs: Mapping[str, ArraySpec]) -> Iterator[dict[str, np.ndarray]]:
 
     Yields
     ------
-    dict of str to numpy.ndarray
-        Views on the shared segments. Drop every reference to them (and to views
-        derived from them) before the block ends.
+    Attached
+        The views (``.arrays``). Drop every reference to them (and to views derived
+        from them) before the block ends.
     """
-    segments: list[shared_memory.SharedMemory] = []
+    segments: dict[str, shared_memory.SharedMemory] = {}
     views: dict[str, np.ndarray] = {}
+    places: dict[str, tuple[mmap.mmap, int]] = {}
     try:
         for key, spec in specs.items():
-            shm = shared_memory.SharedMemory(name=spec.name)
-            segments.append(shm)
-            views[key] = _view(shm, spec)
-        yield views
+            shm = segments.get(spec.name)
+            if shm is None:
+                shm = segments[spec.name] = shared_memory.SharedMemory(name=spec.name)
+            view = _view(shm, spec)
+            views[key] = view
+            start = int(view.__array_interface__["data"][0]) - spec.offset
+            places[key] = (shm._mmap, start)  # type: ignore[attr-defined]
+        yield Attached(views, places)
     finally:
         views.clear()
-        for shm in segments:
+        places.clear()
+        for shm in segments.values():
             _close_quietly(shm)
-
-
-
-
-class SharedOutputs:
-    """Context manager allocating output arrays in shared memory.
-
-    Parameters
-    ----------
-    templates : mapping of str to (shape, dtype)
-        The outputs to allocate.
-
-    Attributes
-    ----------
-    specs : dict of str to ArraySpec
-        What a worker needs to attach to each output (filled on entering).
-    arrays : dict of str to numpy.ndarray
-        The outputs, in this process. They stay valid after the block ends: they map
-        the segment's memory, which the system frees when they are garbage collected.
-
-    Notes
-    -----
-    On exit every segment's name is removed (unlinked), whether the block raised or not.
-    """
-
-    def __init__(self, templates: Mapping[str, tuple[tuple[int, ...], np.dtype]]) -> None:
-        self._templates = dict(templates)
-        self._segments: list[shared_memory.SharedMemory] = []
-        self.specs: dict[str, ArraySpec] = {}
-        self.arrays: dict[str, np.ndarray] = {}
-
-    def __enter__(self) -> SharedOutputs:
-        specs = {
-            key: ArraySpec("", tuple(int(n) for n in shape), np.dtype(dtype).str)
-            for key, (shape, dtype) in self._templates.items()
-        }
-        _check_free_space(sum(spec.nbytes for spec in specs.values()), "the kernel's outputs")
-        try:
-            for key, spec in specs.items():
-                shm = _create(spec.nbytes)
-                self._segments.append(shm)
-                # A mapping of its own, owned by the array: it outlives the segment.
-                mapping = mmap.mmap(shm._fd, max(spec.nbytes, 1))
-                count = int(np.prod(spec.shape, dtype=np.int64))
-                array = np.frombuffer(mapping, dtype=np.dtype(spec.dtype), count=count)
-                self.arrays[key] = array.reshape(spec.shape)
-                self.specs[key] = ArraySpec(shm.name, spec.shape, spec.dtype)
-        except BaseException:
-            self._release()
-            raise
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._release()
-
-    def _release(self) -> None:
-        while self._segments:
-            shm = self._segments.pop()
-            _close_quietly(shm)
-            try:
-                shm.unlink()
-            except FileNotFoundError:  # pragma: no cover - removed by someone else
-                pass

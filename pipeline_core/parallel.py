@@ -6,11 +6,15 @@ the CPUs this process may use, and :func:`map_row_slices` runs a numeric kernel 
 contiguous blocks of image rows in a pool of ``forkserver`` processes:
 
 * the kernel first runs on one row, to learn the shape and dtype of each output, and
-  the outputs are allocated in shared memory;
-* the calling process computes the first block itself, on its own arrays;
-* the rows of every other block are copied once into shared memory, where the worker
-  in charge attaches to them (no worker receives a copy of the cube), and the worker
-  writes its rows of the outputs in place;
+  the outputs are allocated in shared memory (:func:`shared_empty`);
+* the rows are cut into blocks, several per process; the calling process takes blocks
+  from the front and the workers from the back, each taking the next one when done,
+  so that all finish within a block of each other;
+* an input already in shared memory (allocated with :func:`shared_empty`, for
+  instance the arrays of a model a parallel step copied for itself) reaches the
+  workers without being copied: they map the same memory. Another input is copied
+  into shared memory once for the call. Workers write their rows of the outputs in
+  place, so outputs are never copied either;
 * the result is identical, bit for bit, to calling the kernel on the whole arrays,
   provided the kernel treats every row independently;
 * a worker that dies (killed, out of memory, crashed) raises a :class:`StepError`;
@@ -35,8 +39,10 @@ from contextlib import ExitStack
 from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from pipeline_core import _pool, _sharedmem
+from pipeline_core._workqueue import BlockQueue
 from pipeline_core._cores import (
     BUDGET_ENV,
     KEYWORDS,
@@ -56,13 +62,87 @@ __all__ = [
     "core_budget",
     "map_row_slices",
     "resolve_max_workers",
+    "shared_allocator",
+    "shared_empty",
+    "shared_like",
     "shutdown_pool",
+    "uses_workers",
     "worker_budget",
 ]
 
 log = logging.getLogger("steppe.parallel")
 
 Kernel = Callable[..., Mapping[str, np.ndarray]]
+
+#: Blocks of rows per process: the processes finish within one block of each other.
+BLOCKS_PER_WORKER = 8
+
+
+# --------------------------------------------------------------------------------------
+# Arrays in shared memory
+# --------------------------------------------------------------------------------------
+
+
+def shared_empty(shape: int | tuple[int, ...], dtype: DTypeLike) -> np.ndarray:
+    """Return a new, uninitialised array in shared memory, which workers read without a copy.
+
+    Give :func:`map_row_slices` such an array (or any view of one) and the workers map
+    its memory instead of receiving a copy of their rows.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        Array shape.
+    dtype : data-type
+        Array dtype.
+
+    Returns
+    -------
+    numpy.ndarray
+        A C-ordered, writable array. Its shared-memory segment is removed when the
+        array and every view of it have been garbage collected, or when the
+        interpreter exits.
+
+    Raises
+    ------
+    StepError
+        If the shared-memory file system (``/dev/shm``) cannot hold the array.
+
+    Examples
+    --------
+    >>> from pipeline_core.parallel import shared_empty
+    >>> shared_empty((2, 3), "float32").shape
+    (2, 3)
+    """
+    return _sharedmem.shared_empty(shape, dtype)
+
+
+def shared_like(array: np.ndarray) -> np.ndarray:
+    """Return a copy of `array` in shared memory (see :func:`shared_empty`).
+
+    Parameters
+    ----------
+    array : numpy.ndarray
+        The array to copy.
+
+    Returns
+    -------
+    numpy.ndarray
+        A C-ordered copy with the same shape, dtype and values.
+
+    Raises
+    ------
+    StepError
+        If the shared-memory file system (``/dev/shm``) cannot hold the copy.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pipeline_core.parallel import shared_like
+    >>> shared_like(np.arange(3))
+    array([0, 1, 2])
+    """
+    return _sharedmem.shared_copy(np.asarray(array))
 
 
 # --------------------------------------------------------------------------------------
@@ -77,9 +157,60 @@ def shutdown_pool() -> None:
     """Stop the worker processes kept for :func:`map_row_slices`, if any.
 
     Called automatically when the interpreter exits; the next parallel call starts a
-    new pool.
+    new pool. Also gives back to the system the shared memory of arrays already
+    garbage collected, which is otherwise kept for reuse by later calls.
     """
     _POOL.shutdown()
+    _sharedmem.clear_cache()
+
+
+#: Arrays smaller than this are not worth a shared-memory segment of their own.
+SHARED_MIN_BYTES = 1 << 20
+
+
+def shared_allocator(shape: tuple[int, ...], dtype: DTypeLike) -> np.ndarray:
+    """Allocate an array in shared memory if it is large, else an ordinary one.
+
+    Used to copy the model a parallel step works on
+    (``DataModel.copy(allocator=shared_allocator)``), so that its arrays reach the
+    workers of :func:`map_row_slices` without another copy.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Array shape.
+    dtype : data-type
+        Array dtype.
+
+    Returns
+    -------
+    numpy.ndarray
+        Uninitialised: from :func:`shared_empty` for arrays of ``SHARED_MIN_BYTES``
+        (1 MiB) or more, else from :func:`numpy.empty`.
+    """
+    dtype = np.dtype(dtype)
+    if int(np.prod(shape, dtype=np.int64)) * dtype.itemsize >= SHARED_MIN_BYTES:
+        array = _sharedmem.shared_empty(shape, dtype, what="a copy of the input")
+        _sharedmem.reserve(array, row_axis=0)  # all pages at once: faster than on first write
+        return array
+    return np.empty(shape, dtype)
+
+
+def uses_workers(max_workers: int) -> bool:
+    """Whether :func:`map_row_slices` with `max_workers` will start worker processes here.
+
+    Parameters
+    ----------
+    max_workers : int
+        As given to :func:`map_row_slices`.
+
+    Returns
+    -------
+    bool
+        False for one worker, in a process that may not start children, or when this
+        job's share of the cores is one.
+    """
+    return max_workers > 1 and cannot_have_children() is None and worker_budget() > 1
 
 
 # --------------------------------------------------------------------------------------
@@ -213,14 +344,25 @@ def _run_block(
     row_axis: int,
     start: int,
     stop: int,
+    out_keyword: str | None = None,
 ) -> None:
     """Run `kernel` on the block of `inputs` and write the result to rows start:stop."""
     name = _kernel_name(kernel)
-    result = _check_outputs(kernel(**inputs, **kwargs), name, stop - start, row_axis)
     targets = {key: _rows(array, row_axis, start, stop) for key, array in outputs.items()}
+    extra = {} if out_keyword is None else {out_keyword: targets}
+    result = _check_outputs(kernel(**inputs, **kwargs, **extra), name, stop - start, row_axis)
     _check_like(result, targets, name, f"{start}:{stop}")
     for key, array in result.items():
-        np.copyto(targets[key], array, casting="no")
+        if not _same_memory(array, targets[key]):
+            np.copyto(targets[key], array, casting="no")
+
+
+def _same_memory(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether `a` and `b` are the same elements (a kernel filled its `out` arrays)."""
+    return (
+        a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+        and a.strides == b.strides
+    )
 
 
 def _run_in_worker(
@@ -229,13 +371,42 @@ def _run_in_worker(
     output_specs: dict[str, _sharedmem.ArraySpec],
     kwargs: dict[str, Any],
     row_axis: int,
-    start: int,
-    stop: int,
-) -> None:
-    """Run one block in a worker: inputs and outputs are shared-memory segments."""
-    with _sharedmem.attached(input_specs) as inputs, _sharedmem.attached(output_specs) as outputs:
-        _run_block(kernel, inputs, outputs, kwargs, row_axis, start, stop)
-        del inputs, outputs
+    bounds: list[tuple[int, int]],
+    queue_spec: _sharedmem.ArraySpec,
+    out_keyword: str | None = None,
+) -> int:
+    """Run blocks in a worker, taken from the back of the queue, until none is left.
+
+    Inputs and outputs are views of the caller's shared-memory segments. Returns the
+    number of blocks computed here.
+    """
+    done = 0
+    with ExitStack() as stack:
+        inputs = stack.enter_context(_sharedmem.attached(input_specs))
+        outputs = stack.enter_context(_sharedmem.attached(output_specs))
+        queue = stack.enter_context(BlockQueue.attach(queue_spec))
+        while (index := queue.take_back()) is not None:
+            start, stop = bounds[index]
+            try:
+                block = _read_only_rows(inputs.arrays, row_axis, start, stop)
+                for key, view in block.items():
+                    inputs.prefault(key, view, row_axis)
+                for key, array in outputs.arrays.items():
+                    outputs.reserve(key, _rows(array, row_axis, start, stop), row_axis)
+                _run_block(
+                    kernel, block, outputs.arrays, kwargs, row_axis, start, stop, out_keyword
+                )
+            except BaseException as exc:
+                queue.stop()
+                exc.add_note(
+                    f"(raised by kernel {_kernel_name(kernel)} on rows {start}:{stop} in a "
+                    "worker process)"
+                )
+                raise
+            finally:
+                block = None  # type: ignore[assignment]
+            done += 1
+    return done
 
 
 def _effective_workers(max_workers: int, rows: int, name: str) -> int:
@@ -301,6 +472,7 @@ def map_row_slices(
     max_workers: int,
     kwargs: Mapping[str, Any] | None = None,
     row_axis: int = -2,
+    out_keyword: str | None = None,
 ) -> dict[str, np.ndarray]:
     """Run a kernel on contiguous blocks of rows, in parallel, and reassemble the outputs.
 
@@ -322,6 +494,11 @@ def map_row_slices(
         to every block.
     row_axis : int, optional
         The axis holding the rows (default -2, the y axis of ``(..., ny, nx)``).
+    out_keyword : str, optional
+        The keyword under which the kernel accepts a dict of output arrays to fill
+        (like ``out=``), if it does: in the parallel path each block then writes its
+        rows of the outputs directly instead of returning new arrays that are copied
+        there. The kernel returns those arrays (or others, which are copied).
 
     Returns
     -------
@@ -338,20 +515,24 @@ def map_row_slices(
 
     Notes
     -----
-    The rows are split into `max_workers` contiguous blocks. This process computes the
-    first one on read-only views of its own arrays (a kernel that writes into its
-    inputs fails there rather than changing some rows of the caller's arrays); the rows
-    of each other block are copied once into shared memory and computed by a process
-    of a pool of ``max_workers - 1`` ``forkserver`` workers. In the serial path the
-    kernel receives the caller's arrays themselves. A kernel must not modify its inputs.
+    The rows are split into ``BLOCKS_PER_WORKER * max_workers`` contiguous blocks (at
+    most one per row). This process takes blocks from the front, on read-only views of
+    its own arrays (a kernel that writes into its inputs fails there rather than
+    changing some rows of the caller's arrays); the ``max_workers - 1`` processes of a
+    pool of ``forkserver`` workers take blocks from the back, until none is left. In
+    the serial path the kernel receives the caller's arrays themselves. A kernel must
+    not modify its inputs.
 
-    The output arrays are allocated in shared memory once their shapes are known
-    (from a call of the kernel on the first row), and every block writes its rows
-    there, so outputs are never copied between processes; the arrays returned map
-    that memory, which is freed when they are garbage collected. The pool is kept
-    between calls (the first call pays for starting the processes) and stopped when
-    the interpreter exits. At most, memory holds the inputs, a shared copy of the rows
-    given to workers, the kernel's temporaries for each block, and the outputs.
+    Inputs that lie in shared memory (:func:`shared_empty`, :func:`shared_like`, or
+    views of them, such as the outputs of an earlier call) are mapped by the workers
+    as they are; any other input is copied into shared memory once for the duration
+    of the call. The outputs are allocated in shared memory once their shapes are
+    known (from a call of the kernel on the first row), every block writes its rows
+    there, and the arrays returned are those shared arrays (their memory is freed when
+    they are garbage collected). The pool is kept between calls (the first call pays
+    for starting the processes) and stopped when the interpreter exits. At most,
+    memory holds the inputs, a shared copy of the inputs not already shared, the
+    kernel's temporaries for one block per process, and the outputs.
 
     Examples
     --------
@@ -374,60 +555,113 @@ def map_row_slices(
         return _check_outputs(kernel(**inputs, **kwargs), name, None, row_axis)
 
     _check_importable(kernel, kwargs)
-    bounds = _row_bounds(rows, workers)
+    bounds = _row_bounds(rows, min(rows, workers * BLOCKS_PER_WORKER))
     log.debug("kernel %s: %d rows in %d blocks on %d processes", name, rows, len(bounds), workers)
     templates = _output_templates(kernel, inputs, kwargs, row_axis, rows)
-    # This process computes the first block itself; the pool computes the others.
+    outputs: dict[str, np.ndarray] = {}
+    shared: dict[str, np.ndarray] = {}
+    try:
+        with ExitStack() as temporary:
+            # Inputs already in shared memory are only described to the workers; the
+            # others are copied there once, for the duration of the call.
+            for key, array in inputs.items():
+                shared[key] = _in_shared_memory(array, f"input {key!r} of kernel {name}")
+            _sharedmem.check_free_space(
+                sum(int(np.prod(shape)) * dtype.itemsize for shape, dtype in templates.values()),
+                "the kernel's outputs",
+            )
+            for key, (shape, dtype) in templates.items():
+                outputs[key] = _sharedmem.shared_empty(shape, dtype, what="the kernel's outputs")
+            queue = temporary.enter_context(BlockQueue.create(len(bounds)))
+            _run_blocks(
+                kernel, inputs, outputs, shared, kwargs, row_axis, bounds, queue, workers, rows,
+                out_keyword,
+            )
+    except BaseException:
+        # The traceback keeps these arrays alive: remove their segments now.
+        for key, array in shared.items():
+            if array is not inputs[key]:
+                _sharedmem.release(array)
+        for array in outputs.values():
+            _sharedmem.release(array)
+        raise
+    # The copies of the inputs are dropped here; their segments serve the next call.
+    return outputs
+
+
+def _in_shared_memory(array: np.ndarray, what: str) -> np.ndarray:
+    """`array` itself if it lies in shared memory, else a copy there."""
+    if _sharedmem.spec_of(array) is not None:
+        return array
+    return _sharedmem.shared_copy(array, what=what)
+
+
+def _run_blocks(
+    kernel: Kernel,
+    inputs: Mapping[str, np.ndarray],
+    outputs: Mapping[str, np.ndarray],
+    shared: Mapping[str, np.ndarray],
+    kwargs: Mapping[str, Any],
+    row_axis: int,
+    bounds: list[tuple[int, int]],
+    queue: BlockQueue,
+    workers: int,
+    rows: int,
+    out_keyword: str | None,
+) -> None:
+    """Compute every block: this process from the front of `queue`, workers from the back."""
+    name = _kernel_name(kernel)
+    input_specs = {key: _sharedmem.spec_of(array) for key, array in shared.items()}
+    output_specs = {key: _sharedmem.spec_of(array) for key, array in outputs.items()}
     pool = _POOL.get(workers - 1)
     futures: list[Future[Any]] = []
-    with ExitStack() as segments:
-        outputs = segments.enter_context(_sharedmem.SharedOutputs(templates))
+    here_error: Exception | None = None
+    # This process takes its first block before the workers can take any.
+    index = queue.take_front()
+    try:
         try:
+            for _ in range(workers - 1):
+                futures.append(_pool.submit(
+                    pool, _run_in_worker, kernel, input_specs, output_specs, dict(kwargs),
+                    row_axis, bounds, queue.spec, out_keyword,
+                ))
+        except BrokenProcessPool:
+            queue.stop()  # reported below, with the futures already submitted
+            index = None
+        while index is not None:
+            start, stop = bounds[index]
             try:
-                for start, stop in bounds[1:]:
-                    rows_of = {key: _rows(a, row_axis, start, stop) for key, a in inputs.items()}
-                    shared = segments.enter_context(_sharedmem.SharedArrays(rows_of))
-                    futures.append(_pool.submit(
-                        pool, _run_in_worker, kernel, shared.specs, outputs.specs, kwargs,
-                        row_axis, start, stop,
-                    ))
-            except BrokenProcessPool:
-                pass  # reported below, with the futures already submitted
-            here_error: Exception | None = None
-            if len(futures) == len(bounds) - 1:
-                start, stop = bounds[0]
-                try:
-                    _run_block(
-                        kernel, _read_only_rows(inputs, row_axis, start, stop),
-                        outputs.arrays, kwargs, row_axis, start, stop,
-                    )
-                except Exception as exc:  # reported once the workers are done
-                    here_error = exc
-            # Every block finishes (or fails) before its segments disappear.
-            wait(futures)
-        except BaseException:
-            # Interrupted: stop the workers before their segments disappear.
-            _POOL.discard(pool)
-            raise
-        if len(futures) < len(bounds) - 1 or any(
-            isinstance(f.exception(), BrokenProcessPool) for f in futures
-        ):
-            _POOL.discard(pool)
-            raise StepError(
-                f"a worker process died while running kernel {name} on {rows} rows "
-                f"with {workers} processes (it was killed, crashed or ran out of memory) "
-                "and no result was produced. Run with maximum_cores='none' to run in "
-                "this process and see the error, or use fewer cores to need less memory."
-            )
-        if here_error is not None:
-            start, stop = bounds[0]
-            here_error.add_note(f"(raised by kernel {name} on rows {start}:{stop})")
-            raise here_error
-        for (start, stop), future in zip(bounds[1:], futures):
-            error = future.exception()
-            if error is not None:
-                error.add_note(
-                    f"(raised by kernel {name} on rows {start}:{stop} in a worker process)"
+                for array in outputs.values():
+                    _sharedmem.reserve(_rows(array, row_axis, start, stop), row_axis)
+                _run_block(
+                    kernel, _read_only_rows(inputs, row_axis, start, stop), outputs, kwargs,
+                    row_axis, start, stop, out_keyword,
                 )
-                raise error
-        return outputs.arrays
+            except Exception as exc:  # reported once the workers are done
+                queue.stop()
+                exc.add_note(f"(raised by kernel {name} on rows {start}:{stop})")
+                here_error = exc
+            index = queue.take_front()
+        # Every block finishes (or fails) before the segments can disappear.
+        wait(futures)
+    except BaseException:
+        # Interrupted: stop the workers before their segments disappear.
+        queue.stop()
+        _POOL.discard(pool)
+        raise
+    if len(futures) < workers - 1 or any(
+        isinstance(f.exception(), BrokenProcessPool) for f in futures
+    ):
+        _POOL.discard(pool)
+        raise StepError(
+            f"a worker process died while running kernel {name} on {rows} rows "
+            f"with {workers} processes (it was killed, crashed or ran out of memory) "
+            "and no result was produced. Run with maximum_cores='none' to run in "
+            "this process and see the error, or use fewer cores to need less memory."
+        )
+    if here_error is not None:
+        raise here_error
+    for future in futures:
+        error = future.exception()
+        if error is not None:
+            raise error

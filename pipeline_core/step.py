@@ -534,6 +534,15 @@ class Step(ProductSaving):
 
         return resolve_max_workers(self.maximum_cores, step_name=self.name)
 
+    def _copy_input(self, data: Any) -> Any:
+        """Copy a caller's model; into shared memory when this step will use workers."""
+        if self.parallel:
+            from pipeline_core.parallel import shared_allocator, uses_workers
+
+            if uses_workers(self.max_workers):
+                return data.copy(allocator=shared_allocator)
+        return data.copy()
+
     def process(self, input: Any) -> Any:
         """Do the step's work; implemented by each step.
 
@@ -593,7 +602,7 @@ class Step(ProductSaving):
             data = input
             input_name = input_name or model_filename(data)
         if not owned and self.parent is None and is_model(data):
-            data = data.copy()
+            data = self._copy_input(data)
         object.__setattr__(self, "_input_name", input_name)
         log = self.log
         log.info("Step %s running on %s", self.name, _describe(data))

@@ -164,11 +164,15 @@ class JumpStep(Step):
         return arrays[0], arrays[1]
 
     def _detect(self, model: Any, gain: np.ndarray, readnoise: np.ndarray, mode: str) -> np.ndarray:
-        from pipeline_core.parallel import map_row_slices
+        from pipeline_core.parallel import map_row_slices, uses_workers
 
         nframes = int(model.meta.exposure.nframes or 1)
+        # On several cores, outside sigma-clip mode (which clears frame-wide jumps
+        # first), every block also counts its new jumps and flags the neighbours
+        # inside it, so that only the neighbours across blocks are left to flag here.
+        finish = mode != "sigma_clip" and uses_workers(self.max_workers)
         result = map_row_slices(
-            detect_jumps,
+            detect_jumps_in_block if finish else detect_jumps,
             {"data": model.data, "groupdq": model.groupdq, "gain": gain, "readnoise": readnoise},
             max_workers=self.max_workers,
             kwargs={
@@ -184,11 +188,15 @@ class JumpStep(Step):
             },
         )
         groupdq = result["groupdq"]
-        if mode == "sigma_clip":
+        if finish:
+            self._primary = int(result["new_jumps"].sum())
+            if self.flag_4_neighbors:
+                _flag_neighbors_across_blocks(groupdq, result["edge_seed"])
+        else:
             clear_frame_wide_jumps(groupdq)
-        self._primary = max(0, _count_jumps(groupdq) - _count_jumps(model.groupdq))
-        if self.flag_4_neighbors:
-            flag_four_neighbors(groupdq, result["neighbor_seed"])
+            self._primary = max(0, _count_jumps(groupdq) - _count_jumps(model.groupdq))
+            if self.flag_4_neighbors:
+                flag_four_neighbors(groupdq, result["neighbor_seed"])
         group_time = model.meta.exposure.group_time
         rules = []
         for dn, seconds in (
@@ -213,3 +221,65 @@ class JumpStep(Step):
 def _count_jumps(groupdq: np.ndarray) -> int:
     """Number of groups flagged JUMP_DET (one integration at a time)."""
     return sum(int(np.count_nonzero(plane & JUMP_DET)) for plane in groupdq)
+
+
+def detect_jumps_in_block(
+    data: np.ndarray,
+    groupdq: np.ndarray,
+    gain: np.ndarray,
+    readnoise: np.ndarray,
+    **options: Any,
+) -> dict[str, np.ndarray]:
+    """Detect jumps in a block of rows, count them and flag their neighbours in the block.
+
+    The kernel :func:`~pipeline_core.parallel.map_row_slices` runs for the jump step
+    (outside ``sigma_clip`` mode): :func:`~builtin_steps.jump.twopoint.detect_jumps`,
+    then, in the same pass over the block, the count of new jumps and the neighbour
+    flags whose target lies in the block.
+
+    Parameters
+    ----------
+    data, groupdq, gain, readnoise : numpy.ndarray
+        A block of rows, as for :func:`~builtin_steps.jump.twopoint.detect_jumps`.
+    **options
+        The keyword arguments of :func:`~builtin_steps.jump.twopoint.detect_jumps`.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``groupdq``: the new group flags, neighbours in the block flagged;
+        ``new_jumps``: shape ``(ny, 1)``, the number of new JUMP_DET flags in the
+        block in its first row, zero elsewhere (the sum is the count for all rows);
+        ``edge_seed``: the neighbour seeds of the block's first and last rows (zero
+        elsewhere), whose neighbours may lie in the next block: pass it to
+        :func:`~builtin_steps.jump.neighbors.flag_four_neighbors` on the whole array.
+        Flagging neighbours is idempotent and reads only flags it never sets, so the
+        result is the same as flagging all neighbours of the whole array at once.
+    """
+    result = detect_jumps(data, groupdq, gain, readnoise, **options)
+    new = result["groupdq"]
+    ny = new.shape[-2]
+    new_jumps = np.zeros((ny, 1), dtype=np.int64)
+    if ny:
+        new_jumps[0, 0] = _count_jumps(new) - _count_jumps(groupdq)
+    seed = result["neighbor_seed"]
+    edge_seed = np.zeros_like(seed)
+    if options.get("flag_4_neighbors", True) and ny:
+        flag_four_neighbors(new, seed)
+        edge_seed[..., 0, :] = seed[..., 0, :]
+        edge_seed[..., -1, :] = seed[..., -1, :]
+    return {"groupdq": new, "new_jumps": new_jumps, "edge_seed": edge_seed}
+
+
+def _flag_neighbors_across_blocks(groupdq: np.ndarray, edge_seed: np.ndarray) -> None:
+    """Flag the neighbours of the seeds on the first and last rows of the blocks.
+
+    Only those few rows hold seeds: each is handled in a window of three rows (its
+    neighbours above and below), which avoids searching the whole seed array.
+    """
+    ny = groupdq.shape[-2]
+    for row in np.flatnonzero(edge_seed.any(axis=(0, 1, 3))):
+        lo, hi = max(0, row - 1), min(ny, row + 2)
+        seed = np.zeros_like(edge_seed[..., lo:hi, :])
+        seed[..., row - lo, :] = edge_seed[..., row, :]
+        flag_four_neighbors(groupdq[..., lo:hi, :], seed)

@@ -145,7 +145,9 @@ class RampFitStep(Step):
         if self.max_workers > 1 and ny > 1:
             for reftype in ("gain", "readnoise"):
                 inputs[reftype] = self._ref_rows(model, refs[reftype], everything, reftype)
-            return map_row_slices(fit_ramps, inputs, max_workers=self.max_workers, kwargs=kwargs)
+            return map_row_slices(
+                fit_ramps, inputs, max_workers=self.max_workers, kwargs=kwargs, out_keyword="out"
+            )
         products = allocate_outputs(nints, ny, nx)
         band = max(1, _BAND_PIXELS // max(nx, 1))
         for lo in range(0, ny, band):

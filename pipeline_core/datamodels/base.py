@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import datetime
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -24,6 +24,9 @@ from pipeline_core.datamodels.meta import MetaNode, to_plain
 from pipeline_core.errors import DataModelError
 
 __all__ = ["ArraySpec", "DataModel"]
+
+#: ``allocator(shape, dtype) -> numpy.ndarray``: where :meth:`DataModel.copy` puts arrays.
+Allocator = Callable[[tuple[int, ...], np.dtype], np.ndarray]
 
 _LIKE_RULES = ("data", "image", "ints", "groups")
 
@@ -442,8 +445,15 @@ class DataModel:
             write_fits(self, path)
         return path
 
-    def copy(self) -> DataModel:
+    def copy(self, *, allocator: Allocator | None = None) -> DataModel:
         """Return a deep copy (arrays and metadata are copied).
+
+        Parameters
+        ----------
+        allocator : callable, optional
+            ``allocator(shape, dtype) -> numpy.ndarray`` returns the (uninitialised)
+            array each array is copied into, for instance one in shared memory
+            (:func:`pipeline_core.parallel.shared_allocator`). Default: new numpy arrays.
 
         Returns
         -------
@@ -452,7 +462,7 @@ class DataModel:
         """
         new = type(self).__new__(type(self))
         new._arrays = {
-            name: array if isinstance(array, DeferredImage) else array.copy()
+            name: array if isinstance(array, DeferredImage) else _copy_array(array, allocator)
             for name, array in self._arrays.items()
         }
         new._defaults = {
@@ -490,6 +500,14 @@ class DataModel:
         name = self._meta.get("filename")
         origin = f" from {name}" if name else ""
         return f"<{type(self).__name__}{shape}{origin}>"
+
+
+def _copy_array(array: np.ndarray, allocator: Allocator | None) -> np.ndarray:
+    if allocator is None:
+        return array.copy()
+    copy = allocator(array.shape, array.dtype)
+    np.copyto(copy, array, casting="no")
+    return copy
 
 
 def _array_property(spec: ArraySpec) -> property:

@@ -42,14 +42,24 @@ def nested(data):
 
 
 def fail_on_second_half(data):
-    """Raise for a block that does not start at row 0."""
+    """Raise for a block that does not start at row 0 (computed by a worker)."""
+    _leave_a_block_to_a_worker(data)
     if data[..., 0, 0].min() > 0:
         raise ArithmeticError("bad rows")
     return {"data": data}
 
 
+def _leave_a_block_to_a_worker(data):
+    """In the calling process, take long enough over a block for a worker to take one."""
+    import time
+
+    if multiprocessing.parent_process() is None and data.shape[-2] > 1:
+        time.sleep(0.5)
+
+
 def exit_abruptly(data):
     """Kill a worker process without cleanup (as the system does when out of memory)."""
+    _leave_a_block_to_a_worker(data)
     if multiprocessing.parent_process() is not None:
         os._exit(3)
     return {"data": data}
@@ -57,6 +67,7 @@ def exit_abruptly(data):
 
 def segfault(data):
     """Crash a worker process with a segmentation fault."""
+    _leave_a_block_to_a_worker(data)
     if multiprocessing.parent_process() is not None:
         ctypes.string_at(0)
     return {"data": data}
@@ -92,7 +103,17 @@ def run_in_process(queue, data):
     logger = logging.getLogger("steppe.parallel")
     logger.addHandler(Collect())
     result = map_row_slices(scale_rows, {"data": data}, max_workers=2)
-    queue.put((result["data"], sorted(set(result["pid"].ravel().tolist())), os.getpid(), records))
+    pids = set(result["pid"].ravel().tolist())
+    if not multiprocessing.current_process().daemon:
+        # Make sure a worker takes part (a fresh pool may start after the work is done).
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as folder:
+            met = map_row_slices(
+                meet, {"data": np.ones((64, 1))}, max_workers=2, kwargs={"directory": folder}
+            )
+        pids |= set(met["pid"].ravel().tolist())
+    queue.put((result["data"], sorted(pids), os.getpid(), records))
 
 
 def meet(data, *, directory, count=2, timeout=10.0):
@@ -126,3 +147,18 @@ def write_inputs(data):
     """Modify the input in place (not allowed in the parallel path)."""
     data += 1
     return {"data": data}
+
+
+def add(a, b):
+    """Sum of two arrays."""
+    return {"sum": a + b}
+
+
+def fill_out(data, *, out=None):
+    """Write twice the data into `out` (given by the parallel path) or new arrays."""
+    if out is None:
+        out = {"data": np.empty_like(data), "given": np.zeros(data.shape, np.uint8)}
+    else:
+        out["given"][...] = 1
+    np.multiply(data, 2, out=out["data"])
+    return out

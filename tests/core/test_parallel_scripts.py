@@ -36,7 +36,7 @@ PROGRAM = textwrap.dedent(
     parallel = map_row_slices(ramp_statistics, inputs, max_workers=2)
     same = all(np.array_equal(serial[k], parallel[k]) for k in serial)
     pids = map_row_slices(
-        meet, {"data": np.ones((4, 1))}, max_workers=2, kwargs={"directory": "."}
+        meet, {"data": np.ones((32, 1))}, max_workers=2, kwargs={"directory": "."}
     )["pid"]
     print("identical", same, "workers", len(set(pids.ravel().tolist())), flush=True)
     """
