@@ -38,18 +38,9 @@ from pathlib import Path
 
 import numpy as np
 
-STEPS = (
-    "group_scale",
-    "dq_init",
-    "saturation",
-    "superbias",
-    "refpix",
-    "linearity",
-    "dark_current",
-    "jump",
-    "ramp_fit",
-    "gain_scale",
-)
+from builtin_steps.pipelines.detector1 import STEP_ORDER
+
+STEPS = STEP_ORDER  # the stage's steps, in the order they run
 
 #: JWST 3.0.0 on this 2-core machine, 1 x 10 x 2048 x 2048 (seconds, GiB).
 JWST_REFERENCE = {"total": 18.0, "jump": 10.0, "ramp_fit": 3.6, "peak_gib": 2.7}
