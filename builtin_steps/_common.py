@@ -163,14 +163,10 @@ def check_reference_coverage(step: Any, model: Any, ref: Any, reftype: str) -> N
         If the file's REFTYPE is another type, it has no pixel array, or its
         pixels do not cover the data's.
     """
+    from pipeline_core.references import check_reference_type
+
+    check_reference_type(step, ref, reftype)
     name = ref.meta.filename or "<in memory>"
-    declared = (ref.meta.reftype or "").strip().lower()
-    if declared and declared != reftype.lower():
-        raise ReferenceFileError(
-            f"step {step.name}: '{name}' is a {declared.upper()} reference file (REFTYPE="
-            f"{declared.upper()!r}), not {reftype.upper()}. Give a {reftype.upper()} reference "
-            f"file (override_{reftype})."
-        )
     shape = ref.shape
     if shape is None or len(shape) < 2:
         raise ReferenceFileError(

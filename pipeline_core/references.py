@@ -38,6 +38,7 @@ __all__ = [
     "DISABLE_STEPPARS_ENV",
     "get_reference_file",
     "get_step_parameters",
+    "check_reference_type",
     "check_reference_shape",
     "crds_steppars_disabled",
 ]
@@ -434,6 +435,33 @@ def _window(model: Any) -> tuple[str, int, int]:
     return (sub.name or "?", int(sub.xstart or 1), int(sub.ystart or 1))
 
 
+def check_reference_type(step: Any, ref_model: Any, reftype: str) -> None:
+    """Refuse a reference model whose ``REFTYPE`` declares another type.
+
+    Parameters
+    ----------
+    step : Step
+        The step the reference is for (named in the error).
+    ref_model : DataModel
+        The opened reference file; a file without ``REFTYPE`` passes.
+    reftype : str
+        The reference type the step asked for, e.g. ``"gain"``.
+
+    Raises
+    ------
+    ReferenceFileError
+        When ``meta.reftype`` names another type.
+    """
+    declared = (ref_model.meta.reftype or "").strip().lower()
+    if declared and declared != reftype.lower():
+        name = ref_model.meta.filename or "<in memory>"
+        raise ReferenceFileError(
+            f"{_step_label(step)}: '{name}' is a {declared.upper()} reference file (REFTYPE="
+            f"{declared.upper()!r}), not {reftype.upper()}. Give a {reftype.upper()} reference "
+            f"file (override_{reftype})."
+        )
+
+
 def check_reference_shape(
     step: Step, reftype: str, ref_model: DataModel, science_model: DataModel
 ) -> DataModel:
@@ -465,13 +493,7 @@ def check_reference_shape(
     """
     label = _step_label(step)
     name = ref_model.meta.filename or "<in memory>"
-    declared = (ref_model.meta.reftype or "").strip().lower()
-    if declared and declared != reftype.lower():
-        raise ReferenceFileError(
-            f"{label}: '{name}' is a {declared.upper()} reference file (REFTYPE="
-            f"{declared.upper()!r}), not {reftype.upper()}. Give a {reftype.upper()} reference "
-            f"file (override_{reftype})."
-        )
+    check_reference_type(step, ref_model, reftype)
     sci_shape = _pixel_shape(science_model)
     ref_shape = _pixel_shape(ref_model)
     if sci_shape is None or ref_shape is None:
