@@ -2,22 +2,30 @@
 
 Usage::
 
-    python benchmarks/parallel_steps.py                       # 1x10x2048^2, 5 repeats
-    python benchmarks/parallel_steps.py --shape 2 20 2048 --repeat 3 --cores 1 2
+    python benchmarks/parallel_steps.py                       # 1x10x2048^2, 15 repetitions
+    python benchmarks/parallel_steps.py --shape 2 20 2048 --repeat 9 --cores 1 2
 
-Each (step, cores) pair runs in a fresh process on the same seeded synthetic ramps (a
-random count rate, Poisson and read noise, cosmic rays) with constant gain and read
-noise reference files (``override_gain`` / ``override_readnoise``). The step is called
-as a user calls it, ``Step.call(model, maximum_cores=N, ...)``. One untimed call comes
-first: it starts the worker pool, which later calls reuse (its time is reported as
-"first s"). Reported: the median and minimum wall time of the timed calls, the
-speed-up of the median against the 1-core run of the same invocation, the peak memory
-of the whole process tree (main process + fork server + workers, PSS) above the main
-process before the first call, the ratio of that peak to the 1-core one, whether the
-outputs are identical to the 1-core ones, and the machine load, and
-"2-proc": the speed-up of two copies of a pure-CPU loop run at the same moment, which
-is what the machine offers then (2.00x on an idle 2-core machine; less when other
-work occupies the cores) and bounds any 2-core speed-up measured alongside.
+The steps run on the same seeded synthetic ramps (a random count rate, Poisson and
+read noise, cosmic rays; GROUPDQ and PIXELDQ set, as after dq_init and saturation)
+with constant gain and read-noise reference files (``override_gain`` /
+``override_readnoise``), called as a user calls them:
+``Step.call(model, maximum_cores=N, ...)``.
+
+Time: each step runs in a fresh process. One untimed call per core count comes first
+(it starts the worker pool, which later calls reuse; reported as "first s"). Then
+every repetition calls the step once per core count, back to back, in alternating
+order, so that the calls compared meet the same conditions; the cores of a virtual
+machine are not always all there (another machine on the same host can hold one for
+a fraction of a second). So each repetition is framed by a probe of what the machine
+offers: the speed-up of two copies of a pure-CPU loop run at once ("offered", the
+median over the repetitions of the lower of the two probes; 2.00x with a free second
+core). Reported: the median time, the speed-up of the medians against the first core
+count, and the median of the per-repetition ratios ("pair med").
+
+Memory: each (step, cores) runs in a fresh process, once to start the pool and once
+measured: the peak memory of the whole process tree (main process, fork server,
+workers; PSS) above the main process before the first call, its ratio to the first
+core count's, and whether the outputs are identical to its ("same").
 """
 
 from __future__ import annotations
@@ -35,7 +43,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parallel_common import PeakSampler, cpu_scaling, load, tree_pss_mib  # noqa: E402
+from parallel_common import CpuProbe, PeakSampler, tree_pss_mib  # noqa: E402
 
 
 def make_exposure(nints: int, ngroups: int, size: int, folder: str, seed: int = 0):
@@ -56,7 +64,12 @@ def make_exposure(nints: int, ngroups: int, size: int, folder: str, seed: int = 
         ramp += np.cumsum(hits * np.float32(800.0), axis=0)
         data[integration] = ramp + 12000.0
         flags[integration][hits] = 4
-    model = RampModel(data=data)
+    # GROUPDQ and PIXELDQ set, as in a ramp that went through dq_init and saturation
+    model = RampModel(
+        data=data,
+        groupdq=np.zeros(data.shape, dtype=np.uint8),
+        pixeldq=np.zeros(data.shape[-2:], dtype=np.uint32),
+    )
     meta = model.meta
     meta.instrument.name, meta.instrument.detector = "NIRCAM", "NRCA1"
     meta.exposure.nints, meta.exposure.ngroups, meta.exposure.nframes = nints, ngroups, 1
@@ -92,76 +105,117 @@ def _digest(result) -> str:
     return digest.hexdigest()[:16]
 
 
-def run_one(step_name: str, shape: list[int], cores: int, repeat: int) -> dict:
-    """Measure one step on `cores` cores in this (fresh) process."""
+def _call(step_class, model, params: dict, cores: int) -> float:
+    started = time.perf_counter()
+    result = step_class.call(model, maximum_cores=str(cores), **params)
+    elapsed = time.perf_counter() - started
+    del result
+    return elapsed
+
+
+def _prepared(step_name: str, shape: list[int], folder: str):
+    """The step class, its input ramp (with the cosmic-ray flags for ramp_fit) and references."""
     from pipeline_core import registry
 
-    nints, ngroups, size = shape
     os.environ.setdefault("STPIPE_DISABLE_CRDS_STEPPARS", "1")
+    model, flags, refs = make_exposure(*shape, folder)
+    if step_name == "ramp_fit":
+        model.groupdq = flags
+    return registry().resolve(step_name), model, refs
+
+
+def run_timing(step_name: str, shape: list[int], cores: list[int], repeat: int) -> dict:
+    """Time the step on each number of cores, interleaved, in this (fresh) process.
+
+    Every repetition calls the step once per entry of `cores`, back to back (the
+    order alternates), and measures what the machine offers just before and just
+    after (:class:`parallel_common.CpuProbe`): the calls of one repetition meet the
+    same conditions, so their ratio is what the extra cores bring then.
+    """
     with tempfile.TemporaryDirectory(prefix="bench_parallel_steps_") as folder:
-        model, flags, refs = make_exposure(nints, ngroups, size, folder)
-        if step_name == "ramp_fit":
-            model.groupdq = flags
-        step_class = registry().resolve(step_name)
-        params = {"maximum_cores": str(cores), **refs}
-        before = tree_pss_mib()
-        started = time.perf_counter()
-        result = step_class.call(model, **params)
-        first = time.perf_counter() - started
-        digest = _digest(result)
-        del result
-        times, peaks = [], []
-        for _ in range(repeat):
-            with PeakSampler() as sampler:
-                started = time.perf_counter()
-                result = step_class.call(model, **params)
-                times.append(time.perf_counter() - started)
-            del result
-            peaks.append(sampler.peak - before)
+        step_class, model, refs = _prepared(step_name, shape, folder)
+        first = {c: _call(step_class, model, refs, c) for c in cores}  # starts the pool
+        times: dict[int, list[float]] = {c: [] for c in cores}
+        offered = []
+        with CpuProbe(processes=max(cores)) as probe:
+            for index in range(repeat):
+                before = probe.offered()
+                for c in cores if index % 2 == 0 else cores[::-1]:
+                    times[c].append(_call(step_class, model, refs, c))
+                offered.append(min(before, probe.offered()))
     return {
-        "step": step_name,
-        "cores": cores,
-        "first": first,
-        "median": statistics.median(times),
-        "min": min(times),
-        "peak_mib": max(peaks),
-        "input_mib": model.data.nbytes / 2**20,
-        "digest": digest,
-        "load": load(),
-        "cpu_scaling": cpu_scaling(),
+        "step": step_name, "cores": cores, "first": first, "times": times,
+        "offered": offered, "input_mib": model.data.nbytes / 2**20,
     }
 
 
+def run_memory(step_name: str, shape: list[int], cores: int) -> dict:
+    """Peak memory and result digest of one call on `cores` cores, in this (fresh) process."""
+    with tempfile.TemporaryDirectory(prefix="bench_parallel_steps_") as folder:
+        step_class, model, refs = _prepared(step_name, shape, folder)
+        params = {"maximum_cores": str(cores), **refs}
+        before = tree_pss_mib()
+        result = step_class.call(model, **params)  # starts the pool
+        digest = _digest(result)
+        del result
+        with PeakSampler() as sampler:
+            result = step_class.call(model, **params)
+        del result
+    return {"step": step_name, "cores": cores, "peak_mib": sampler.peak - before, "digest": digest}
+
+
+def _fresh(*args: str) -> dict:
+    command = [sys.executable, os.path.abspath(__file__), *args]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run every (step, cores) pair in a fresh process and print the table."""
+    """Time every step (interleaved) and measure its memory (fresh processes); print tables."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shape", nargs=3, type=int, default=[1, 10, 2048], metavar=("NINTS", "NGROUPS", "SIZE"))
     parser.add_argument("--steps", nargs="+", default=["jump", "ramp_fit"])
     parser.add_argument("--cores", nargs="+", type=int, default=[1, 2])
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--one", nargs=2, metavar=("STEP", "CORES"), help=argparse.SUPPRESS)
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--timing", metavar="STEP", help=argparse.SUPPRESS)
+    parser.add_argument("--memory", nargs=2, metavar=("STEP", "CORES"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.one:
-        print(json.dumps(run_one(args.one[0], args.shape, int(args.one[1]), args.repeat)))
+    if args.timing:
+        print(json.dumps(run_timing(args.timing, args.shape, args.cores, args.repeat)))
         return 0
-    rows = []
-    for step in args.steps:
-        for cores in args.cores:
-            command = [sys.executable, os.path.abspath(__file__), "--one", step, str(cores),
-                       "--shape", *map(str, args.shape), "--repeat", str(args.repeat)]
-            done = subprocess.run(command, capture_output=True, text=True, check=True)
-            rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    if args.memory:
+        print(json.dumps(run_memory(args.memory[0], args.shape, int(args.memory[1]))))
+        return 0
+    shape = [*map(str, args.shape)]
+    cores = [*map(str, args.cores)]
+    base = args.cores[0]
+    timings = {s: _fresh("--timing", s, "--shape", *shape, "--cores", *cores, "--repeat", str(args.repeat))
+               for s in args.steps}
+    memory = {(s, c): _fresh("--memory", s, str(c), "--shape", *shape)
+              for s in args.steps for c in args.cores}
     nints, ngroups, size = args.shape
-    print(f"ramps {nints}x{ngroups}x{size}x{size} float32 ({rows[0]['input_mib']:.0f} MiB), "
-          f"{args.repeat} timed calls after one untimed call, CPUs {os.cpu_count()}")
-    print(f"{'step':9} {'cores':>5} {'first s':>8} {'median s':>9} {'min s':>7} {'speed-up':>9} "
-          f"{'peak MiB':>9} {'mem x':>6} {'same':>5} {'load':>5} {'2-proc':>7}")
-    for row in rows:
-        base = next(r for r in rows if r["step"] == row["step"] and r["cores"] == args.cores[0])
-        print(f"{row['step']:9} {row['cores']:>5} {row['first']:>8.2f} {row['median']:>9.2f} "
-              f"{row['min']:>7.2f} {base['median'] / row['median']:>8.2f}x {row['peak_mib']:>9.0f} "
-              f"{row['peak_mib'] / base['peak_mib']:>5.2f}x {str(row['digest'] == base['digest']):>5} "
-              f"{row['load']:>5.2f} {row['cpu_scaling']:>6.2f}x")
+    first = timings[args.steps[0]]
+    print(f"ramps {nints}x{ngroups}x{size}x{size} float32 ({first['input_mib']:.0f} MiB), CPUs "
+          f"{os.cpu_count()}; {args.repeat} repetitions, each calling the step once per core "
+          f"count back to back; 'offered' is what two copies of a pure-CPU loop got at the "
+          f"time (2.00x = a free second core)")
+    print(f"{'step':9} {'cores':>5} {'first s':>8} {'median s':>9} {'speed-up':>9} "
+          f"{'pair med':>9} {'offered':>8} "
+          f"{'peak MiB':>9} {'mem x':>6} {'same':>5}")
+    for step in args.steps:
+        row = timings[step]
+        times = {int(c): v for c, v in row["times"].items()}
+        offered = row["offered"]
+        base_median = statistics.median(times[base])
+        for c in args.cores:
+            median = statistics.median(times[c])
+            pairs = statistics.median(a / b for a, b in zip(times[base], times[c]))
+            mem, mem_base = memory[(step, c)], memory[(step, base)]
+            print(f"{step:9} {c:>5} {row['first'][str(c)]:>8.2f} {median:>9.3f} "
+                  f"{base_median / median:>8.2f}x {pairs:>8.2f}x "
+                  f"{statistics.median(offered):>7.2f}x {mem['peak_mib']:>9.0f} "
+                  f"{mem['peak_mib'] / mem_base['peak_mib']:>5.2f}x "
+                  f"{str(mem['digest'] == mem_base['digest']):>5}")
     return 0
 
 

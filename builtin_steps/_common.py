@@ -16,6 +16,7 @@ The kernels stay pure numpy: they receive arrays and bit values, never models.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -35,6 +36,8 @@ __all__ = [
     "subarray_cutout",
     "window_offset",
     "reference_rows",
+    "ReferenceRows",
+    "reference_row_reader",
     "science_window",
     "reference_window",
     "load_reference",
@@ -370,6 +373,102 @@ def reference_cutout(step: Any, model: Any, ref: Any, array: np.ndarray, reftype
     )
 
 
+@dataclass(frozen=True)
+class ReferenceRows:
+    """Rows of a 2-D reference image still in its file, cut to the science window.
+
+    A :class:`~pipeline_core.parallel.RowReader`: given to
+    :func:`~pipeline_core.parallel.map_row_slices` as an input, every process reads
+    the rows of its own blocks from the file, in parallel.
+
+    Attributes
+    ----------
+    image : pipeline_core.datamodels.DeferredImage
+        The reference array in its file.
+    y0, x0 : int
+        Where the science window starts in the reference array (0-based).
+    shape : tuple of int
+        ``(ny, nx)`` of the science data.
+    """
+
+    image: Any
+    y0: int
+    x0: int
+    shape: tuple[int, int]
+
+    def read_rows(self, start: int, stop: int, row_axis: int = -2) -> np.ndarray:
+        """Read science rows ``start:stop`` (the reference rows under them).
+
+        Parameters
+        ----------
+        start, stop : int
+            Science rows, 0-based, ``stop`` excluded.
+        row_axis : int, optional
+            Must be the first axis (0 or -2) of the 2-D array.
+
+        Returns
+        -------
+        numpy.ndarray
+            A new ``(stop - start, nx)`` array.
+        """
+        if row_axis not in (0, -2):
+            raise ValueError(f"ReferenceRows reads rows along axis 0 (-2), not {row_axis}")
+        nx = self.shape[1]
+        block = self.image.read_section(slice(self.y0 + start, self.y0 + stop))
+        if (self.x0, nx) == (0, block.shape[1]):
+            return block
+        return np.ascontiguousarray(block[:, self.x0 : self.x0 + nx])
+
+
+def reference_row_reader(
+    step: Any, model: Any, ref: Any, name: str, reftype: str
+) -> np.ndarray | ReferenceRows:
+    """The science window of a 2-D reference array, read now or left for each block.
+
+    Parameters
+    ----------
+    step : pipeline_core.Step
+        The running step (named in errors).
+    model : DataModel
+        Science model.
+    ref : DataModel
+        Reference model holding the ``(ny, nx)`` array ``name``, possibly opened
+        lazily.
+    name : str
+        Array attribute, e.g. ``"data"``.
+    reftype : str
+        Reference type, for messages.
+
+    Returns
+    -------
+    numpy.ndarray or ReferenceRows
+        A :class:`ReferenceRows` while the array is still in its (uncompressed)
+        file, for :func:`~pipeline_core.parallel.map_row_slices` to read block by
+        block; otherwise the array cut to the science window (a view).
+
+    Raises
+    ------
+    pipeline_core.errors.ReferenceFileError
+        If the reference does not cover the science window.
+    """
+    image = ref.deferred(name)
+    if image is None:
+        return reference_cutout(step, model, ref, getattr(ref, name), reftype)
+    y0, x0 = _window_origin(step, model, ref, image.shape[-2:], reftype)
+    return ReferenceRows(image, int(y0), int(x0), tuple(int(n) for n in model.data.shape[-2:]))
+
+
+def _window_origin(
+    step: Any, model: Any, ref: Any, shape: tuple[int, ...], reftype: str
+) -> tuple[int, int]:
+    """Where the science window starts in a reference array of `shape` (y, x)."""
+    stand_in = np.broadcast_to(np.zeros((), np.float32), shape)
+    label = f"step {step.name}: {reftype} reference '{ref.meta.filename or '<in memory>'}'"
+    return window_offset(
+        shape, sci_window=science_window(model), ref_window=reference_window(ref, stand_in), what=label
+    )
+
+
 def reference_rows(step: Any, model: Any, ref: Any, name: str, rows: slice, reftype: str) -> np.ndarray:
     """Read some rows of a 2-D reference array, cut to the science columns.
 
@@ -402,11 +501,7 @@ def reference_rows(step: Any, model: Any, ref: Any, name: str, rows: slice, reft
         If the reference does not cover the science window.
     """
     shape = ref.shape[-2:]
-    stand_in = np.broadcast_to(np.zeros((), np.float32), shape)
-    label = f"step {step.name}: {reftype} reference '{ref.meta.filename or '<in memory>'}'"
-    y0, x0 = window_offset(
-        shape, sci_window=science_window(model), ref_window=reference_window(ref, stand_in), what=label
-    )
+    y0, x0 = _window_origin(step, model, ref, shape, reftype)
     nx = model.data.shape[-1]
     start, stop, _ = rows.indices(model.data.shape[-2])
     block = ref.read_section(name, slice(y0 + start, y0 + stop))

@@ -44,8 +44,11 @@ __all__ = [
     "attached",
     "check_free_space",
     "clear_cache",
+    "keep_only",
+    "mark_reserved",
     "release",
     "reserve",
+    "reserve_whole",
     "shared_copy",
     "shared_empty",
     "spec_of",
@@ -134,6 +137,8 @@ class _SegmentMap(mmap.mmap):
     segment: str
     address: int
     finalizer: weakref.finalize
+    #: Every page reserved already (written once, or reserved whole): nothing to do.
+    reserved: bool
 
 
 def _unlink(shm: shared_memory.SharedMemory, pid: int) -> None:
@@ -232,6 +237,7 @@ def _new_segment(size: int) -> _SegmentMap:
         shm.unlink()
         raise
     mapping.segment = shm.name
+    mapping.reserved = False
     mapping.finalizer = weakref.finalize(mapping, _unlink, shm, os.getpid())
     shm.close()  # its own mapping and descriptor; `mapping` keeps the memory
     probe = np.frombuffer(mapping, dtype=np.uint8, count=1)
@@ -302,7 +308,7 @@ def shared_copy(array: np.ndarray, *, what: str = "an array") -> np.ndarray:
         The copy.
     """
     copy = shared_empty(array.shape, array.dtype, what=what)
-    reserve(copy, row_axis=0)
+    reserve_whole(copy)
     np.copyto(copy, array, casting="no")
     return copy
 
@@ -427,8 +433,49 @@ def reserve(view: np.ndarray, row_axis: int = -2) -> None:
         If the shared-memory file system is full.
     """
     mapping = _segment_map(view)
-    if mapping is not None and view.size:
+    if mapping is not None and view.size and not mapping.reserved:
         _reserve_in(mapping, mapping.address, view, row_axis)
+
+
+def reserve_whole(array: np.ndarray) -> None:
+    """Reserve every page of the segment under `array`, once in its life.
+
+    A segment reused from the cache was reserved already: nothing is done then.
+
+    Parameters
+    ----------
+    array : numpy.ndarray
+        An array from :func:`shared_empty` (nothing is done for other arrays).
+
+    Raises
+    ------
+    StepError
+        If the shared-memory file system is full.
+    """
+    mapping = _segment_map(array)
+    if mapping is None or mapping.reserved:
+        return
+    whole = np.frombuffer(mapping, dtype=np.uint8)
+    _reserve_in(mapping, mapping.address, whole, 0)
+    mapping.reserved = True
+
+
+def mark_reserved(array: np.ndarray) -> None:
+    """Record that every page of the segment under `array` has been written.
+
+    Parameters
+    ----------
+    array : numpy.ndarray
+        An array from :func:`shared_empty` whose elements were all written.
+    """
+    mapping = _segment_map(array)
+    if (
+        mapping is not None
+        and array.size
+        and _byte_bounds(array) == (mapping.address, mapping.address + array.nbytes)
+        and array.nbytes > len(mapping) - mmap.PAGESIZE
+    ):
+        mapping.reserved = True
 
 
 def _view(shm: shared_memory.SharedMemory, spec: ArraySpec) -> np.ndarray:
@@ -459,9 +506,14 @@ class Attached:
 
     arrays: dict[str, np.ndarray]
     _segments: dict[str, tuple[mmap.mmap, int]]
+    #: Keys whose segment was mapped before, in an earlier call, by this process: its
+    #: pages are mapped and allocated already.
+    _ready: frozenset[str] = frozenset()
 
     def prefault(self, key: str, view: np.ndarray, row_axis: int) -> None:
         """Map the pages of `view` (a block of ``arrays[key]``) for reading, in one go.
+
+        Nothing is done for a segment this process kept mapped from an earlier call.
 
         Parameters
         ----------
@@ -472,6 +524,8 @@ class Attached:
         row_axis : int
             The axis of the rows.
         """
+        if key in self._ready:
+            return
         mapping, address = self._segments[key]
         if sys.platform.startswith("linux") and view.size:
             try:
@@ -481,6 +535,9 @@ class Attached:
 
     def reserve(self, key: str, view: np.ndarray, row_axis: int) -> None:
         """Reserve the pages of `view` (a block of ``arrays[key]``) before writing it.
+
+        Nothing is done for a segment this process kept mapped from an earlier
+        call (its pages were reserved then).
 
         Parameters
         ----------
@@ -496,19 +553,55 @@ class Attached:
         StepError
             If the shared-memory file system is full.
         """
+        if key in self._ready:
+            return
         mapping, address = self._segments[key]
         if view.size:
             _reserve_in(mapping, address, view, row_axis)
 
 
+# Segments a worker keeps mapped between calls (name -> segment), with the pid
+# that mapped them (a forked child starts with none of its own).
+_KEPT: dict[str, shared_memory.SharedMemory] = {}
+_KEPT_PID = [os.getpid()]
+
+
+def keep_only(names: set[str]) -> None:
+    """Unmap the segments kept by :func:`attached` (``keep=True``) other than `names`.
+
+    A worker calls it when a new call starts: segments of earlier calls that this
+    call does not use are let go (the memory of a segment its creator removed is
+    freed then), so a worker keeps at most the segments of its latest call.
+
+    Parameters
+    ----------
+    names : set of str
+        Segment names still wanted.
+    """
+    kept = _kept()
+    for name in [name for name in kept if name not in names]:
+        _close_quietly(kept.pop(name))
+
+
+def _kept() -> dict[str, shared_memory.SharedMemory]:
+    if _KEPT_PID[0] != os.getpid():  # a forked child: the parent's mappings are not ours
+        _KEPT.clear()
+        _KEPT_PID[0] = os.getpid()
+    return _KEPT
+
+
 @contextmanager
-def attached(specs: Mapping[str, ArraySpec]) -> Iterator[Attached]:
+def attached(specs: Mapping[str, ArraySpec], *, keep: bool = False) -> Iterator[Attached]:
     """Attach to shared arrays and yield views on them.
 
     Parameters
     ----------
     specs : mapping of str to ArraySpec
         The arrays to attach to.
+    keep : bool, optional
+        Keep the segments mapped after the block, for the next call that uses
+        them (its pages are then already mapped: a worker of a pool does this;
+        see :func:`keep_only`).
 
     Yields
     ------
@@ -516,21 +609,32 @@ def attached(specs: Mapping[str, ArraySpec]) -> Iterator[Attached]:
         The views (``.arrays``). Drop every reference to them (and to views derived
         from them) before the block ends.
     """
+    kept = _kept() if keep else {}
     segments: dict[str, shared_memory.SharedMemory] = {}
     views: dict[str, np.ndarray] = {}
     places: dict[str, tuple[mmap.mmap, int]] = {}
+    ready = set()
+    earlier = set(kept)  # mapped by an earlier call: their pages are there
     try:
         for key, spec in specs.items():
+            if spec.name in earlier:
+                ready.add(key)
             shm = segments.get(spec.name)
             if shm is None:
-                shm = segments[spec.name] = shared_memory.SharedMemory(name=spec.name)
+                shm = kept.get(spec.name)
+            if shm is None:
+                shm = shared_memory.SharedMemory(name=spec.name)
+                if keep:
+                    kept[spec.name] = shm
+            segments[spec.name] = shm
             view = _view(shm, spec)
             views[key] = view
             start = int(view.__array_interface__["data"][0]) - spec.offset
             places[key] = (shm._mmap, start)  # type: ignore[attr-defined]
-        yield Attached(views, places)
+        yield Attached(views, places, frozenset(ready))
     finally:
         views.clear()
         places.clear()
-        for shm in segments.values():
-            _close_quietly(shm)
+        if not keep:
+            for shm in segments.values():
+                _close_quietly(shm)

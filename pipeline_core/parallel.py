@@ -36,7 +36,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -58,6 +58,7 @@ from pipeline_core.errors import ParameterError, StepError
 __all__ = [
     "BUDGET_ENV",
     "KEYWORDS",
+    "RowReader",
     "available_cores",
     "core_budget",
     "map_row_slices",
@@ -74,8 +75,31 @@ log = logging.getLogger("steppe.parallel")
 
 Kernel = Callable[..., Mapping[str, np.ndarray]]
 
-#: Blocks of rows per process: the processes finish within one block of each other.
-BLOCKS_PER_WORKER = 8
+#: Blocks of rows per process: the processes finish within one block of each other
+#: (the blocks get smaller towards the point where the processes meet).
+BLOCKS_PER_WORKER = 10
+
+
+@runtime_checkable
+class RowReader(Protocol):
+    """An input of :func:`map_row_slices` that each process reads block by block.
+
+    Give such an object instead of an array for an input that lives in a file (a
+    reference image opened lazily, for instance): every process reads only the
+    rows of the blocks it computes, at the same time as the others, instead of the
+    caller reading the whole array before the work starts and sharing it. It must
+    be picklable (workers receive a copy) and cheap to pickle.
+
+    Attributes
+    ----------
+    shape : tuple of int
+        The shape of the whole array.
+    """
+
+    shape: tuple[int, ...]
+
+    def read_rows(self, start: int, stop: int, row_axis: int) -> np.ndarray:
+        """Return rows ``start:stop`` along `row_axis` (a new array)."""
 
 
 # --------------------------------------------------------------------------------------
@@ -158,7 +182,9 @@ def shutdown_pool() -> None:
 
     Called automatically when the interpreter exits; the next parallel call starts a
     new pool. Also gives back to the system the shared memory of arrays already
-    garbage collected, which is otherwise kept for reuse by later calls.
+    garbage collected, which is otherwise kept for reuse by later calls (the
+    workers keep the segments of their latest call mapped, so that the next call
+    on the same arrays finds their pages ready).
     """
     _POOL.shutdown()
     _sharedmem.clear_cache()
@@ -191,7 +217,7 @@ def shared_allocator(shape: tuple[int, ...], dtype: DTypeLike) -> np.ndarray:
     dtype = np.dtype(dtype)
     if int(np.prod(shape, dtype=np.int64)) * dtype.itemsize >= SHARED_MIN_BYTES:
         array = _sharedmem.shared_empty(shape, dtype, what="a copy of the input")
-        _sharedmem.reserve(array, row_axis=0)  # all pages at once: faster than on first write
+        _sharedmem.reserve_whole(array)  # all pages at once: faster than on first write
         return array
     return np.empty(shape, dtype)
 
@@ -260,12 +286,12 @@ def _check_importable(kernel: Callable[..., Any], kwargs: Mapping[str, Any]) -> 
 def _row_count(inputs: Mapping[str, np.ndarray], row_axis: int, name: str) -> int:
     rows: dict[str, int] = {}
     for key, array in inputs.items():
-        if not isinstance(array, np.ndarray):
+        if not isinstance(array, np.ndarray) and not _is_reader(array):
             raise StepError(
                 f"input {key!r} of kernel {name} is a {type(array).__name__}, not a numpy "
-                "array; pass arrays in `inputs` and other values in `kwargs`."
+                "array or a RowReader; pass arrays in `inputs` and other values in `kwargs`."
             )
-        if not -array.ndim <= row_axis < array.ndim:
+        if not -len(array.shape) <= row_axis < len(array.shape):
             raise StepError(
                 f"input {key!r} of kernel {name} has shape {array.shape}, which has no "
                 f"row axis {row_axis}; every input must have the rows along row_axis."
@@ -294,6 +320,18 @@ def _check_outputs(result: object, name: str, rows: int | None, row_axis: int) -
                     f"of {rows} row(s); outputs must keep the rows along axis {row_axis}."
                 )
     return outputs
+
+
+def _is_reader(value: object) -> bool:
+    return not isinstance(value, np.ndarray) and isinstance(value, RowReader)
+
+
+def _read_whole(inputs: Mapping[str, Any], row_axis: int) -> dict[str, np.ndarray]:
+    """The inputs with every RowReader read entirely."""
+    return {
+        key: value.read_rows(0, value.shape[row_axis], row_axis) if _is_reader(value) else value
+        for key, value in inputs.items()
+    }
 
 
 def _rows(array: np.ndarray, row_axis: int, start: int, stop: int) -> np.ndarray:
@@ -328,12 +366,20 @@ def _read_only_rows(
 ) -> dict[str, np.ndarray]:
     blocks = {}
     for key, array in inputs.items():
+        if _is_reader(array):
+            blocks[key] = array.read_rows(start, stop, row_axis)
+            continue
         view = _rows(array, row_axis, start, stop).view()
         # A kernel writing into its inputs would change some rows of the caller's
         # arrays and not others: refuse it.
         view.flags.writeable = False
         blocks[key] = view
     return blocks
+
+
+def _extended(start: int, stop: int, halo: int, rows: int) -> tuple[int, int]:
+    """Rows a block reads: its own rows and up to `halo` more on each side."""
+    return max(0, start - halo), min(rows, stop + halo)
 
 
 def _run_block(
@@ -345,12 +391,23 @@ def _run_block(
     start: int,
     stop: int,
     out_keyword: str | None = None,
+    lo: int | None = None,
 ) -> None:
-    """Run `kernel` on the block of `inputs` and write the result to rows start:stop."""
+    """Run `kernel` on a block of `inputs` and write its rows start:stop of the result.
+
+    `inputs` hold rows ``lo:`` (default `start`) to the block's end, halo rows
+    included; the kernel's results for the halo rows are dropped.
+    """
     name = _kernel_name(kernel)
+    lo = start if lo is None else lo
     targets = {key: _rows(array, row_axis, start, stop) for key, array in outputs.items()}
     extra = {} if out_keyword is None else {out_keyword: targets}
-    result = _check_outputs(kernel(**inputs, **kwargs, **extra), name, stop - start, row_axis)
+    read = next(iter(inputs.values())).shape[row_axis]
+    result = _check_outputs(kernel(**inputs, **kwargs, **extra), name, read, row_axis)
+    if read != stop - start:
+        result = {
+            key: _rows(array, row_axis, start - lo, stop - lo) for key, array in result.items()
+        }
     _check_like(result, targets, name, f"{start}:{stop}")
     for key, array in result.items():
         if not _same_memory(array, targets[key]):
@@ -374,27 +431,34 @@ def _run_in_worker(
     bounds: list[tuple[int, int]],
     queue_spec: _sharedmem.ArraySpec,
     out_keyword: str | None = None,
+    readers: dict[str, RowReader] | None = None,
+    halo: int = 0,
+    rows: int = 0,
 ) -> int:
     """Run blocks in a worker, taken from the back of the queue, until none is left.
 
-    Inputs and outputs are views of the caller's shared-memory segments. Returns the
-    number of blocks computed here.
+    Inputs and outputs are views of the caller's shared-memory segments (the
+    worker keeps them mapped for the next call); `readers` are read block by
+    block. Returns the number of blocks computed here.
     """
     done = 0
+    _sharedmem.keep_only({spec.name for spec in (*input_specs.values(), *output_specs.values())})
     with ExitStack() as stack:
-        inputs = stack.enter_context(_sharedmem.attached(input_specs))
-        outputs = stack.enter_context(_sharedmem.attached(output_specs))
+        inputs = stack.enter_context(_sharedmem.attached(input_specs, keep=True))
+        outputs = stack.enter_context(_sharedmem.attached(output_specs, keep=True))
         queue = stack.enter_context(BlockQueue.attach(queue_spec))
+        sources = {**inputs.arrays, **(readers or {})}
         while (index := queue.take_back()) is not None:
             start, stop = bounds[index]
+            lo, hi = _extended(start, stop, halo, rows)
             try:
-                block = _read_only_rows(inputs.arrays, row_axis, start, stop)
-                for key, view in block.items():
-                    inputs.prefault(key, view, row_axis)
+                block = _read_only_rows(sources, row_axis, lo, hi)
+                for key in inputs.arrays:
+                    inputs.prefault(key, block[key], row_axis)
                 for key, array in outputs.arrays.items():
                     outputs.reserve(key, _rows(array, row_axis, start, stop), row_axis)
                 _run_block(
-                    kernel, block, outputs.arrays, kwargs, row_axis, start, stop, out_keyword
+                    kernel, block, outputs.arrays, kwargs, row_axis, start, stop, out_keyword, lo
                 )
             except BaseException as exc:
                 queue.stop()
@@ -406,6 +470,7 @@ def _run_in_worker(
             finally:
                 block = None  # type: ignore[assignment]
             done += 1
+        sources.clear()
     return done
 
 
@@ -442,7 +507,7 @@ def _effective_workers(max_workers: int, rows: int, name: str) -> int:
 
 def _output_templates(
     kernel: Kernel,
-    inputs: Mapping[str, np.ndarray],
+    inputs: Mapping[str, Any],
     kwargs: Mapping[str, Any],
     row_axis: int,
     rows: int,
@@ -460,8 +525,31 @@ def _output_templates(
     return templates
 
 
-def _row_bounds(rows: int, blocks: int) -> list[tuple[int, int]]:
-    edges = [(rows * i) // blocks for i in range(blocks + 1)]
+def _row_bounds(rows: int, blocks: int, workers: int = 2) -> list[tuple[int, int]]:
+    """Cut `rows` into `blocks` contiguous blocks, smallest where the processes meet.
+
+    This process takes blocks from the front and ``workers - 1`` others from the
+    back, so they meet about ``rows / workers`` rows from the front. Block sizes
+    fall linearly towards that point, from both sides (the smallest about a
+    quarter of the largest): large blocks cost little in hand-overs, small
+    ones let every process finish at nearly the same moment.
+    """
+    blocks = max(1, min(rows, blocks))
+    if blocks < 4 or workers < 2:
+        edges = [(rows * i) // blocks for i in range(blocks + 1)]
+        return list(zip(edges[:-1], edges[1:]))
+    front = max(1, round(blocks / workers))
+    back = blocks - front
+    weights = [5 * (front - i) + front for i in range(front)]
+    weights += [5 * (i + 1) + back for i in range(back)]
+    # the share of the rows each side gets is proportional to its processes
+    meet = rows / workers
+    sums = (sum(weights[:front]), sum(weights[front:]))
+    cuts = [0.0]
+    for i, weight in enumerate(weights):
+        side_rows, side_sum = (meet, sums[0]) if i < front else (rows - meet, sums[1])
+        cuts.append(cuts[-1] + side_rows * weight / side_sum)
+    edges = sorted({min(rows, int(round(cut))) for cut in cuts} | {0, rows})
     return list(zip(edges[:-1], edges[1:]))
 
 
@@ -473,6 +561,7 @@ def map_row_slices(
     kwargs: Mapping[str, Any] | None = None,
     row_axis: int = -2,
     out_keyword: str | None = None,
+    halo: int = 0,
 ) -> dict[str, np.ndarray]:
     """Run a kernel on contiguous blocks of rows, in parallel, and reassemble the outputs.
 
@@ -483,8 +572,10 @@ def map_row_slices(
         rows independently, and its outputs must keep the rows along `row_axis`. For
         more than one worker it must be a top-level function of an importable module
         (workers import it by name).
-    inputs : mapping of str to numpy.ndarray
+    inputs : mapping of str to numpy.ndarray or RowReader
         Arrays split along `row_axis`; all must have the same number of rows there.
+        A :class:`RowReader` (an array still in its file) is read block by block by
+        the process computing the block, in parallel with the others.
     max_workers : int
         Number of processes working, this one included (:func:`resolve_max_workers`).
         With 1, or when there is a single row, the kernel is called in this process on
@@ -499,6 +590,12 @@ def map_row_slices(
         (like ``out=``), if it does: in the parallel path each block then writes its
         rows of the outputs directly instead of returning new arrays that are copied
         there. The kernel returns those arrays (or others, which are copied).
+    halo : int, optional
+        For kernels whose result for a row depends on the rows next to it (up to
+        `halo` rows away, e.g. flags spreading to neighbouring pixels): every block
+        also receives up to `halo` rows on each side of its own, and the kernel's
+        outputs for those extra rows are dropped. Cannot be combined with
+        `out_keyword`.
 
     Returns
     -------
@@ -516,7 +613,7 @@ def map_row_slices(
     Notes
     -----
     The rows are split into ``BLOCKS_PER_WORKER * max_workers`` contiguous blocks (at
-    most one per row). This process takes blocks from the front, on read-only views of
+    most one per row), smaller towards the point where the processes meet. This process takes blocks from the front, on read-only views of
     its own arrays (a kernel that writes into its inputs fails there rather than
     changing some rows of the caller's arrays); the ``max_workers - 1`` processes of a
     pool of ``forkserver`` workers take blocks from the back, until none is left. In
@@ -548,14 +645,23 @@ def map_row_slices(
     name = _kernel_name(kernel)
     if not inputs:
         raise StepError(f"kernel {name} was given no input arrays; pass at least one.")
+    if isinstance(halo, bool) or not isinstance(halo, int | np.integer) or halo < 0:
+        raise StepError(f"halo={halo!r} for kernel {name} must be a whole number of rows >= 0.")
+    if halo and out_keyword is not None:
+        raise StepError(
+            f"kernel {name}: halo={halo} cannot be combined with out_keyword={out_keyword!r} "
+            "(a block computes its halo rows but must not write them); use one or the other."
+        )
     inputs = dict(inputs)
     rows = _row_count(inputs, row_axis, name)
     workers = _effective_workers(max_workers, rows, name)
     if workers <= 1:
-        return _check_outputs(kernel(**inputs, **kwargs), name, None, row_axis)
+        return _check_outputs(kernel(**_read_whole(inputs, row_axis), **kwargs), name, None, row_axis)
 
     _check_importable(kernel, kwargs)
-    bounds = _row_bounds(rows, min(rows, workers * BLOCKS_PER_WORKER))
+    readers = {key: value for key, value in inputs.items() if _is_reader(value)}
+    _check_importable_readers(readers, name)
+    bounds = _row_bounds(rows, workers * BLOCKS_PER_WORKER, workers)
     log.debug("kernel %s: %d rows in %d blocks on %d processes", name, rows, len(bounds), workers)
     templates = _output_templates(kernel, inputs, kwargs, row_axis, rows)
     outputs: dict[str, np.ndarray] = {}
@@ -565,7 +671,8 @@ def map_row_slices(
             # Inputs already in shared memory are only described to the workers; the
             # others are copied there once, for the duration of the call.
             for key, array in inputs.items():
-                shared[key] = _in_shared_memory(array, f"input {key!r} of kernel {name}")
+                if key not in readers:
+                    shared[key] = _in_shared_memory(array, f"input {key!r} of kernel {name}")
             _sharedmem.check_free_space(
                 sum(int(np.prod(shape)) * dtype.itemsize for shape, dtype in templates.values()),
                 "the kernel's outputs",
@@ -574,8 +681,8 @@ def map_row_slices(
                 outputs[key] = _sharedmem.shared_empty(shape, dtype, what="the kernel's outputs")
             queue = temporary.enter_context(BlockQueue.create(len(bounds)))
             _run_blocks(
-                kernel, inputs, outputs, shared, kwargs, row_axis, bounds, queue, workers, rows,
-                out_keyword,
+                kernel, inputs, outputs, shared, readers, kwargs, row_axis, bounds, queue,
+                workers, rows, out_keyword, halo,
             )
     except BaseException:
         # The traceback keeps these arrays alive: remove their segments now.
@@ -585,8 +692,22 @@ def map_row_slices(
         for array in outputs.values():
             _sharedmem.release(array)
         raise
+    for array in outputs.values():
+        _sharedmem.mark_reserved(array)  # every row was written
     # The copies of the inputs are dropped here; their segments serve the next call.
     return outputs
+
+
+def _check_importable_readers(readers: Mapping[str, Any], name: str) -> None:
+    for key, reader in readers.items():
+        try:
+            pickle.dumps(reader)
+        except Exception as exc:
+            raise StepError(
+                f"input {key!r} of kernel {name} is a {type(reader).__name__} that cannot be "
+                f"sent to worker processes ({type(exc).__name__}: {exc}); a RowReader must be "
+                "picklable. Pass the array itself, or run serially with maximum_cores='none'."
+            ) from exc
 
 
 def _in_shared_memory(array: np.ndarray, what: str) -> np.ndarray:
@@ -598,9 +719,10 @@ def _in_shared_memory(array: np.ndarray, what: str) -> np.ndarray:
 
 def _run_blocks(
     kernel: Kernel,
-    inputs: Mapping[str, np.ndarray],
+    inputs: Mapping[str, Any],
     outputs: Mapping[str, np.ndarray],
     shared: Mapping[str, np.ndarray],
+    readers: Mapping[str, RowReader],
     kwargs: Mapping[str, Any],
     row_axis: int,
     bounds: list[tuple[int, int]],
@@ -608,6 +730,7 @@ def _run_blocks(
     workers: int,
     rows: int,
     out_keyword: str | None,
+    halo: int,
 ) -> None:
     """Compute every block: this process from the front of `queue`, workers from the back."""
     name = _kernel_name(kernel)
@@ -623,19 +746,20 @@ def _run_blocks(
             for _ in range(workers - 1):
                 futures.append(_pool.submit(
                     pool, _run_in_worker, kernel, input_specs, output_specs, dict(kwargs),
-                    row_axis, bounds, queue.spec, out_keyword,
+                    row_axis, bounds, queue.spec, out_keyword, dict(readers), halo, rows,
                 ))
         except BrokenProcessPool:
             queue.stop()  # reported below, with the futures already submitted
             index = None
         while index is not None:
             start, stop = bounds[index]
+            lo, hi = _extended(start, stop, halo, rows)
             try:
                 for array in outputs.values():
                     _sharedmem.reserve(_rows(array, row_axis, start, stop), row_axis)
                 _run_block(
-                    kernel, _read_only_rows(inputs, row_axis, start, stop), outputs, kwargs,
-                    row_axis, start, stop, out_keyword,
+                    kernel, _read_only_rows(inputs, row_axis, lo, hi), outputs, kwargs,
+                    row_axis, start, stop, out_keyword, lo,
                 )
             except Exception as exc:  # reported once the workers are done
                 queue.stop()

@@ -102,8 +102,24 @@ def _read_asdf_tree(path: str) -> dict[str, Any]:
         return load_tree(handle.read())
 
 
+#: REFTYPE of the files already checked, by (path, size, modification time): a
+#: pipeline checks the same references step after step, exposure after exposure.
+_REFTYPES: dict[tuple[str, int, int], str | None] = {}
+_REFTYPES_KEPT = 256
+
+
 def _read_reftype(path: str) -> str | None:
     """The REFTYPE a reference file declares (FITS keyword or ASDF meta.reftype)."""
+    info = os.stat(path)
+    key = (os.path.abspath(path), info.st_size, info.st_mtime_ns)
+    if key not in _REFTYPES:
+        if len(_REFTYPES) >= _REFTYPES_KEPT:
+            _REFTYPES.pop(next(iter(_REFTYPES)))
+        _REFTYPES[key] = _read_reftype_from_file(path)
+    return _REFTYPES[key]
+
+
+def _read_reftype_from_file(path: str) -> str | None:
     lower = path.lower()
     if lower.endswith(".asdf"):
         meta = _read_asdf_tree(path).get("meta") or {}

@@ -539,8 +539,9 @@ class Step(ProductSaving):
         if self.parallel:
             from pipeline_core.parallel import shared_allocator, uses_workers
 
-            if uses_workers(self.max_workers):
-                return data.copy(allocator=shared_allocator)
+            workers = self.max_workers
+            if uses_workers(workers):
+                return data.copy(allocator=shared_allocator, threads=workers)
         return data.copy()
 
     def process(self, input: Any) -> Any:

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from builtin_steps._common import open_ramp, reference_cutout
+from builtin_steps._common import check_reference_coverage, open_ramp, reference_row_reader
 from builtin_steps.jump.neighbors import flag_after_jumps, flag_four_neighbors
 from builtin_steps.jump.twopoint import (
     DO_NOT_USE,
@@ -113,9 +113,6 @@ class JumpStep(Step):
             model.meta.cal_step.jump = "SKIPPED"
             return model
         gain, readnoise = self._references(model)
-        bad_gain = ~(gain > 0)
-        if bad_gain.any():
-            model.pixeldq |= np.where(bad_gain, NO_GAIN_VALUE | DO_NOT_USE, 0).astype(np.uint32)
         mode = choose_mode(
             model.groupdq,
             minimum_groups=self.minimum_groups,
@@ -130,9 +127,9 @@ class JumpStep(Step):
             self.log.info(
                 "Jump detection skipped: fewer than %d usable groups", self.minimum_groups
             )
+            _flag_bad_gain(model, _whole(gain))
             return model
-        groupdq = self._detect(model, gain, readnoise, mode)
-        model.groupdq = groupdq
+        self._detect(model, gain, readnoise, mode)
         self._record_rate(model, nints, ngroups, ny * nx)
         return model
 
@@ -145,7 +142,12 @@ class JumpStep(Step):
                     "or run a plugin step that provides it after the jump step"
                 )
 
-    def _references(self, model: Any) -> tuple[np.ndarray, np.ndarray]:
+    def _references(self, model: Any) -> tuple[Any, Any]:
+        """The gain and read noise under the science pixels, as arrays or row readers.
+
+        The references are opened lazily and checked; their pixels are read by
+        whoever needs them: each block of rows reads its own rows.
+        """
         from pipeline_core.datamodels import open_model
 
         arrays = []
@@ -158,45 +160,65 @@ class JumpStep(Step):
                     f"readnoise. Give one with override_{reftype}=<file> or skip the step"
                 )
             self.log.info("Using %s reference file %s", reftype.upper(), path)
-            ref = open_model(path)
-            cutout = reference_cutout(self, model, ref, ref.data, reftype)
-            arrays.append(np.asarray(cutout, dtype=np.float32))
+            ref = open_model(path, lazy=True)
+            check_reference_coverage(self, model, ref, reftype)
+            arrays.append(reference_row_reader(self, model, ref, "data", reftype))
         return arrays[0], arrays[1]
 
-    def _detect(self, model: Any, gain: np.ndarray, readnoise: np.ndarray, mode: str) -> np.ndarray:
-        from pipeline_core.parallel import map_row_slices, uses_workers
+    def _detect(self, model: Any, gain: Any, readnoise: Any, mode: str) -> None:
+        """Flag the jumps in ``model.groupdq`` (and bad gains in ``model.pixeldq``)."""
+        from pipeline_core.parallel import map_row_slices
 
         nframes = int(model.meta.exposure.nframes or 1)
-        # On several cores, outside sigma-clip mode (which clears frame-wide jumps
-        # first), every block also counts its new jumps and flags the neighbours
-        # inside it, so that only the neighbours across blocks are left to flag here.
-        finish = mode != "sigma_clip" and uses_workers(self.max_workers)
-        result = map_row_slices(
-            detect_jumps_in_block if finish else detect_jumps,
-            {"data": model.data, "groupdq": model.groupdq, "gain": gain, "readnoise": readnoise},
-            max_workers=self.max_workers,
-            kwargs={
-                "mode": mode,
-                "rejection_threshold": self.rejection_threshold,
-                "three_group_rejection_threshold": self.three_group_rejection_threshold,
-                "four_group_rejection_threshold": self.four_group_rejection_threshold,
-                "nframes": nframes,
-                "flag_4_neighbors": self.flag_4_neighbors,
-                "max_jump_to_flag_neighbors": self.max_jump_to_flag_neighbors,
-                "min_jump_to_flag_neighbors": self.min_jump_to_flag_neighbors,
-                "only_use_ints": self.only_use_ints,
-            },
-        )
-        groupdq = result["groupdq"]
-        if finish:
-            self._primary = int(result["new_jumps"].sum())
-            if self.flag_4_neighbors:
-                _flag_neighbors_across_blocks(groupdq, result["edge_seed"])
-        else:
+        options = {
+            "mode": mode,
+            "rejection_threshold": self.rejection_threshold,
+            "three_group_rejection_threshold": self.three_group_rejection_threshold,
+            "four_group_rejection_threshold": self.four_group_rejection_threshold,
+            "nframes": nframes,
+            "flag_4_neighbors": self.flag_4_neighbors,
+            "max_jump_to_flag_neighbors": self.max_jump_to_flag_neighbors,
+            "min_jump_to_flag_neighbors": self.min_jump_to_flag_neighbors,
+            "only_use_ints": self.only_use_ints,
+        }
+        rules = self._after_jump_rules(model)
+        if mode == "sigma_clip":
+            # frame-wide jumps are cleared over the whole frame before any neighbour
+            # or after-jump flagging
+            gain, readnoise = _whole(gain), _whole(readnoise)
+            _flag_bad_gain(model, gain)
+            result = detect_jumps(model.data, model.groupdq, gain, readnoise, **options)
+            groupdq = result["groupdq"]
             clear_frame_wide_jumps(groupdq)
             self._primary = max(0, _count_jumps(groupdq) - _count_jumps(model.groupdq))
             if self.flag_4_neighbors:
                 flag_four_neighbors(groupdq, result["neighbor_seed"])
+            if rules:
+                flag_after_jumps(groupdq, model.data, gain, readnoise, nframes=nframes, rules=rules)
+            model.groupdq = groupdq
+        else:
+            # Everything is done block by block; a block also sees the row on each
+            # side of it, whose jumps may flag a neighbour in the block.
+            result = map_row_slices(
+                detect_jumps_in_block,
+                {
+                    "data": model.data,
+                    "groupdq": model.groupdq,
+                    "pixeldq": model.pixeldq,
+                    "gain": gain,
+                    "readnoise": readnoise,
+                },
+                max_workers=self.max_workers,
+                kwargs={**options, "after_jump_rules": rules},
+                halo=1,
+            )
+            model.groupdq = result["groupdq"]
+            model.pixeldq = result["pixeldq"]
+            self._primary = int(result["new_jumps"].sum())
+        self.log.info("Found %d primary jumps", self._primary)
+
+    def _after_jump_rules(self, model: Any) -> list[tuple[float, int]]:
+        """``(threshold DN, groups)`` pairs of the after-jump flagging asked for."""
         group_time = model.meta.exposure.group_time
         rules = []
         for dn, seconds in (
@@ -204,11 +226,8 @@ class JumpStep(Step):
             (self.after_jump_flag_dn2, self.after_jump_flag_time2),
         ):
             if seconds > 0 and group_time:
-                rules.append((dn, int(seconds // group_time)))
-        if rules:
-            flag_after_jumps(groupdq, model.data, gain, readnoise, nframes=nframes, rules=rules)
-        self.log.info("Found %d primary jumps", self._primary)
-        return groupdq
+                rules.append((float(dn), int(seconds // group_time)))
+        return rules
 
     def _record_rate(self, model: Any, nints: int, ngroups: int, npix: int) -> None:
         group_time = model.meta.exposure.group_time
@@ -223,63 +242,83 @@ def _count_jumps(groupdq: np.ndarray) -> int:
     return sum(int(np.count_nonzero(plane & JUMP_DET)) for plane in groupdq)
 
 
+def _whole(array: Any) -> np.ndarray:
+    """A reference array, read whole if it is still a row reader."""
+    if isinstance(array, np.ndarray):
+        return array
+    return array.read_rows(0, array.shape[0], 0)
+
+
+def _bad_gain_flags(gain: np.ndarray) -> np.ndarray:
+    """NO_GAIN_VALUE | DO_NOT_USE where the gain is not positive (or NaN), else 0."""
+    return np.where(gain > 0, np.uint32(0), np.uint32(NO_GAIN_VALUE | DO_NOT_USE))
+
+
+def _flag_bad_gain(model: Any, gain: np.ndarray) -> None:
+    bad = _bad_gain_flags(gain)
+    if bad.any():
+        model.pixeldq = model.pixeldq | bad
+
+
 def detect_jumps_in_block(
     data: np.ndarray,
     groupdq: np.ndarray,
+    pixeldq: np.ndarray,
     gain: np.ndarray,
     readnoise: np.ndarray,
+    *,
+    after_jump_rules: list[tuple[float, int]] = (),  # type: ignore[assignment]
     **options: Any,
 ) -> dict[str, np.ndarray]:
-    """Detect jumps in a block of rows, count them and flag their neighbours in the block.
+    """Detect, count and flag the jumps of a block of rows: the jump step's kernel.
 
     The kernel :func:`~pipeline_core.parallel.map_row_slices` runs for the jump step
-    (outside ``sigma_clip`` mode): :func:`~builtin_steps.jump.twopoint.detect_jumps`,
-    then, in the same pass over the block, the count of new jumps and the neighbour
-    flags whose target lies in the block.
+    (outside ``sigma_clip`` mode), with ``halo=1``:
+    :func:`~builtin_steps.jump.twopoint.detect_jumps`, the count of new jumps, the
+    four neighbours of the jumps in range
+    (:func:`~builtin_steps.jump.neighbors.flag_four_neighbors`) and the groups after
+    large jumps (:func:`~builtin_steps.jump.neighbors.flag_after_jumps`). A row's
+    flags depend on the rows next to it (their jumps flag it as a neighbour), so
+    the block must hold one row more on each side than the rows it is asked for;
+    the results of those outer rows are incomplete and dropped. Called on whole
+    arrays, it gives the same result.
 
     Parameters
     ----------
     data, groupdq, gain, readnoise : numpy.ndarray
         A block of rows, as for :func:`~builtin_steps.jump.twopoint.detect_jumps`.
+    pixeldq : ndarray of uint32, shape (ny, nx)
+        Pixel flags of the block.
+    after_jump_rules : list of (float, int), optional
+        The ``rules`` of :func:`~builtin_steps.jump.neighbors.flag_after_jumps`
+        (none by default).
     **options
         The keyword arguments of :func:`~builtin_steps.jump.twopoint.detect_jumps`.
 
     Returns
     -------
     dict of str to numpy.ndarray
-        ``groupdq``: the new group flags, neighbours in the block flagged;
-        ``new_jumps``: shape ``(ny, 1)``, the number of new JUMP_DET flags in the
-        block in its first row, zero elsewhere (the sum is the count for all rows);
-        ``edge_seed``: the neighbour seeds of the block's first and last rows (zero
-        elsewhere), whose neighbours may lie in the next block: pass it to
-        :func:`~builtin_steps.jump.neighbors.flag_four_neighbors` on the whole array.
-        Flagging neighbours is idempotent and reads only flags it never sets, so the
-        result is the same as flagging all neighbours of the whole array at once.
+        ``groupdq``: the new group flags; ``pixeldq``: the pixel flags with
+        NO_GAIN_VALUE | DO_NOT_USE added where the gain is not positive;
+        ``new_jumps``: shape ``(ny, 1)``, the number of new JUMP_DET flags (before
+        neighbour and after-jump flagging) of each row.
     """
+    gain = np.asarray(gain, dtype=np.float32)
     result = detect_jumps(data, groupdq, gain, readnoise, **options)
     new = result["groupdq"]
-    ny = new.shape[-2]
-    new_jumps = np.zeros((ny, 1), dtype=np.int64)
-    if ny:
-        new_jumps[0, 0] = _count_jumps(new) - _count_jumps(groupdq)
-    seed = result["neighbor_seed"]
-    edge_seed = np.zeros_like(seed)
-    if options.get("flag_4_neighbors", True) and ny:
-        flag_four_neighbors(new, seed)
-        edge_seed[..., 0, :] = seed[..., 0, :]
-        edge_seed[..., -1, :] = seed[..., -1, :]
-    return {"groupdq": new, "new_jumps": new_jumps, "edge_seed": edge_seed}
-
-
-def _flag_neighbors_across_blocks(groupdq: np.ndarray, edge_seed: np.ndarray) -> None:
-    """Flag the neighbours of the seeds on the first and last rows of the blocks.
-
-    Only those few rows hold seeds: each is handled in a window of three rows (its
-    neighbours above and below), which avoids searching the whole seed array.
-    """
-    ny = groupdq.shape[-2]
-    for row in np.flatnonzero(edge_seed.any(axis=(0, 1, 3))):
-        lo, hi = max(0, row - 1), min(ny, row + 2)
-        seed = np.zeros_like(edge_seed[..., lo:hi, :])
-        seed[..., row - lo, :] = edge_seed[..., row, :]
-        flag_four_neighbors(groupdq[..., lo:hi, :], seed)
+    ny, nx = new.shape[-2:]
+    # detection only adds flags: the JUMP_DET bits that differ are the new jumps
+    changed = ((new ^ groupdq) & JUMP_DET).reshape(-1, ny, nx)
+    per_pixel = np.add.reduce(changed, axis=0, dtype=np.uint32)
+    new_jumps = (per_pixel.sum(axis=-1, dtype=np.int64) // JUMP_DET)[:, None]
+    if options.get("flag_4_neighbors", True):
+        flag_four_neighbors(new, result["neighbor_seed"])
+    if after_jump_rules:
+        flag_after_jumps(
+            new, data, gain, readnoise, nframes=options.get("nframes", 1), rules=list(after_jump_rules)
+        )
+    return {
+        "groupdq": new,
+        "pixeldq": pixeldq | _bad_gain_flags(gain),
+        "new_jumps": new_jumps,
+    }

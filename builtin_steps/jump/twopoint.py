@@ -80,7 +80,7 @@ def choose_mode(
     nints, ngroups = groupdq.shape[:2]
     # Groups flagged DO_NOT_USE in every pixel (e.g. MIRI first/last frames).
     all_dnu = np.array(
-        [[bool(np.all(groupdq[i, g] & DO_NOT_USE)) for g in range(ngroups)] for i in range(nints)]
+        [[_all_do_not_use(groupdq[i, g]) for g in range(ngroups)] for i in range(nints)]
     ).reshape(nints, ngroups)
     per_int = all_dnu.sum(axis=1)
     min_usable_groups = ngroups - int(per_int.max(initial=0))
@@ -93,6 +93,13 @@ def choose_mode(
     if min_usable_groups - 1 >= min_diffs_single_pass:
         return "single_pass"
     return "iterative"
+
+
+def _all_do_not_use(plane: np.ndarray) -> bool:
+    """Whether every pixel of a group is DO_NOT_USE (the first pixel decides most groups)."""
+    if plane.size and not plane.flat[0] & DO_NOT_USE:
+        return False
+    return bool(np.all(plane & DO_NOT_USE))
 
 
 def detect_jumps(

@@ -6,7 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from builtin_steps._common import check_reference_coverage, open_ramp, reference_rows
+from builtin_steps._common import (
+    check_reference_coverage,
+    open_ramp,
+    reference_row_reader,
+    reference_rows,
+)
 from builtin_steps.ramp_fit.ols import DO_NOT_USE, allocate_outputs, fit_ramps
 from pipeline_core import Step
 from pipeline_core.datamodels import open_model
@@ -114,8 +119,8 @@ class RampFitStep(Step):
         """Fit all pixels: in bands of rows in this process, or on ``max_workers`` cores.
 
         In this process the gain and read noise are read band by band (only the
-        outputs are full-size); on several cores the whole arrays are shared
-        with the workers. Pixels are independent, so both give identical results.
+        outputs are full-size); on several cores every block of rows reads its
+        own rows of them. Pixels are independent, so both give identical results.
         """
         from pipeline_core.parallel import map_row_slices
 
@@ -141,10 +146,10 @@ class RampFitStep(Step):
             "nframes": int(exposure.nframes or 1),
             "suppress_one_group": bool(self.suppress_one_group),
         }
-        everything = slice(0, ny)
         if self.max_workers > 1 and ny > 1:
             for reftype in ("gain", "readnoise"):
-                inputs[reftype] = self._ref_rows(model, refs[reftype], everything, reftype)
+                # still in its file: each block reads its own rows
+                inputs[reftype] = reference_row_reader(self, model, refs[reftype], "data", reftype)
             return map_row_slices(
                 fit_ramps, inputs, max_workers=self.max_workers, kwargs=kwargs, out_keyword="out"
             )

@@ -396,6 +396,24 @@ class DataModel:
         array = self._arrays.get(name)
         return array is not None and not isinstance(array, DeferredImage)
 
+    def deferred(self, name: str) -> DeferredImage | None:
+        """Return where array ``name`` lies in its file, while it is not read yet.
+
+        Parameters
+        ----------
+        name : str
+            Array attribute.
+
+        Returns
+        -------
+        DeferredImage or None
+            The description of the array in its file (picklable: path, offset,
+            shape, types) for an array of a lazily opened file that was not used
+            yet; None otherwise.
+        """
+        array = self._arrays.get(name)
+        return array if isinstance(array, DeferredImage) else None
+
     # -- files ----------------------------------------------------------------------
     def save(self, path: str | os.PathLike, *, overwrite: bool = True) -> str:
         """Write the model to a file, atomically.
@@ -445,7 +463,7 @@ class DataModel:
             write_fits(self, path)
         return path
 
-    def copy(self, *, allocator: Allocator | None = None) -> DataModel:
+    def copy(self, *, allocator: Allocator | None = None, threads: int = 1) -> DataModel:
         """Return a deep copy (arrays and metadata are copied).
 
         Parameters
@@ -454,6 +472,10 @@ class DataModel:
             ``allocator(shape, dtype) -> numpy.ndarray`` returns the (uninitialised)
             array each array is copied into, for instance one in shared memory
             (:func:`pipeline_core.parallel.shared_allocator`). Default: new numpy arrays.
+        threads : int, optional
+            Copy each large array (8 MiB or more) with this many threads, each a part
+            of its rows (numpy copies without holding the interpreter lock, so they
+            run at the same time). Default 1: this thread only.
 
         Returns
         -------
@@ -462,7 +484,9 @@ class DataModel:
         """
         new = type(self).__new__(type(self))
         new._arrays = {
-            name: array if isinstance(array, DeferredImage) else _copy_array(array, allocator)
+            name: array
+            if isinstance(array, DeferredImage)
+            else _copy_array(array, allocator, threads)
             for name, array in self._arrays.items()
         }
         new._defaults = {
@@ -502,12 +526,46 @@ class DataModel:
         return f"<{type(self).__name__}{shape}{origin}>"
 
 
-def _copy_array(array: np.ndarray, allocator: Allocator | None) -> np.ndarray:
-    if allocator is None:
-        return array.copy()
-    copy = allocator(array.shape, array.dtype)
-    np.copyto(copy, array, casting="no")
+#: Arrays smaller than this are copied by one thread.
+_THREADED_COPY_BYTES = 8 << 20
+
+
+def _copy_array(array: np.ndarray, allocator: Allocator | None, threads: int = 1) -> np.ndarray:
+    if threads <= 1 or array.nbytes < _THREADED_COPY_BYTES or array.ndim == 0:
+        if allocator is None:
+            return array.copy()
+        copy = allocator(array.shape, array.dtype)
+        np.copyto(copy, array, casting="no")
+        return copy
+    copy = np.empty(array.shape, array.dtype) if allocator is None else allocator(
+        array.shape, array.dtype
+    )
+    _threaded_copyto(copy, array, threads)
     return copy
+
+
+def _threaded_copyto(target: np.ndarray, source: np.ndarray, threads: int) -> None:
+    """``np.copyto(target, source)`` in `threads` parts along a leading axis.
+
+    The first axis with at least `threads` entries (the longer of the first two if
+    neither has).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    lead = source.shape[: min(2, source.ndim)]
+    fits = [i for i, n in enumerate(lead) if n >= threads]
+    axis = fits[0] if fits else int(np.argmax(lead))
+    edges = np.linspace(0, source.shape[axis], threads + 1).astype(int)
+    parts = [
+        (target[(slice(None),) * axis + (slice(lo, hi),)], source[(slice(None),) * axis + (slice(lo, hi),)])
+        for lo, hi in zip(edges[:-1], edges[1:])
+        if hi > lo
+    ]
+    with ThreadPoolExecutor(max_workers=len(parts) - 1 or 1) as pool:
+        futures = [pool.submit(np.copyto, out, part, casting="no") for out, part in parts[1:]]
+        np.copyto(parts[0][0], parts[0][1], casting="no")
+        for future in futures:
+            future.result()
 
 
 def _array_property(spec: ArraySpec) -> property:

@@ -110,14 +110,15 @@ def test_pool_is_reused_between_calls(tmp_path, one_block_each):
 
 
 def test_blocks_are_shared_out_between_the_processes(tmp_path):
-    # Eight blocks per process: a process that is still busy leaves the next block to
-    # another, so every block is computed once, by one of the two processes.
+    # Several blocks per process: a process that is still busy leaves the next block
+    # to another, so every block is computed once, by one of the two processes.
     data = np.arange(64.0).reshape(32, 2)
     result = map_row_slices(kernels.scale_rows, {"data": data}, max_workers=2)
     np.testing.assert_array_equal(result["data"], 2 * data)
-    pids = result["pid"][:, 0].reshape(16, 2)
-    assert np.all(pids[:, 0] == pids[:, 1])
-    assert len(set(pids[:, 0].tolist())) <= 2
+    pids = result["pid"][:, 0]
+    for start, stop in parallel._row_bounds(32, 2 * parallel.BLOCKS_PER_WORKER, 2):
+        assert len(set(pids[start:stop].tolist())) == 1  # a block is one process's
+    assert len(set(pids.tolist())) <= 2
 
 
 def test_input_in_shared_memory_is_not_copied(monkeypatch):

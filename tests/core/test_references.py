@@ -421,3 +421,27 @@ def test_reference_of_another_type_is_an_error():
         "step 'gain_user': 'gain.fits' is a READNOISE reference file (REFTYPE='READNOISE'), not "
         "GAIN. Give a GAIN reference file (override_gain)."
     )
+
+
+def test_the_reftype_of_a_file_is_read_once_until_the_file_changes(tmp_path, monkeypatch):
+    from pipeline_core import references
+
+    path = tmp_path / "gain.fits"
+    _ref = GainModel(data=np.ones((4, 4), np.float32))
+    _ref.meta.reftype = "GAIN"
+    _ref.save(path)
+    reads = []
+    original = references._read_reftype_from_file
+    monkeypatch.setattr(
+        references, "_read_reftype_from_file", lambda p: reads.append(p) or original(p)
+    )
+    assert references._read_reftype(str(path)) == "gain"
+    assert references._read_reftype(str(path)) == "gain"
+    assert len(reads) == 1
+    other = ReadnoiseModel(data=np.ones((4, 4), np.float32))
+    other.meta.reftype = "READNOISE"
+    other.save(path)
+    stamp = path.stat()
+    os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 1_000_000))
+    assert references._read_reftype(str(path)) == "readnoise"
+    assert len(reads) == 2
