@@ -578,8 +578,10 @@ def map_row_slices(
         the process computing the block, in parallel with the others.
     max_workers : int
         Number of processes working, this one included (:func:`resolve_max_workers`).
-        With 1, or when there is a single row, the kernel is called in this process on
-        the whole arrays.
+        With 1, or when there is a single row, the kernel is called in this process:
+        on the whole arrays, or, when the inputs hold more than ``SERIAL_BLOCK_BYTES``
+        (256 MiB), on blocks of rows of about that size (its temporary arrays then
+        stay small; the result is the same).
     kwargs : mapping, optional
         Other keyword arguments for the kernel (scalars, small arrays), passed whole
         to every block.
@@ -613,12 +615,13 @@ def map_row_slices(
     Notes
     -----
     The rows are split into ``BLOCKS_PER_WORKER * max_workers`` contiguous blocks (at
-    most one per row), smaller towards the point where the processes meet. This process takes blocks from the front, on read-only views of
-    its own arrays (a kernel that writes into its inputs fails there rather than
-    changing some rows of the caller's arrays); the ``max_workers - 1`` processes of a
-    pool of ``forkserver`` workers take blocks from the back, until none is left. In
-    the serial path the kernel receives the caller's arrays themselves. A kernel must
-    not modify its inputs.
+    most one per row), smaller towards the point where the processes meet. This
+    process takes blocks from the front, on read-only views of its own arrays (a
+    kernel that writes into its inputs fails there rather than changing some rows of
+    the caller's arrays); the ``max_workers - 1`` processes of a pool of
+    ``forkserver`` workers take blocks from the back, until none is left. In the
+    serial path the kernel receives the caller's arrays themselves (or views of their
+    rows). A kernel must not modify its inputs.
 
     Inputs that lie in shared memory (:func:`shared_empty`, :func:`shared_like`, or
     views of them, such as the outputs of an earlier call) are mapped by the workers
@@ -656,7 +659,7 @@ def map_row_slices(
     rows = _row_count(inputs, row_axis, name)
     workers = _effective_workers(max_workers, rows, name)
     if workers <= 1:
-        return _check_outputs(kernel(**_read_whole(inputs, row_axis), **kwargs), name, None, row_axis)
+        return _run_serial(kernel, inputs, kwargs, row_axis, rows, halo, name)
 
     _check_importable(kernel, kwargs)
     readers = {key: value for key, value in inputs.items() if _is_reader(value)}
@@ -695,6 +698,55 @@ def map_row_slices(
     for array in outputs.values():
         _sharedmem.mark_reserved(array)  # every row was written
     # The copies of the inputs are dropped here; their segments serve the next call.
+    return outputs
+
+
+#: In one process, inputs larger than this are worked on in blocks of rows of about
+#: this size: the kernel's temporary arrays stay small.
+SERIAL_BLOCK_BYTES = 256 << 20
+
+
+def _input_bytes(inputs: Mapping[str, Any]) -> int:
+    total = 0
+    for value in inputs.values():
+        itemsize = np.dtype(getattr(value, "dtype", np.float32)).itemsize
+        total += int(np.prod(value.shape, dtype=np.int64)) * itemsize
+    return total
+
+
+def _run_serial(
+    kernel: Kernel,
+    inputs: Mapping[str, Any],
+    kwargs: Mapping[str, Any],
+    row_axis: int,
+    rows: int,
+    halo: int,
+    name: str,
+) -> dict[str, np.ndarray]:
+    """The kernel in this process: on the whole arrays, or on blocks of rows when large."""
+    blocks = min(rows, -(-_input_bytes(inputs) // SERIAL_BLOCK_BYTES))
+    if blocks <= 1:
+        return _check_outputs(kernel(**_read_whole(inputs, row_axis), **kwargs), name, None, row_axis)
+    outputs: dict[str, np.ndarray] = {}
+    for start, stop in _row_bounds(rows, blocks, 1):
+        lo, hi = _extended(start, stop, halo, rows)
+        block = {
+            key: value.read_rows(lo, hi, row_axis) if _is_reader(value) else _rows(value, row_axis, lo, hi)
+            for key, value in inputs.items()
+        }
+        result = _check_outputs(kernel(**block, **kwargs), name, hi - lo, row_axis)
+        if not outputs:
+            for key, array in result.items():
+                shape = list(array.shape)
+                shape[row_axis] = rows
+                outputs[key] = np.empty(shape, dtype=array.dtype)
+        _check_like(
+            {key: _rows(array, row_axis, start - lo, stop - lo) for key, array in result.items()},
+            {key: _rows(array, row_axis, start, stop) for key, array in outputs.items()},
+            name, f"{start}:{stop}",
+        )
+        for key, array in result.items():
+            _rows(outputs[key], row_axis, start, stop)[...] = _rows(array, row_axis, start - lo, stop - lo)
     return outputs
 
 

@@ -461,3 +461,26 @@ def test_shared_copies_and_outputs_are_reserved():
     assert _mapping(small) is None
     result = map_row_slices(kernels.vertical_sum3, {"data": _data(40)}, max_workers=2, row_axis=0, halo=1)
     assert _mapping(result["sum"]).reserved is True
+
+
+@pytest.mark.parametrize("halo", [0, 1, 2])
+def test_large_inputs_are_worked_on_in_blocks_in_one_process(monkeypatch, halo):
+    data = np.random.default_rng(3).normal(size=(2, 3, 41, 5))
+    whole = kernels.vertical_sum5(data)["sum"]
+    calls = []
+
+    def spy(**kw):
+        calls.append(kw["data"].shape[-2])
+        return kernels.vertical_sum5(**kw)
+
+    monkeypatch.setattr(parallel, "SERIAL_BLOCK_BYTES", data.nbytes // 4)
+    blocked = map_row_slices(spy, {"data": data}, max_workers=1, halo=halo)["sum"]
+    bounds = parallel._row_bounds(41, 4, 1)
+    assert calls == [min(41, e + halo) - max(0, s - halo) for s, e in bounds]
+    if halo == 2:  # enough rows around each block: the same as one call
+        np.testing.assert_array_equal(blocked, whole)
+    else:  # too few: rows next to the block edges differ, the others do not
+        edges = {r for s, e in bounds for r in (s, s + 1, e - 2, e - 1)} - {0, 1, 39, 40}
+        inner = [r for r in range(41) if r not in edges]
+        np.testing.assert_array_equal(blocked[..., inner, :], whole[..., inner, :])
+        assert not np.array_equal(blocked, whole)

@@ -122,6 +122,9 @@ def test_blocks_give_the_serial_flags(tmp_path, monkeypatch, block_calls, shape,
     blocks = _run(model, refs, "2")
     assert block_calls == [("detect_jumps_in_block", 2, len(parallel._row_bounds(ny, 2 * blocks_per_worker)), 1)]
     _assert_identical(serial, blocks)
+    # one process, the rows in blocks (as for inputs over SERIAL_BLOCK_BYTES): the same
+    monkeypatch.setattr(parallel, "SERIAL_BLOCK_BYTES", ramps.data.nbytes // 5)
+    _assert_identical(serial, _run(model, refs, "none"))
 
     groupdq, pixeldq, primary, rate = _whole_array_truth(ramps, gain)
     np.testing.assert_array_equal(serial.groupdq, groupdq)
