@@ -117,37 +117,3 @@ def cpu_scaling(processes: int = 2, count: int = 3_000_000) -> float:
         together = time.perf_counter() - started
     return processes * alone / together
 
-
-class CpuProbe:
-    """What the machine offers right now: the speed-up of `processes` copies of a
-    pure-CPU loop run at once, measured again and again in a pool kept open.
-
-    ``offered()`` takes about 0.1 s; 2.00 on an idle 2-core machine, less while
-    something else (another virtual machine on the same host, for instance) holds a
-    core. Use it as a context manager.
-    """
-
-    def __init__(self, processes: int = 2, count: int = 1_000_000) -> None:
-        self.processes = processes
-        self.count = count
-        self._pool = None
-        self._alone = None
-
-    def __enter__(self) -> CpuProbe:
-        self._pool = multiprocessing.get_context("forkserver").Pool(self.processes)
-        self._pool.map(_spin, [1] * self.processes)
-        self._alone = min(_spin(self.count) for _ in range(3))
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._pool.terminate()
-        self._pool.join()
-
-    def offered(self) -> float:
-        """Speed-up of the loop on `processes` processes against one, now."""
-        started = time.perf_counter()
-        self._pool.map(_spin, [self.count] * self.processes, chunksize=1)
-        together = time.perf_counter() - started
-        alone = _spin(self.count)
-        self._alone = min(self._alone, alone)
-        return self.processes * self._alone / together

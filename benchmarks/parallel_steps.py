@@ -2,8 +2,8 @@
 
 Usage::
 
-    python benchmarks/parallel_steps.py                       # 1x10x2048^2, 15 repetitions
-    python benchmarks/parallel_steps.py --shape 2 20 2048 --repeat 9 --cores 1 2
+    python benchmarks/parallel_steps.py                       # 1x10x2048^2, 7 rounds
+    python benchmarks/parallel_steps.py --shape 2 20 2048 --repeat 5 --cores 1 2
 
 The steps run on the same seeded synthetic ramps (a random count rate, Poisson and
 read noise, cosmic rays; GROUPDQ and PIXELDQ set, as after dq_init and saturation)
@@ -11,16 +11,16 @@ with constant gain and read-noise reference files (``override_gain`` /
 ``override_readnoise``), called as a user calls them:
 ``Step.call(model, maximum_cores=N, ...)``.
 
-Time: each step runs in a fresh process. One untimed call per core count comes first
-(it starts the worker pool, which later calls reuse; reported as "first s"). Then
-every repetition calls the step once per core count, back to back, in alternating
-order, so that the calls compared meet the same conditions; the cores of a virtual
-machine are not always all there (another machine on the same host can hold one for
-a fraction of a second). So each repetition is framed by a probe of what the machine
-offers: the speed-up of two copies of a pure-CPU loop run at once ("offered", the
-median over the repetitions of the lower of the two probes; 2.00x with a free second
-core). Reported: the median time, the speed-up of the medians against the first core
-count, and the median of the per-repetition ratios ("pair med").
+Time: every round runs, for each step, one fresh process per core count, one after
+the other (the order alternates from round to round), so that the configurations
+compared meet nearly the same conditions: the cores of a virtual machine are not
+always all there (another machine on the same host can hold one for a while). Each
+process makes one untimed call (it starts the worker pool, which later calls reuse;
+reported as "first s") and times ``--calls`` more. Reported: the median over the
+rounds of each process's median time, the speed-up of those medians against the first
+core count, the median of the per-round ratios ("pair med"), and "offered": the
+speed-up two copies of a pure-CPU loop got at the start of each round (median; 2.00x
+with a free second core), which bounds any 2-core speed-up measured then.
 
 Memory: each (step, cores) runs in a fresh process, once to start the pool and once
 measured: the peak memory of the whole process tree (main process, fork server,
@@ -43,7 +43,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parallel_common import CpuProbe, PeakSampler, tree_pss_mib  # noqa: E402
+from parallel_common import PeakSampler, cpu_scaling, tree_pss_mib  # noqa: E402
 
 
 def make_exposure(nints: int, ngroups: int, size: int, folder: str, seed: int = 0):
@@ -124,29 +124,13 @@ def _prepared(step_name: str, shape: list[int], folder: str):
     return registry().resolve(step_name), model, refs
 
 
-def run_timing(step_name: str, shape: list[int], cores: list[int], repeat: int) -> dict:
-    """Time the step on each number of cores, interleaved, in this (fresh) process.
-
-    Every repetition calls the step once per entry of `cores`, back to back (the
-    order alternates), and measures what the machine offers just before and just
-    after (:class:`parallel_common.CpuProbe`): the calls of one repetition meet the
-    same conditions, so their ratio is what the extra cores bring then.
-    """
+def run_timing(step_name: str, shape: list[int], cores: int, calls: int) -> dict:
+    """Time `calls` calls of the step on `cores` cores, after one untimed call, here."""
     with tempfile.TemporaryDirectory(prefix="bench_parallel_steps_") as folder:
         step_class, model, refs = _prepared(step_name, shape, folder)
-        first = {c: _call(step_class, model, refs, c) for c in cores}  # starts the pool
-        times: dict[int, list[float]] = {c: [] for c in cores}
-        offered = []
-        with CpuProbe(processes=max(cores)) as probe:
-            for index in range(repeat):
-                before = probe.offered()
-                for c in cores if index % 2 == 0 else cores[::-1]:
-                    times[c].append(_call(step_class, model, refs, c))
-                offered.append(min(before, probe.offered()))
-    return {
-        "step": step_name, "cores": cores, "first": first, "times": times,
-        "offered": offered, "input_mib": model.data.nbytes / 2**20,
-    }
+        first = _call(step_class, model, refs, cores)  # starts the pool
+        times = [_call(step_class, model, refs, cores) for _ in range(calls)]
+    return {"first": first, "times": times, "input_mib": model.data.nbytes / 2**20}
 
 
 def run_memory(step_name: str, shape: list[int], cores: int) -> dict:
@@ -171,47 +155,52 @@ def _fresh(*args: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Time every step (interleaved) and measure its memory (fresh processes); print tables."""
+    """Time every step in fresh processes, round after round, measure its memory; print tables."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shape", nargs=3, type=int, default=[1, 10, 2048], metavar=("NINTS", "NGROUPS", "SIZE"))
     parser.add_argument("--steps", nargs="+", default=["jump", "ramp_fit"])
     parser.add_argument("--cores", nargs="+", type=int, default=[1, 2])
-    parser.add_argument("--repeat", type=int, default=15)
-    parser.add_argument("--timing", metavar="STEP", help=argparse.SUPPRESS)
+    parser.add_argument("--repeat", type=int, default=7, help="rounds (one fresh process per core count each)")
+    parser.add_argument("--calls", type=int, default=3, help="timed calls in each process")
+    parser.add_argument("--timing", nargs=2, metavar=("STEP", "CORES"), help=argparse.SUPPRESS)
     parser.add_argument("--memory", nargs=2, metavar=("STEP", "CORES"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.timing:
-        print(json.dumps(run_timing(args.timing, args.shape, args.cores, args.repeat)))
+        print(json.dumps(run_timing(args.timing[0], args.shape, int(args.timing[1]), args.calls)))
         return 0
     if args.memory:
         print(json.dumps(run_memory(args.memory[0], args.shape, int(args.memory[1]))))
         return 0
     shape = [*map(str, args.shape)]
-    cores = [*map(str, args.cores)]
     base = args.cores[0]
-    timings = {s: _fresh("--timing", s, "--shape", *shape, "--cores", *cores, "--repeat", str(args.repeat))
-               for s in args.steps}
+    runs: dict[tuple[str, int], list[dict]] = {(s, c): [] for s in args.steps for c in args.cores}
+    offered = []
+    for index in range(args.repeat):
+        offered.append(cpu_scaling())
+        for step in args.steps:
+            for c in args.cores if index % 2 == 0 else args.cores[::-1]:
+                runs[(step, c)].append(_fresh(
+                    "--timing", step, str(c), "--shape", *shape, "--calls", str(args.calls)
+                ))
     memory = {(s, c): _fresh("--memory", s, str(c), "--shape", *shape)
               for s in args.steps for c in args.cores}
     nints, ngroups, size = args.shape
-    first = timings[args.steps[0]]
-    print(f"ramps {nints}x{ngroups}x{size}x{size} float32 ({first['input_mib']:.0f} MiB), CPUs "
-          f"{os.cpu_count()}; {args.repeat} repetitions, each calling the step once per core "
-          f"count back to back; 'offered' is what two copies of a pure-CPU loop got at the "
-          f"time (2.00x = a free second core)")
+    mib = runs[(args.steps[0], base)][0]["input_mib"]
+    print(f"ramps {nints}x{ngroups}x{size}x{size} float32 ({mib:.0f} MiB), CPUs {os.cpu_count()}; "
+          f"{args.repeat} rounds, each a fresh process per core count (alternating order) "
+          f"timing {args.calls} calls after one untimed call; 'offered': what two copies of a "
+          "pure-CPU loop got, once per round (2.00x = a free second core)")
     print(f"{'step':9} {'cores':>5} {'first s':>8} {'median s':>9} {'speed-up':>9} "
-          f"{'pair med':>9} {'offered':>8} "
-          f"{'peak MiB':>9} {'mem x':>6} {'same':>5}")
+          f"{'pair med':>9} {'offered':>8} {'peak MiB':>9} {'mem x':>6} {'same':>5}")
     for step in args.steps:
-        row = timings[step]
-        times = {int(c): v for c, v in row["times"].items()}
-        offered = row["offered"]
-        base_median = statistics.median(times[base])
+        per_round = {c: [statistics.median(r["times"]) for r in runs[(step, c)]] for c in args.cores}
+        base_median = statistics.median(per_round[base])
         for c in args.cores:
-            median = statistics.median(times[c])
-            pairs = statistics.median(a / b for a, b in zip(times[base], times[c]))
+            median = statistics.median(per_round[c])
+            pairs = statistics.median(a / b for a, b in zip(per_round[base], per_round[c]))
+            first = statistics.median(r["first"] for r in runs[(step, c)])
             mem, mem_base = memory[(step, c)], memory[(step, base)]
-            print(f"{step:9} {c:>5} {row['first'][str(c)]:>8.2f} {median:>9.3f} "
+            print(f"{step:9} {c:>5} {first:>8.2f} {median:>9.3f} "
                   f"{base_median / median:>8.2f}x {pairs:>8.2f}x "
                   f"{statistics.median(offered):>7.2f}x {mem['peak_mib']:>9.0f} "
                   f"{mem['peak_mib'] / mem_base['peak_mib']:>5.2f}x "
