@@ -20,7 +20,8 @@ reported as "first s") and times ``--calls`` more. Reported: the median over the
 rounds of each process's median time, the speed-up of those medians against the first
 core count, the median of the per-round ratios ("pair med"), and "offered": the
 speed-up two copies of a pure-CPU loop got at the start of each round (median; 2.00x
-with a free second core), which bounds any 2-core speed-up measured then.
+with a free second core), a sign of how much of its second core a virtual machine
+gave at the time.
 
 Memory: each (step, cores) runs in a fresh process, once to start the pool and once
 measured: the peak memory of the whole process tree (main process, fork server,
