@@ -517,12 +517,14 @@ def _output_templates(
         kernel(**_read_only_rows(inputs, row_axis, 0, 1), **kwargs),
         _kernel_name(kernel), 1, row_axis,
     )
-    templates = {}
-    for key, array in probe.items():
-        shape = list(array.shape)
-        shape[row_axis] = rows
-        templates[key] = (tuple(shape), array.dtype)
-    return templates
+    return {key: (_with_rows(array, row_axis, rows), array.dtype) for key, array in probe.items()}
+
+
+def _with_rows(array: np.ndarray, row_axis: int, rows: int) -> tuple[int, ...]:
+    """The shape of `array` with `rows` rows along `row_axis`."""
+    shape = list(array.shape)
+    shape[row_axis] = rows
+    return tuple(shape)
 
 
 def _row_bounds(rows: int, blocks: int, workers: int = 2) -> list[tuple[int, int]]:
@@ -736,10 +738,10 @@ def _run_serial(
         }
         result = _check_outputs(kernel(**block, **kwargs), name, hi - lo, row_axis)
         if not outputs:
-            for key, array in result.items():
-                shape = list(array.shape)
-                shape[row_axis] = rows
-                outputs[key] = np.empty(shape, dtype=array.dtype)
+            outputs = {
+                key: np.empty(_with_rows(array, row_axis, rows), dtype=array.dtype)
+                for key, array in result.items()
+            }
         _check_like(
             {key: _rows(array, row_axis, start - lo, stop - lo) for key, array in result.items()},
             {key: _rows(array, row_axis, start, stop) for key, array in outputs.items()},
