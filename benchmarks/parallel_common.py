@@ -116,4 +116,3 @@ def cpu_scaling(processes: int = 2, count: int = 3_000_000) -> float:
         pool.map(_spin, [count] * processes, chunksize=1)
         together = time.perf_counter() - started
     return processes * alone / together
-

@@ -454,26 +454,20 @@ def reference_row_reader(
     image = ref.deferred(name)
     if image is None:
         return reference_cutout(step, model, ref, getattr(ref, name), reftype)
-    y0, x0 = _window_origin(step, model, ref, image.shape[-2:], reftype)
-    return ReferenceRows(image, int(y0), int(x0), tuple(int(n) for n in model.data.shape[-2:]))
-
-
-def _window_origin(
-    step: Any, model: Any, ref: Any, shape: tuple[int, ...], reftype: str
-) -> tuple[int, int]:
-    """Where the science window starts in a reference array of `shape` (y, x)."""
+    shape = image.shape[-2:]
     stand_in = np.broadcast_to(np.zeros((), np.float32), shape)
     label = f"step {step.name}: {reftype} reference '{ref.meta.filename or '<in memory>'}'"
-    return window_offset(
+    y0, x0 = window_offset(
         shape, sci_window=science_window(model), ref_window=reference_window(ref, stand_in), what=label
     )
+    return ReferenceRows(image, int(y0), int(x0), tuple(int(n) for n in model.data.shape[-2:]))
 
 
 def reference_rows(step: Any, model: Any, ref: Any, name: str, rows: slice, reftype: str) -> np.ndarray:
     """Read some rows of a 2-D reference array, cut to the science columns.
 
     For a lazily opened reference (``load_reference(..., lazy=True)``) only
-    those rows are read from the file.
+    those rows are read from the file (through :func:`reference_row_reader`).
 
     Parameters
     ----------
@@ -500,9 +494,8 @@ def reference_rows(step: Any, model: Any, ref: Any, name: str, rows: slice, reft
     pipeline_core.errors.ReferenceFileError
         If the reference does not cover the science window.
     """
-    shape = ref.shape[-2:]
-    y0, x0 = _window_origin(step, model, ref, shape, reftype)
-    nx = model.data.shape[-1]
+    source = reference_row_reader(step, model, ref, name, reftype)
     start, stop, _ = rows.indices(model.data.shape[-2])
-    block = ref.read_section(name, slice(y0 + start, y0 + stop))
-    return block if (x0, nx) == (0, shape[1]) else block[:, x0 : x0 + nx]
+    if isinstance(source, ReferenceRows):
+        return source.read_rows(start, stop)
+    return source[start:stop]

@@ -21,6 +21,7 @@ reference file has the type and covers the pixels of the data it calibrates.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Mapping
@@ -102,21 +103,17 @@ def _read_asdf_tree(path: str) -> dict[str, Any]:
         return load_tree(handle.read())
 
 
-#: REFTYPE of the files already checked, by (path, size, modification time): a
-#: pipeline checks the same references step after step, exposure after exposure.
-_REFTYPES: dict[tuple[str, int, int], str | None] = {}
-_REFTYPES_KEPT = 256
-
-
 def _read_reftype(path: str) -> str | None:
     """The REFTYPE a reference file declares (FITS keyword or ASDF meta.reftype)."""
     info = os.stat(path)
-    key = (os.path.abspath(path), info.st_size, info.st_mtime_ns)
-    if key not in _REFTYPES:
-        if len(_REFTYPES) >= _REFTYPES_KEPT:
-            _REFTYPES.pop(next(iter(_REFTYPES)))
-        _REFTYPES[key] = _read_reftype_from_file(path)
-    return _REFTYPES[key]
+    return _reftype_of(os.path.abspath(path), info.st_size, info.st_mtime_ns)
+
+
+# A pipeline checks the same references step after step, exposure after exposure:
+# each file's REFTYPE is read once per (path, size, modification time).
+@functools.lru_cache(maxsize=256)
+def _reftype_of(path: str, size: int, mtime_ns: int) -> str | None:
+    return _read_reftype_from_file(path)
 
 
 def _read_reftype_from_file(path: str) -> str | None:

@@ -531,16 +531,14 @@ _THREADED_COPY_BYTES = 8 << 20
 
 
 def _copy_array(array: np.ndarray, allocator: Allocator | None, threads: int = 1) -> np.ndarray:
-    if threads <= 1 or array.nbytes < _THREADED_COPY_BYTES or array.ndim == 0:
-        if allocator is None:
-            return array.copy()
-        copy = allocator(array.shape, array.dtype)
+    threaded = threads > 1 and array.nbytes >= _THREADED_COPY_BYTES and array.ndim > 0
+    if allocator is None and not threaded:
+        return array.copy()
+    copy = (allocator or np.empty)(array.shape, array.dtype)
+    if threaded:
+        _threaded_copyto(copy, array, threads)
+    else:
         np.copyto(copy, array, casting="no")
-        return copy
-    copy = np.empty(array.shape, array.dtype) if allocator is None else allocator(
-        array.shape, array.dtype
-    )
-    _threaded_copyto(copy, array, threads)
     return copy
 
 
