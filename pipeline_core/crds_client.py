@@ -267,19 +267,9 @@ def lookup(
     """
     with _session() as (crds, settings):
         context = _resolve_context(crds, settings)
-        query = {"context": context, "observatory": OBSERVATORY}
         # Recommendations first: they report "no match" as a value, without crds's
         # error log and without the slow keyword translation of its error path.
-        refs = dict(
-            _crds_call(
-                "getrecommendations",
-                settings,
-                crds.getrecommendations,
-                dict(parameters),
-                reftypes=list(reftypes),
-                **query,
-            )
-        )
+        refs = _recommended(crds, settings, context, parameters, reftypes)
         found = [t for t in reftypes if not str(refs.get(t, "NOT FOUND")).upper().startswith("NOT FOUND")]
         if found:
             refs.update(
@@ -289,7 +279,8 @@ def lookup(
                     crds.getreferences,
                     dict(parameters),
                     reftypes=found,
-                    **query,
+                    context=context,
+                    observatory=OBSERVATORY,
                 )
             )
         return refs, context, settings
@@ -311,18 +302,24 @@ def recommendations(parameters: Mapping[str, Any], reftypes: Sequence[str]) -> d
         Reference type -> file basename, or ``"NOT FOUND <reason>"``.
     """
     with _session() as (crds, settings):
-        context = _resolve_context(crds, settings)
-        return dict(
-            _crds_call(
-                "getrecommendations",
-                settings,
-                crds.getrecommendations,
-                dict(parameters),
-                reftypes=list(reftypes),
-                context=context,
-                observatory=OBSERVATORY,
-            )
+        return _recommended(crds, settings, _resolve_context(crds, settings), parameters, reftypes)
+
+
+def _recommended(
+    crds: Any, settings: Any, context: str, parameters: Mapping[str, Any], reftypes: Sequence[str]
+) -> dict[str, str]:
+    """``crds.getrecommendations`` for `reftypes` in `context` (no file is fetched)."""
+    return dict(
+        _crds_call(
+            "getrecommendations",
+            settings,
+            crds.getrecommendations,
+            dict(parameters),
+            reftypes=list(reftypes),
+            context=context,
+            observatory=OBSERVATORY,
         )
+    )
 
 
 def rules_summary(instrument: str, reftype: str, *, limit: int = 12) -> str | None:

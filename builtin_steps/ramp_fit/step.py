@@ -169,32 +169,26 @@ class RampFitStep(Step):
     def _rate_model(self, model: Any, products: dict) -> Any:
         from pipeline_core.datamodels import ImageModel
 
-        out = ImageModel(
-            data=products["rate"],
-            dq=products["rate_dq"],
-            var_poisson=products["rate_var_poisson"],
-            var_rnoise=products["rate_var_rnoise"],
-            err=products["rate_err"],
-        )
-        out.update(model)
-        _mark(out)
-        return out
+        return _product(ImageModel, model, products, "rate")
 
     def _rateints_model(self, model: Any, products: dict) -> Any:
         from pipeline_core.datamodels import CubeModel
 
-        out = CubeModel(
-            data=products["ints"],
-            dq=products["ints_dq"],
-            var_poisson=products["ints_var_poisson"],
-            var_rnoise=products["ints_var_rnoise"],
-            err=products["ints_err"],
-        )
-        out.update(model)
+        out = _product(CubeModel, model, products, "ints")
         if model.int_times is not None:
             out.int_times = model.int_times
-        _mark(out)
         return out
+
+
+def _product(cls: type, model: Any, products: dict, prefix: str) -> Any:
+    """A rate product of class `cls` from the arrays ``<prefix>``, ``<prefix>_dq``, ..."""
+    out = cls(
+        data=products[prefix],
+        **{name: products[f"{prefix}_{name}"] for name in ("dq", "var_poisson", "var_rnoise", "err")},
+    )
+    out.update(model)
+    _mark(out)
+    return out
 
 
 def _mark(product: Any) -> None:
