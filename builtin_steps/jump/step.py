@@ -272,7 +272,7 @@ def detect_jumps_in_block(
 ) -> dict[str, np.ndarray]:
     """Detect, count and flag the jumps of a block of rows: the jump step's kernel.
 
-    The kernel :func:`~pipeline_core.parallel.map_row_slices` runs for the jump step
+    The kernel :func:`~pipeline_core.parallel.rows.map_row_slices` runs for the jump step
     (outside ``sigma_clip`` mode), with ``halo=1``:
     :func:`~builtin_steps.jump.twopoint.detect_jumps`, the count of new jumps, the
     four neighbours of the jumps in range

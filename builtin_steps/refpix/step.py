@@ -7,7 +7,7 @@ from typing import Any
 from builtin_steps._common import mark_skipped, open_ramp, science_window
 from builtin_steps.refpix.correct import RefpixOptions, correct_nir
 from pipeline_core import Step
-from pipeline_core.omissions import OmittedParameter
+from pipeline_core.config.omissions import OmittedParameter
 
 __all__ = ["RefPixStep"]
 
