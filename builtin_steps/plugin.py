@@ -1,4 +1,4 @@
-"""The ``builtin`` plugin: registers steppe's JWST Detector1 steps and pipeline.
+"""The ``builtin`` plugin: registers steppe's JWST Detector1 and Image2 steps and pipelines.
 
 Loaded through the ``pipeline_core.plugins`` entry point like any third-party
 plugin. Registration is plain data: no step module is imported until a step is
@@ -55,6 +55,26 @@ STEPS: tuple[tuple[str, str, str, bool], ...] = (
         "jwst.gain_scale.gain_scale_step.GainScaleStep",
         False,
     ),
+    (
+        "builtin_steps.background.step.BackgroundStep",
+        "bkg_subtract",
+        "jwst.background.background_step.BackgroundStep",
+        False,
+    ),
+    (
+        "builtin_steps.assign_wcs.step.AssignWcsStep",
+        "assign_wcs",
+        "jwst.assign_wcs.assign_wcs_step.AssignWcsStep",
+        False,
+    ),
+    (
+        "builtin_steps.flat_field.step.FlatFieldStep",
+        "flat_field",
+        "jwst.flatfield.flat_field_step.FlatFieldStep",
+        False,
+    ),
+    ("builtin_steps.photom.step.PhotomStep", "photom", "jwst.photom.photom_step.PhotomStep", False),
+    ("builtin_steps.resample.step.ResampleStep", "resample", "jwst.resample.resample_step.ResampleStep", False),
 )
 
 #: (class path, alias, JWST class path) of every built-in pipeline.
@@ -63,6 +83,11 @@ PIPELINES: tuple[tuple[str, str, str], ...] = (
         "builtin_steps.pipelines.detector1.Detector1Pipeline",
         "calwebb_detector1",
         "jwst.pipeline.calwebb_detector1.Detector1Pipeline",
+    ),
+    (
+        "builtin_steps.pipelines.image2.Image2Pipeline",
+        "calwebb_image2",
+        "jwst.pipeline.calwebb_image2.Image2Pipeline",
     ),
 )
 

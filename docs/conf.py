@@ -25,3 +25,37 @@ autodoc_typehints = "none"
 nitpicky = False
 html_theme = "alabaster"
 intersphinx_mapping = {}
+
+
+# --------------------------------------------------------------------------------------
+# The pictures of quicklook.md, made by the commands that page shows (never committed)
+# --------------------------------------------------------------------------------------
+
+_GENERATED = "_generated"
+_DEMO_EXPOSURE = "jw09999001001_01101_00001_nrca1"
+
+
+def _quicklook_pictures(app):
+    """Run ``steppe demo`` and ``steppe show`` to draw the pictures of quicklook.md."""
+    import io
+    import os
+    import tempfile
+
+    from pipeline_core.cli.main import run_cli
+
+    folder = os.path.join(app.srcdir, _GENERATED)
+    os.makedirs(folder, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="steppe-docs-") as demo:
+        commands = [["demo", "--output-dir", demo, "--quiet"]]
+        for product in ("rate", "cal"):
+            commands.append(["show", os.path.join(demo, f"{_DEMO_EXPOSURE}_{product}.fits"),
+                             "-o", os.path.join(folder, f"quicklook_{product}.png")])
+        for argv in commands:
+            out, err = io.StringIO(), io.StringIO()
+            if run_cli(argv, stdout=out, stderr=err) != 0:
+                raise RuntimeError(f"steppe {' '.join(argv)} failed:\n{err.getvalue()}{out.getvalue()}")
+
+
+def setup(app):
+    """Draw the quick-look pictures before the pages are read."""
+    app.connect("builder-inited", _quicklook_pictures)

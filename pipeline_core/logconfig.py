@@ -14,6 +14,22 @@ A section name is a glob matched against the step name (``[*]``: every step,
 ``append:<path>``, ``stderr``, ``stdout``), ``level`` (a level name or number) and
 ``format`` (a :mod:`logging` format string). Handlers are attached to the ``steppe``
 logger only; the root logger's handlers are never touched.
+
+**The console, as stpipe users expect it.** ``Step.call`` and the ``steppe`` command
+run inside :func:`console_logging`: when nobody configured logging (neither the
+``steppe`` logger nor the root logger has a handler), steppe's INFO messages (step
+start and end, reference files, saved products) go to stderr for the duration of the
+call, in stpipe's format. The first caller installs the handler; nested calls share
+it, so a message is never printed twice. Anything configured wins: a ``logcfg``
+file, ``logging.basicConfig(...)``, any handler on ``steppe`` or the root logger
+(``logging.getLogger("steppe").addHandler(logging.NullHandler())`` silences steppe
+the standard way). ``STEPPE_LOG_LEVEL`` sets the console's level (``DEBUG``,
+``INFO``, ``WARNING``, ``ERROR``, ``CRITICAL``, a number, or ``off``), and a library
+embedding steppe can call :func:`disable_default_logging`.
+
+Why one module of this size: ``logcfg`` files and the default console are the two
+ways steppe itself puts handlers on the ``steppe`` logger, and each must know
+whether the other (or the user) already did.
 """
 
 from __future__ import annotations
@@ -24,17 +40,39 @@ import fnmatch
 import logging
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TextIO
 
 from pipeline_core.errors import ParameterError
 
-__all__ = ["LOGGER_NAME", "DEFAULT_FORMAT", "LogRule", "step_logger", "read_logcfg", "configured"]
+__all__ = [
+    "LOGGER_NAME",
+    "DEFAULT_FORMAT",
+    "LEVEL_ENV",
+    "OFF",
+    "LogRule",
+    "step_logger",
+    "read_logcfg",
+    "configured",
+    "ConsoleHandler",
+    "console_logging",
+    "console_handler",
+    "console_level_from_env",
+    "disable_default_logging",
+    "enable_default_logging",
+    "default_logging_enabled",
+]
 
 #: The parent logger of every step's logger.
 LOGGER_NAME = "steppe"
-#: The format used when a ``logcfg`` section gives none.
+#: The format used when a ``logcfg`` section gives none, and by the console.
 DEFAULT_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
+#: Environment variable setting the level of steppe's own console log (or ``off``).
+LEVEL_ENV = "STEPPE_LOG_LEVEL"
+#: The console level meaning "no console log at all".
+OFF = logging.CRITICAL + 100
 
 _HANDLER_HELP = "file:<path>, append:<path>, stderr or stdout (comma separated)"
 
@@ -221,3 +259,195 @@ def configured(logcfg: str | os.PathLike[str] | None) -> Iterator[list[logging.H
             logger.removeHandler(handler)
             handler.close()
         logger.setLevel(old_level)
+
+
+# --------------------------------------------------------------------------------------
+# The default console
+# --------------------------------------------------------------------------------------
+
+_OFF_WORDS = frozenset({"off", "none", "quiet", "silent"})
+_LEVEL_HELP = "DEBUG, INFO, WARNING, ERROR, CRITICAL, a positive number, or off"
+
+
+class ConsoleHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """steppe's own console handler: a stream handler that keeps progress bars whole.
+
+    While a :mod:`tqdm` progress bar is on the screen, a message is written above
+    it (the bar is cleared, the line written, the bar drawn again) instead of
+    through it.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write one record, clearing any progress bar around it.
+
+        Parameters
+        ----------
+        record : logging.LogRecord
+            The record.
+        """
+        tqdm_module = sys.modules.get("tqdm")
+        bar_class = getattr(tqdm_module, "tqdm", None)
+        if bar_class is not None and getattr(bar_class, "_instances", None):
+            with bar_class.external_write_mode(file=self.stream):
+                super().emit(record)
+        else:
+            super().emit(record)
+
+
+class _Console:
+    """The shared default console: one handler, counted users."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.disabled = False
+        self.handler: ConsoleHandler | None = None
+        self.users = 0
+        self.saved_level = logging.NOTSET
+
+
+_CONSOLE = _Console()
+
+
+def disable_default_logging() -> None:
+    """Stop ``Step.call`` from printing steppe's messages to stderr by itself.
+
+    For libraries and services embedding steppe that route or silence logging
+    themselves. Handlers configured with :mod:`logging` or a ``logcfg`` file work
+    as before; only steppe's own console (and its progress bars) is turned off.
+    The setting lasts for the process; :func:`enable_default_logging` undoes it.
+    A console already on the screen stays until the call that installed it ends.
+    """
+    with _CONSOLE.lock:
+        _CONSOLE.disabled = True
+
+
+def enable_default_logging() -> None:
+    """Undo :func:`disable_default_logging`."""
+    with _CONSOLE.lock:
+        _CONSOLE.disabled = False
+
+
+def default_logging_enabled() -> bool:
+    """Tell whether steppe may install its console (see :func:`disable_default_logging`).
+
+    Returns
+    -------
+    bool
+    """
+    return not _CONSOLE.disabled
+
+
+def console_level_from_env() -> int | None:
+    """Return the console level the ``STEPPE_LOG_LEVEL`` environment variable asks for.
+
+    Returns
+    -------
+    int or None
+        A :mod:`logging` level, :data:`OFF` for ``off`` (also ``none``, ``quiet``,
+        ``silent``), or None when the variable is unset or blank.
+
+    Raises
+    ------
+    ParameterError
+        If the variable holds anything else; the message names it, its value and
+        what is accepted.
+    """
+    raw = os.environ.get(LEVEL_ENV)
+    if raw is None or not raw.strip():
+        return None
+    word = raw.strip()
+    if word.lower() in _OFF_WORDS:
+        return OFF
+    if word.isdigit() and int(word) > 0:
+        return int(word)
+    level = logging.getLevelName(word.upper())
+    if isinstance(level, int) and level > 0:
+        return level
+    raise ParameterError(
+        f"environment variable {LEVEL_ENV}={raw!r} is not a logging level; accepted: "
+        f"{_LEVEL_HELP}. Set one of these, or unset it for INFO"
+    )
+
+
+def _configured_elsewhere(logger: logging.Logger) -> bool:
+    if logger.handlers:
+        return True
+    return logger.propagate and bool(logging.getLogger().handlers)
+
+
+def console_handler() -> ConsoleHandler | None:
+    """Return steppe's console handler while one is installed.
+
+    Returns
+    -------
+    ConsoleHandler or None
+        The handler :func:`console_logging` attached to the ``steppe`` logger, or
+        None when steppe's messages go where the user configured them.
+    """
+    return _CONSOLE.handler
+
+
+@contextlib.contextmanager
+def console_logging(
+    level: int | None = None, *, stream: TextIO | None = None
+) -> Iterator[ConsoleHandler | None]:
+    """Print steppe's messages to stderr within a block, unless logging is configured.
+
+    Parameters
+    ----------
+    level : int, optional
+        The console's level (the command line's ``--quiet``/``--verbose``);
+        :data:`OFF` installs nothing. Default: ``STEPPE_LOG_LEVEL``, else INFO.
+    stream : text stream, optional
+        Where to write; default ``sys.stderr`` at the time of the call.
+
+    Yields
+    ------
+    ConsoleHandler or None
+        The handler in use, or None when nothing was installed: the ``steppe`` or
+        the root logger has a handler (configured logging wins), the level is
+        :data:`OFF`, or :func:`disable_default_logging` was called. A block nested
+        in another shares its handler (and its level): nothing is printed twice.
+
+    Raises
+    ------
+    ParameterError
+        If ``STEPPE_LOG_LEVEL`` is invalid (see :func:`console_level_from_env`).
+
+    Notes
+    -----
+    The ``steppe`` logger's level is set to the console's level for the block when
+    it has none of its own, and restored afterwards; the root logger is never
+    touched.
+    """
+    logger = logging.getLogger(LOGGER_NAME)
+    with _CONSOLE.lock:
+        handler = _CONSOLE.handler
+        if handler is not None:
+            _CONSOLE.users += 1
+        elif not _CONSOLE.disabled and not _configured_elsewhere(logger):
+            if level is None:
+                level = console_level_from_env()
+            if level is None:
+                level = logging.INFO
+            if level < OFF:
+                handler = ConsoleHandler(stream if stream is not None else sys.stderr)
+                handler.setLevel(level)
+                handler.setFormatter(logging.Formatter(DEFAULT_FORMAT))
+                _CONSOLE.saved_level = logger.level
+                if logger.level == logging.NOTSET:
+                    logger.setLevel(level)
+                logger.addHandler(handler)
+                _CONSOLE.handler, _CONSOLE.users = handler, 1
+    try:
+        yield handler
+    finally:
+        if handler is not None:
+            with _CONSOLE.lock:
+                _CONSOLE.users -= 1
+                if _CONSOLE.users == 0:
+                    logger.removeHandler(handler)
+                    handler.flush()
+                    if logger.level == handler.level and _CONSOLE.saved_level == logging.NOTSET:
+                        logger.setLevel(logging.NOTSET)
+                    _CONSOLE.handler = None

@@ -128,8 +128,25 @@ class DarkCurrentStep(Step):
         out.meta.exposure.nframes = nframes
         out.meta.exposure.groupgap = groupgap
         out.meta.exposure.ngroups = matched.shape[-3]
+        path = self._dark_output_path()
+        self.check_product_path(path)
+        self.log.info("Saving the subtracted dark to %s", path)
+        out.save(path)
+
+    def _dark_output_path(self) -> str:
         path = self.dark_output
         if self.output_dir and not os.path.isabs(path):
             path = os.path.join(self.output_dir, path)
-        self.log.info("Saving the subtracted dark to %s", path)
-        out.save(path)
+        return path
+
+    def planned_products(self) -> list[str]:
+        """Return the paths of the products the step saves: its result's, and ``dark_output``.
+
+        Returns
+        -------
+        list of str
+        """
+        paths = super().planned_products()
+        if self.dark_output:
+            paths.append(self._dark_output_path())
+        return paths

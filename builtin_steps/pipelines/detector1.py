@@ -61,6 +61,23 @@ class Detector1Pipeline(Pipeline):
         "clean_flicker_noise": "1/f flicker-noise cleaning is not provided; JWST skips it by default",
     }
 
+    def planned_products(self) -> list[str]:
+        """Return the paths of the products the pipeline itself saves.
+
+        Returns
+        -------
+        list of str
+            With ``save_results`` (or ``output_file``), the rate and rateints
+            products; with ``save_calibrated_ramp``, the ramp. The steps' own
+            products are theirs to name.
+        """
+        paths = super().planned_products()
+        if self.saves_results():
+            paths.append(self.output_path(suffix="rateints", create_dir=False))
+        if self.save_calibrated_ramp:
+            paths.append(self.output_path(suffix="ramp", create_dir=False))
+        return paths
+
     def process(self, step_input: Any) -> Any:
         """Run the stage.
 

@@ -6,6 +6,10 @@ DN/s, per integration and combined, following the JWST ``OLS_C`` algorithm:
 * each integration's ramp is split into segments of good groups
   (GROUPDQ == 0); a segment ends before any flagged group, and a group that
   carries only JUMP_DET starts the segment that follows it;
+* a NaN or infinite group value counts as DO_NOT_USE (JWST 3.0's C fitter
+  reads it as 0 instead, which biases the slope, and gives a rate of 0 where
+  every value is NaN); a pixel left without a usable group gets a NaN rate
+  and DO_NOT_USE in its DQ, as for any unusable ramp;
 * one-group segments are dropped when a longer segment exists, and only the
   first one is kept otherwise;
 * each segment is fitted with the optimal weights of
@@ -164,7 +168,7 @@ def fit_ramps(
         flagged = np.concatenate(flagged) if flagged else np.zeros(0, dtype=np.intp)
         for lo in range(0, flagged.size, step):
             index = flagged[lo : lo + step]
-            block = inputs(index)
+            block = _nonfinite_as_do_not_use(inputs(index))
             part = _allocate(nints, index.size)
             _finish(part, block[2], block[3], _flagged_integrations(block, table, times, suppress))
             for name, arr in out.items():
@@ -216,6 +220,15 @@ def _flat_views(out: dict[str, np.ndarray], nints: int, ny: int, nx: int) -> dic
                 "(a slice of rows of an array from allocate_outputs)."
             ) from exc
     return views
+
+
+def _nonfinite_as_do_not_use(block):
+    """The block with DO_NOT_USE added to the group flags of NaN and infinite values."""
+    data, gdq = block[0], block[1]
+    bad = ~np.isfinite(data)
+    if not bad.any():
+        return block
+    return (data, gdq | np.where(bad, DO_NOT_USE, 0).astype(gdq.dtype), *block[2:])
 
 
 def _flag(condition, bits):

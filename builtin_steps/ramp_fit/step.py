@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from builtin_steps._common import (
+    REFERENCE_PIXEL,
     check_reference_coverage,
     open_ramp,
     reference_row_reader,
@@ -34,6 +35,11 @@ class RampFitStep(Step):
     The result is a pair ``(rate, rateints)``: an ImageModel with the
     exposure's slope and a CubeModel with one slope per integration, both in
     DN/s with VAR_POISSON, VAR_RNOISE and ERR.
+
+    NaN and infinite group values count as DO_NOT_USE; a pixel left without a
+    usable group has a NaN rate and DO_NOT_USE in its DQ. A WARNING names the
+    input and the share of science pixels concerned when any value is not
+    finite, or when no science pixel has a usable ramp at all.
     """
 
     class_alias = "ramp_fit"
@@ -82,7 +88,38 @@ class RampFitStep(Step):
             flag_outside_groups(groupdq, self.firstgroup, self.lastgroup, log=self.log)
         self.log.info("Using algorithm = %s, weighting = %s", self.algorithm, self.weighting)
         products = self._fit(model, groupdq, refs)
+        self._warn_unusable(model, products["rate"])
         return self._rate_model(model, products), self._rateints_model(model, products)
+
+    def _warn_unusable(self, model: Any, rate: np.ndarray) -> None:
+        """One WARNING when values are NaN/infinite or no science pixel has a rate."""
+        science = (np.asarray(model.pixeldq) & REFERENCE_PIXEL) == 0
+        total = int(science.sum())
+        if not total:
+            return
+        nonfinite = np.zeros(science.shape, dtype=bool)
+        for integration in model.data:
+            for group in integration:
+                nonfinite |= ~np.isfinite(group)
+        odd = int((nonfinite & science).sum())
+        unusable = int((~np.isfinite(rate) & science).sum())
+        name = model.meta.filename or "the input"
+        if unusable == total:
+            cause = f"; {odd} of them have NaN or infinite values" if odd else ""
+            self.log.warning(
+                "Step %s: no science pixel of '%s' has a usable ramp: %d of %d science pixels "
+                "(100 %%) are unusable (every group DO_NOT_USE, saturated from the first group, "
+                "or NaN/infinite%s). The rate is NaN everywhere; check the input and its "
+                "reference files.",
+                self.name, name, unusable, total, cause,
+            )
+        elif odd:
+            self.log.warning(
+                "Step %s: %d of %d science pixels (%.1f %%) of '%s' have NaN or infinite values; "
+                "those groups are treated as DO_NOT_USE. %d science pixels (%.1f %%) have no "
+                "usable ramp (rate NaN, DQ DO_NOT_USE).",
+                self.name, odd, total, 100.0 * odd / total, name, unusable, 100.0 * unusable / total,
+            )
 
     def _refuse_unsupported(self) -> None:
         if self.algorithm == "LIKELY":

@@ -32,6 +32,9 @@ from pipeline_core.errors import ReferenceFileError
 
 from builtin_steps.refdata import layout
 from builtin_steps.refdata.detector import DetectorTruth
+from builtin_steps.refdata.imaging import INSTRUMENTS as IMAGING_INSTRUMENTS
+from builtin_steps.refdata.imaging import NOT_APPLICABLE as IMAGING_NOT_APPLICABLE
+from builtin_steps.refdata.imaging import imaging_rules
 from builtin_steps.refdata.mappings import (
     instrument_mapping,
     pipeline_mapping,
@@ -56,7 +59,7 @@ log = logging.getLogger("steppe.refdata")
 CACHE_DIR_ENV = "STEPPE_CACHE_DIR"
 
 #: Revision of the embedded set's content; a new revision is built into a new folder.
-SET_REVISION = 2
+SET_REVISION = 3
 
 #: File written last into a complete cache.
 MANIFEST_NAME = "steppe-embedded-set.json"
@@ -125,6 +128,11 @@ class _Builder:
         key = (instrument, reftype)
         self.counters[key] += 1
         return f"jwst_{instrument.lower()}_{reftype}_{self.counters[key]:04d}.{ext}"
+
+    def new_reference(self, instrument: str, reftype: str, ext: str) -> Path:
+        name = self.next_name(instrument, reftype, ext)
+        self.files.append(f"references/jwst/{name}")
+        return self.refs / name
 
     def write_mapping(self, name: str, text: str) -> None:
         (self.maps / name).write_text(text)
@@ -196,20 +204,25 @@ class _Builder:
         for folder in (self.refs, self.maps, self.root / "config" / "jwst"):
             folder.mkdir(parents=True, exist_ok=True)
         imaps: dict[str, str] = {}
-        for inst in layout.INSTRUMENTS.values():
-            selector: dict[str, str] = {reftype: "N/A" for reftype in inst.not_applicable}
+        for name in sorted(set(layout.INSTRUMENTS) | set(IMAGING_INSTRUMENTS)):
+            inst = layout.INSTRUMENTS.get(name)
+            selector: dict[str, str] = {reftype: "N/A" for reftype in IMAGING_NOT_APPLICABLE}
             rule_sets: dict[str, tuple[tuple[str, ...], dict]] = {}
-            for reftype, rules in self.calibration_rules(inst).items():
-                rule_sets[reftype] = (_CALIBRATION_KEYS, rules)
-            for reftype in inst.pars:
-                rule_sets[reftype] = (_PARS_KEYS, self.pars_rules(inst, reftype))
+            if inst is not None:
+                selector.update({reftype: "N/A" for reftype in inst.not_applicable})
+                for reftype, rules in self.calibration_rules(inst).items():
+                    rule_sets[reftype] = (_CALIBRATION_KEYS, rules)
+                for reftype in inst.pars:
+                    rule_sets[reftype] = (_PARS_KEYS, self.pars_rules(inst, reftype))
+            if name in IMAGING_INSTRUMENTS:
+                rule_sets.update(imaging_rules(name, self.new_reference))
             for reftype, (keys, rules) in rule_sets.items():
-                rmap = f"jwst_{inst.name.lower()}_{reftype}_0001.rmap"
-                self.write_mapping(rmap, reference_mapping(rmap, inst.name, reftype, keys, rules))
+                rmap = f"jwst_{name.lower()}_{reftype}_0001.rmap"
+                self.write_mapping(rmap, reference_mapping(rmap, name, reftype, keys, rules))
                 selector[reftype] = rmap
-            imap = f"jwst_{inst.name.lower()}_0001.imap"
-            self.write_mapping(imap, instrument_mapping(imap, inst.name, selector))
-            imaps[inst.name] = imap
+            imap = f"jwst_{name.lower()}_0001.imap"
+            self.write_mapping(imap, instrument_mapping(imap, name, selector))
+            imaps[name] = imap
         self.write_mapping(layout.CONTEXT_NAME, pipeline_mapping(layout.CONTEXT_NAME, imaps))
         self.write_config()
 

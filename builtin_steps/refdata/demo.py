@@ -13,7 +13,13 @@ pipeline calibrates them back to the input count rates:
 * cosmic-ray hits (jumps that persist to the end of the integration);
 * a bright star whose core saturates within the first groups (the pixel's
   response flattens just above its saturation level);
-* dead pixels (no response) and the reference-pixel border (bias and noise only).
+* dead pixels (no response) and the reference-pixel border (bias and noise only);
+* the F200W flat field of the embedded set (the pixels' relative response), and
+  the telescope pointing of each exposure (``RA_V1``/``DEC_V1``/``PA_V3`` and the
+  reference point ``V2_REF``/``V3_REF``/``RA_REF``/``DEC_REF``/``ROLL_REF`` of the
+  SIAF aperture ``NRCA1_SUB160``), the second one offset by its dither, so that
+  ``calwebb_image2`` calibrates the rates and puts the stars at the same place on
+  the sky in both exposures.
 """
 
 from __future__ import annotations
@@ -27,11 +33,24 @@ import numpy as np
 from builtin_steps.refdata import layout
 from builtin_steps.refdata.detector import DetectorTruth
 
-__all__ = ["DEMO_DETECTOR", "DEMO_SUBARRAY", "make_ramp", "prepare_demo"]
+__all__ = [
+    "DEMO_DETECTOR",
+    "DEMO_SUBARRAY",
+    "DEMO_FILTER",
+    "DEMO_POINTING",
+    "make_ramp",
+    "exposure_pointing",
+    "prepare_demo",
+]
 
 #: Detector and subarray of the demo exposures.
 DEMO_DETECTOR = "NRCA1"
 DEMO_SUBARRAY = "SUB160"
+#: Filter and pupil of the demo exposures.
+DEMO_FILTER = ("F200W", "CLEAR")
+#: RA_REF, DEC_REF, ROLL_REF of the first exposure (degrees): a field in the LMC.
+DEMO_POINTING = (80.4875, -69.4986, 40.0)
+_APERTURE = "NRCA1_SUB160"
 
 _NINTS = 2
 _NGROUPS = 10
@@ -132,6 +151,70 @@ def make_ramp(
     return ramps
 
 
+def exposure_pointing(dither: tuple[float, float]) -> dict[str, float]:
+    """Return the pointing keywords of a demo exposure dithered by ``dither`` pixels.
+
+    A star at pixel ``p`` of the first exposure is at ``p + dither`` in this one:
+    the sky point at the first exposure's reference pixel sits at the reference
+    pixel plus the dither, whose V2/V3 position the SIAF gives.
+
+    Parameters
+    ----------
+    dither : (float, float)
+        Offset of the scene on the detector, pixels (x, y).
+
+    Returns
+    -------
+    dict
+        ``ra_ref``, ``dec_ref``, ``roll_ref``, ``ra_v1``, ``dec_v1``, ``pa_v3``
+        (degrees) and ``v2_ref``, ``v3_ref`` (arcsec), ``v3yangle`` (degrees),
+        ``vparity``.
+    """
+    from pysiaf.utils import rotations
+
+    from builtin_steps.refdata.siaf import siaf_aperture
+
+    ap = siaf_aperture("NIRCAM", _APERTURE)
+    ra, dec, roll = DEMO_POINTING
+    v2, v3 = ap.sci_to_tel(ap.XSciRef + dither[0], ap.YSciRef + dither[1])
+    attitude = rotations.attitude(float(v2), float(v3), ra, dec, roll)
+    ra_ref, dec_ref = rotations.pointing(attitude, ap.V2Ref, ap.V3Ref)
+    ra_v1, dec_v1 = rotations.pointing(attitude, 0.0, 0.0)
+    return {
+        "ra_ref": float(ra_ref) % 360.0,
+        "dec_ref": float(dec_ref),
+        "roll_ref": float(rotations.posangle(attitude, ap.V2Ref, ap.V3Ref)) % 360.0,
+        "ra_v1": float(ra_v1) % 360.0,
+        "dec_v1": float(dec_v1),
+        "pa_v3": float(rotations.posangle(attitude, 0.0, 0.0)) % 360.0,
+        "v2_ref": float(ap.V2Ref),
+        "v3_ref": float(ap.V3Ref),
+        "v3yangle": float(ap.V3IdlYAngle),
+        "vparity": int(ap.VIdlParity),
+    }
+
+
+def _pointing_metadata(model: Any, dither: tuple[float, float]) -> None:
+    values = exposure_pointing(dither)
+    meta = model.meta
+    for key in ("ra_v1", "dec_v1", "pa_v3"):
+        setattr(meta.pointing, key, values[key])
+    for key in ("v2_ref", "v3_ref", "v3yangle", "vparity", "ra_ref", "dec_ref", "roll_ref"):
+        setattr(meta.wcsinfo, key, values[key])
+    meta.aperture.name = _APERTURE
+    meta.velocity_aberration.scale_factor = 1.0
+    meta.target.ra, meta.target.dec = DEMO_POINTING[0], DEMO_POINTING[1]
+
+
+def _response(readout: layout.Subarray) -> np.ndarray:
+    """The pixels' relative response: the demo filter's flat (1 where it is unusable)."""
+    from builtin_steps.refdata.imaging_files import flat_truth
+
+    flat, _, dq = flat_truth("NIRCAM", DEMO_DETECTOR, DEMO_FILTER[0], *readout.slices)
+    usable = np.isfinite(flat) & (flat > 0) & (dq == 0)
+    return np.where(usable, flat, 1.0)
+
+
 def _metadata(model: Any, exposure: int, readout: layout.Subarray, start: datetime.datetime):
     frame = readout.frame_time
     duration = _NINTS * _NGROUPS * frame
@@ -142,8 +225,7 @@ def _metadata(model: Any, exposure: int, readout: layout.Subarray, start: dateti
     meta.instrument.detector = DEMO_DETECTOR
     meta.instrument.module = "A"
     meta.instrument.channel = "SHORT"
-    meta.instrument.filter = "F200W"
-    meta.instrument.pupil = "CLEAR"
+    meta.instrument.filter, meta.instrument.pupil = DEMO_FILTER
     obs = meta.observation
     obs.date = start.strftime("%Y-%m-%d")
     obs.time = start.strftime("%H:%M:%S.%f")[:-3]
@@ -202,8 +284,9 @@ def prepare_demo(directory: str | os.PathLike[str]) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``{"pipeline": "calwebb_detector1", "inputs": [two _uncal.fits paths],
-        "description": "..."}``.
+        ``{"pipeline": "calwebb_detector1", "then": ["calwebb_image2"], "inputs":
+        [two _uncal.fits paths], "description": "..."}``: Detector1 makes the
+        rates, Image2 the calibrated (``cal``) and resampled (``i2d``) images.
 
     Examples
     --------
@@ -222,11 +305,12 @@ def prepare_demo(directory: str | os.PathLike[str]) -> dict[str, Any]:
     readout = _readout()
     truth = DetectorTruth("NIRCAM", DEMO_DETECTOR, *readout.slices)
     field = _star_field(np.random.default_rng(20240915), readout.xsize)
+    response = _response(readout)
     updated = _OBS_START >= datetime.datetime.fromisoformat(layout.GAIN_UPDATE_USEAFTER)
     inputs = []
     for exposure, (dx, dy) in enumerate(_DITHERS, start=1):
         rng = np.random.default_rng(1000 + exposure)
-        rate = _scene(field, truth.shape, dx, dy)
+        rate = _scene(field, truth.shape, dx, dy) * response
         data = make_ramp(
             truth,
             rate,
@@ -238,14 +322,17 @@ def prepare_demo(directory: str | os.PathLike[str]) -> dict[str, Any]:
         model = RampModel(data=data)
         start = _OBS_START + datetime.timedelta(minutes=2 * (exposure - 1))
         _metadata(model, exposure, readout, start)
+        _pointing_metadata(model, (dx, dy))
         name = f"jw09999001001_01101_{exposure:05d}_{DEMO_DETECTOR.lower()}_uncal.fits"
         inputs.append(model.save(os.path.join(folder, name)))
     return {
         "pipeline": "calwebb_detector1",
+        "then": ["calwebb_image2"],
         "inputs": inputs,
         "description": (
             f"two dithered NIRCam {DEMO_DETECTOR} {DEMO_SUBARRAY} exposures "
             f"({_NINTS} integrations x {_NGROUPS} RAPID groups) of a star field with cosmic rays "
-            "and a saturated star, calibrated with the embedded offline reference set"
+            "and a saturated star, calibrated (Detector1, then Image2) with the embedded "
+            "offline reference set"
         ),
     }

@@ -22,6 +22,7 @@ The command line ``steppe batch`` is :mod:`pipeline_core.cli.batch`.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -42,7 +43,13 @@ from pipeline_core.batch.job import (
     skipped_result,
 )
 from pipeline_core.errors import ParameterError, StepError
-from pipeline_core.output import make_output_path, split_ext
+from pipeline_core.output import (
+    make_output_path,
+    prepare_output_dir,
+    remove_stale_temporaries,
+    same_file,
+    split_ext,
+)
 from pipeline_core.parallel.rows import available_cores
 
 __all__ = [
@@ -52,12 +59,15 @@ __all__ = [
     "run_batch",
 ]
 
+log = logging.getLogger("steppe.batch")
+
 #: The accepted values of ``executor``.
 EXECUTORS = ("local", "dask")
 
 _DIED = (
     "the process running this input died (killed by the system, out of memory, or a "
-    "crash in compiled code) and reported nothing"
+    "crash in compiled code) and reported nothing; run this input alone (steppe run) to "
+    "see where it stops, or give each job more memory (fewer --jobs)"
 )
 
 
@@ -109,6 +119,13 @@ def _make_jobs(
             )
         bases[base] = path
         product = make_output_path(path, suffix, output_dir=output_dir, known_suffixes=known)
+        for other in inputs:
+            if same_file(product, other):
+                raise ParameterError(
+                    f"steppe batch: the product '{product}' of input '{path}' would replace the "
+                    f"input '{other}'; nothing was run. Choose another output_dir (--output-dir "
+                    "on the command line), or move the input"
+                )
         jobs.append(Job(step_class, path, output_dir, base, product, config_file, params, cores))
     return jobs
 
@@ -291,7 +308,8 @@ def run_batch(
         client. Default: a ``LocalCluster`` of `jobs` workers, created for the run.
     output_dir : str or os.PathLike, optional
         Folder for the products, log files and crash files (created if missing).
-        Default: the current directory.
+        Default: the current directory. Temporary files that killed runs left
+        there are deleted (:func:`pipeline_core.output.remove_stale_temporaries`).
     skip_existing : bool, optional
         Skip the inputs whose product is already in `output_dir` (to resume a batch).
     config_file : str or os.PathLike, optional
@@ -312,8 +330,10 @@ def run_batch(
     StepError
         For ``jobs > 1`` with the local executor and a class defined in ``__main__``.
     ParameterError
-        For invalid `jobs` or `executor`, two inputs with the same file name, or
-        ``output_file``/``save_results`` in `params`.
+        For invalid `jobs` or `executor`, two inputs with the same file name,
+        ``output_file``/``save_results`` in `params`, an `output_dir` that is a
+        file or not writable, or a product that would replace one of the inputs
+        (all refused before any input runs).
     PluginError
         If `pipeline` names no registered step.
     ImportError
@@ -347,7 +367,9 @@ def run_batch(
             "there, or use jobs=1."
         )
     directory = os.path.abspath(os.fspath(output_dir) if output_dir is not None else os.getcwd())
-    os.makedirs(directory, exist_ok=True)
+    prepare_output_dir(directory, owner="steppe batch", option="output_dir (--output-dir)")
+    for removed in remove_stale_temporaries(directory):
+        log.info("batch: removed %s, the temporary file of a save that did not finish", removed)
     config = os.path.abspath(os.fspath(config_file)) if config_file is not None else None
     # Local jobs share this machine's cores; Dask workers are daemon processes whose
     # parallel steps run serially anyway.

@@ -12,10 +12,17 @@ Subcommands::
     steppe run NAME_OR_FILE INPUT [--name=value ...] [--steps.STEP.name=value ...]
                [--save-results | --no-save-results] [--output-dir D]
                [--config-file F] [--logcfg F] [--save-parameters F]
-               [--disable-crds-steppars] [--debug]
+               [--disable-crds-steppars] [--quiet | --verbose] [--debug]
     steppe config NAME [-o FILE.asdf]
-    steppe demo [--output-dir D]
+    steppe demo [--output-dir D] [--quiet | --verbose]
+    steppe show PRODUCT [-o OUT.png] [--open]
+    steppe info PRODUCT
     steppe batch ...
+
+``--quiet`` shows only warnings and errors (and no progress bar), ``--verbose``
+also DEBUG messages; they may come before or after the subcommand. Without
+either, the ``STEPPE_LOG_LEVEL`` environment variable sets the level (INFO by
+default; see :mod:`pipeline_core.logconfig`).
 
 Why one module of this size: the parser and one small function per subcommand;
 the argument conventions (:mod:`~pipeline_core.cli.args`) and ``steppe batch``
@@ -34,7 +41,7 @@ import tempfile
 import time
 import traceback
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -52,6 +59,8 @@ examples:
   steppe run my_pipeline.asdf in_uncal.fits
   steppe run jump in_ramp.fits --save-parameters used.asdf   record what ran
   steppe config jump -o jump.asdf   write the default parameter file
+  steppe show out/jw01_nrca1_rate.fits -o rate.png   a quick-look picture
+  steppe info out/jw01_nrca1_rate.fits              what made a product
 """
 
 
@@ -64,6 +73,19 @@ class _Parser(argparse.ArgumentParser):
 
 class _UsageError(Exception):
     """A command-line usage error (exit status 2)."""
+
+
+def _add_verbosity(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """Add ``--quiet``/``--verbose``; a subcommand's copy only sets them when given."""
+    group = parser.add_mutually_exclusive_group()
+    default: Any = False if top else argparse.SUPPRESS
+    group.add_argument(
+        "-q", "--quiet", action="store_true", default=default,
+        help="show only warnings and errors, and no progress bar",
+    )
+    group.add_argument(
+        "-v", "--verbose", action="store_true", default=default, help="show DEBUG messages too"
+    )
 
 
 def build_parser(*, with_batch: bool = False) -> argparse.ArgumentParser:
@@ -93,6 +115,7 @@ def build_parser(*, with_batch: bool = False) -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug", action="store_true", help="print the full traceback of an error"
     )
+    _add_verbosity(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p_list = sub.add_parser(
@@ -136,6 +159,7 @@ def build_parser(*, with_batch: bool = False) -> argparse.ArgumentParser:
         help="do not read the CRDS parameter reference files (as STPIPE_DISABLE_CRDS_STEPPARS=1)",
     )
     p_run.add_argument("--debug", action="store_true", help="print the full traceback of an error")
+    _add_verbosity(p_run)
 
     p_config = sub.add_parser(
         "config", help="print or save the default parameter file of a step",
@@ -155,6 +179,13 @@ def build_parser(*, with_batch: bool = False) -> argparse.ArgumentParser:
         help="folder for the demo inputs and products (default: ./steppe-demo)",
     )
     p_demo.add_argument("--debug", action="store_true", help="print the full traceback of an error")
+    _add_verbosity(p_demo)
+
+    from pipeline_core.cli.info import add_info_subparser
+    from pipeline_core.cli.show import add_show_subparser
+
+    add_show_subparser(sub)
+    add_info_subparser(sub)
 
     if with_batch:
         from pipeline_core.cli.batch import add_batch_subparser
@@ -214,23 +245,23 @@ def _cmd_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-@contextlib.contextmanager
-def _console_logging(enabled: bool, debug: bool) -> Iterator[None]:
-    """Send steppe's log records to stderr for the duration of a command."""
-    logger = logging.getLogger("steppe")
-    if not enabled or logger.handlers:
-        yield
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s - %(name)s - %(levelname)s - %(message)s"))
-    previous = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG if debug else logging.INFO)
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
+def _console_logging(args: argparse.Namespace, err: TextIO) -> contextlib.AbstractContextManager[Any]:
+    """Send steppe's log records to ``err`` for the duration of a command.
+
+    ``--debug``/``--verbose`` show DEBUG, ``--quiet`` WARNING; otherwise
+    ``STEPPE_LOG_LEVEL`` or INFO. A ``--logcfg`` file, or handlers configured by
+    the caller, take the place of the console.
+    """
+    from pipeline_core import logconfig
+
+    if getattr(args, "logcfg", None) is not None:
+        return contextlib.nullcontext()
+    level = None
+    if args.debug or args.verbose:
+        level = logging.DEBUG
+    elif args.quiet:
+        level = logging.WARNING
+    return logconfig.console_logging(level, stream=err)
 
 
 def _cmd_run(args: argparse.Namespace, extra: Sequence[str], out: TextIO, err: TextIO) -> int:
@@ -258,7 +289,7 @@ def _cmd_run(args: argparse.Namespace, extra: Sequence[str], out: TextIO, err: T
     if args.output_dir is not None:
         params.setdefault("output_dir", args.output_dir)
     started = time.perf_counter()
-    with _console_logging(args.logcfg is None, args.debug), logconfig.configured(args.logcfg):
+    with _console_logging(args, err), logconfig.configured(args.logcfg):
         prepared = step_class._prepare_call(
             args.input, config_file, params, crds_steppars=not args.disable_crds_steppars
         )
@@ -304,14 +335,24 @@ def _cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise PluginError(
             f"prepare_demo returned {demo!r}; it must return a dict with 'pipeline' and 'inputs'"
         )
-    step_class = reg.resolve(demo["pipeline"])
+    stages = [demo["pipeline"], *demo.get("then", ())]
+    classes = [reg.resolve(stage) for stage in stages]
     if demo.get("description"):
         out.write(f"steppe demo: {demo['description']}\n")
     before = set(directory.iterdir())
-    with _console_logging(True, args.debug):
-        for path in demo["inputs"]:
-            out.write(f"steppe demo: running {demo['pipeline']} on {path}\n")
-            step_class.call(str(path), save_results=True, output_dir=str(directory))
+    with _console_logging(args, err):
+        inputs = [str(path) for path in demo["inputs"]]
+        for stage, step_class in zip(stages, classes):
+            products: list[str] = []
+            for path in inputs:
+                out.write(f"steppe demo: running {stage} on {path}\n")
+                result = step_class.call(path, save_results=True, output_dir=str(directory))
+                # the next stage ("then") runs on the products this one saved
+                for item in result if isinstance(result, (list, tuple)) else [result]:
+                    name = getattr(getattr(item, "meta", None), "filename", None)
+                    if name and (directory / name).exists():
+                        products.append(str(directory / name))
+            inputs = products
     for product in sorted(set(directory.iterdir()) - before):
         out.write(f"steppe demo: wrote {product}\n")
     return 0
@@ -406,6 +447,14 @@ def _dispatch(argv: list[str], debug: bool, out: TextIO, err: TextIO) -> int:
         return _cmd_list(args, out, err)
     if args.command == "config":
         return _cmd_config(args, out, err)
+    if args.command == "show":
+        from pipeline_core.cli.show import run_show
+
+        return run_show(args, out, err)
+    if args.command == "info":
+        from pipeline_core.cli.info import run_info
+
+        return run_info(args, out, err)
     return _cmd_demo(args, out, err)
 
 

@@ -6,6 +6,11 @@ A step declares its parameters in the stpipe (configobj) spec syntax, one per li
     algorithm = option('OLS', 'OLS_C', default='OLS_C')
     firstgroup = integer(default=None)                 # None: use all groups
     pre_hooks = string_list(default=list())
+    limit = float(default=inf, allow_nonfinite=True)   # NaN and infinities accepted
+
+Floats are finite unless the spec says ``allow_nonfinite=True``: ``nan``, ``inf`` and
+``-inf`` (as numbers or strings) are refused otherwise. An ``option(...)`` that lists
+``None`` among its choices accepts ``None`` (and the string ``'None'``).
 
 :func:`parse_spec` turns such text into :class:`ParamSpec` objects; :func:`validate`
 converts and checks a mapping of values against them, collecting every problem
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import numbers
 import os
 import re
@@ -39,6 +45,7 @@ __all__ = [
     "merge_layers",
     "COMMON_SPEC",
     "PARALLEL_SPEC",
+    "common_specs",
     "parallel_specs",
     "override_spec",
     "unknown_name_problem",
@@ -64,6 +71,44 @@ input_dir = string(default=None)        # folder in which relative input paths a
 PARALLEL_SPEC = """
 maximum_cores = string(default='none')  # worker processes: none, quarter, half, all or a number
 """
+
+
+def _check_output_file(value: Any, step: str | None) -> None:
+    """Refuse an ``output_file`` with a folder part: the folder is ``output_dir``."""
+    text = os.fspath(value) if isinstance(value, (str, os.PathLike)) else str(value)
+    folder, name = os.path.split(text)
+    if not folder and not (os.altsep and os.altsep in text):
+        return
+    where = f"step '{step}': " if step else ""
+    example = f"output_dir={folder!r}, output_file={name!r}" if name else f"output_dir={folder!r}"
+    raise ParameterError(
+        f"{where}parameter 'output_file' = {text!r} contains a folder ({folder!r}); "
+        "output_file is a base name only (the product suffix and extension are added), and "
+        "the folder is output_dir. Give them apart: "
+        f"{example} (on the command line: --output-dir and --output_file)"
+    )
+
+
+def common_specs() -> dict[str, ParamSpec]:
+    """Return the specs of the parameters every step has (:data:`COMMON_SPEC`).
+
+    ``output_file`` is checked whenever it is set: a value with a folder part
+    (``out/x``, ``/abs/x``, ``../x``) is a
+    :class:`~pipeline_core.errors.ParameterError` naming ``output_dir`` as the
+    place for the folder.
+
+    Returns
+    -------
+    dict of str to ParamSpec
+
+    Examples
+    --------
+    >>> common_specs()["output_file"].convert("final")
+    'final'
+    """
+    specs = parse_spec(COMMON_SPEC, owner="steppe common parameters")
+    specs["output_file"] = dataclasses.replace(specs["output_file"], check=_check_output_file)
+    return specs
 
 
 def _check_maximum_cores(value: Any, step: str | None) -> None:
@@ -193,6 +238,9 @@ class ParamSpec:
         Whether ``None`` is accepted (the spec said ``default=None``).
     minimum, maximum : float or None
         Bounds: of the value for numbers, of the length for lists.
+    allow_nonfinite : bool
+        Whether a ``float`` (or the items of a ``float_list``) may be NaN or
+        infinite (the spec said ``allow_nonfinite=True``); refused otherwise.
     options : tuple
         The accepted values of an ``option(...)``.
     help : str
@@ -212,6 +260,7 @@ class ParamSpec:
     nullable: bool = False
     minimum: float | None = None
     maximum: float | None = None
+    allow_nonfinite: bool = False
     options: tuple[Any, ...] = ()
     help: str = ""
     source: str = ""
@@ -296,8 +345,9 @@ class ParamSpec:
         )
 
     def _convert(self, value: Any) -> Any:
-        if value is None or (self.nullable and isinstance(value, str) and value == "None"):
-            if self.nullable or self.kind == "any":
+        none_allowed = self.nullable or (self.kind == "option" and None in self.options)
+        if value is None or (none_allowed and isinstance(value, str) and value == "None"):
+            if none_allowed or self.kind == "any":
                 return None
             raise _Invalid("is not accepted (None is only allowed where the default is None)")
         if self.kind == "option":
@@ -315,6 +365,8 @@ class ParamSpec:
         if self.kind == "any":
             return value
         converted = _convert_scalar(self.kind, value)
+        if self.kind == "float" and not self.allow_nonfinite:
+            _check_finite(converted)
         self._check_bounds(converted, converted)
         return converted
 
@@ -351,7 +403,10 @@ class ParamSpec:
             converted = []
             for position, item in enumerate(items):
                 try:
-                    converted.append(_convert_scalar(item_kind, item))
+                    number = _convert_scalar(item_kind, item)
+                    if item_kind == "float" and not self.allow_nonfinite:
+                        _check_finite(number)
+                    converted.append(number)
                 except _Invalid as exc:
                     raise _Invalid(f"has item {position} = {item!r} that {exc}") from None
             items = converted
@@ -371,6 +426,13 @@ class ParamSpec:
             raise _Invalid(f"is below the minimum {self.minimum:g}")
         if self.maximum is not None and measure > self.maximum:
             raise _Invalid(f"is above the maximum {self.maximum:g}")
+
+
+def _check_finite(number: float) -> None:
+    if math.isnan(number):
+        raise _Invalid("is NaN, which is not accepted: this parameter takes finite numbers only")
+    if math.isinf(number):
+        raise _Invalid("is infinite, which is not accepted: this parameter takes finite numbers only")
 
 
 def _unquote(text: str) -> str:
@@ -580,6 +642,11 @@ def parse_spec(spec: str, *, owner: str = "step") -> dict[str, ParamSpec]:
         options: tuple[Any, ...] = ()
         minimum = keywords.pop("min", None)
         maximum = keywords.pop("max", None)
+        allow_nonfinite = keywords.pop("allow_nonfinite", False)
+        if allow_nonfinite not in (True, False):
+            raise fail(f"allow_nonfinite={allow_nonfinite!r}: give True or False")
+        if allow_nonfinite and kind not in ("float", "float_list"):
+            raise fail("allow_nonfinite applies to float and float_list only")
         if kind == "option":
             options = tuple(positional)
             if not options:
@@ -591,7 +658,10 @@ def parse_spec(spec: str, *, owner: str = "step") -> dict[str, ParamSpec]:
             if len(positional) == 2 and maximum is None:
                 maximum = positional[1]
         if keywords:
-            raise fail(f"unknown arguments {sorted(keywords)}; known: default, min, max")
+            raise fail(
+                f"unknown arguments {sorted(keywords)}; known: default, min, max "
+                "(and allow_nonfinite for float and float_list)"
+            )
         for bound in (minimum, maximum):
             if bound is not None and (isinstance(bound, bool) or not isinstance(bound, numbers.Real)):
                 raise fail(f"bound {bound!r} is not a number")
@@ -602,6 +672,7 @@ def parse_spec(spec: str, *, owner: str = "step") -> dict[str, ParamSpec]:
             nullable=(has_default and default is None) or kind == "any",
             minimum=minimum,
             maximum=maximum,
+            allow_nonfinite=bool(allow_nonfinite),
             options=options,
             help=comment,
             source=line.group("check"),

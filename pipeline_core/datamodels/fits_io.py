@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pipeline_core.datamodels.asdf_yaml import dump_tree, load_tree
+from pipeline_core.datamodels.asdf_yaml import dump_tree, load_tree, materialize_objects
 from pipeline_core.datamodels.deferred import DeferredImage
 from pipeline_core.datamodels.keywords import keywords
 from pipeline_core.datamodels.rawio import convert, read_image_data
@@ -330,14 +330,14 @@ def _read_asdf_tree(hdul: fits.HDUList, index: dict[str, int], path: str) -> dic
         return {}
     hdu = hdul[index[ASDF_EXTNAME]]
     try:
-        raw = hdu.data[_ASDF_COLUMN][0]
-        tree = load_tree(np.asarray(raw, dtype=np.uint8).tobytes())
+        raw = np.asarray(hdu.data[_ASDF_COLUMN][0], dtype=np.uint8).tobytes()
+        tree = load_tree(raw)
     except Exception as exc:
         raise DataModelError(
             f"'{path}': the ASDF extension could not be read ({type(exc).__name__}: {exc}). "
             "The file is corrupt; write it again or fetch a fresh copy."
         ) from exc
-    return tree
+    return materialize_objects(tree, raw)
 
 
 def fits_hash(hdul: fits.HDUList) -> str:

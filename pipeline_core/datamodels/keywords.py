@@ -372,6 +372,63 @@ KEYWORDS: tuple[tuple[str, str, str, str], ...] = (
     ('PIXAR_A2', 'photometry.pixelarea_arcsecsq', 'f', 'PRIMARY'),
     ('BUNIT', 'bunit_data', 's', 'SCI'),
     ('BUNIT', 'bunit_err', 's', 'ERR'),
+    ('PHOTUJA2', 'photometry.conversion_microjanskys', 'f', 'PRIMARY'),
+    ('ASNPOOL', 'asn.pool_name', 's', 'PRIMARY'),
+    ('ASNTABLE', 'asn.table_name', 's', 'PRIMARY'),
+    ('NDRIZ', 'resample.pointings', 'i', 'PRIMARY'),
+    ('RESWHT', 'resample.weight_type', 's', 'PRIMARY'),
+    ('PIXFRAC', 'resample.pixfrac', 'f', 'PRIMARY'),
+    ('PXSCLRT', 'resample.pixel_scale_ratio', 'f', 'PRIMARY'),
+    ('BKGMETH', 'background.method', 's', 'PRIMARY'),
+    ('BKGLEVEL', 'background.level', 'f', 'PRIMARY'),
+    ('BKGSUB', 'background.subtracted', 'b', 'PRIMARY'),
+    # the WCS keywords of the science extension (JWST wcsinfo schema)
+    ('RADESYS', 'coordinates.reference_frame', 's', 'SCI'),
+    ('PA_APER', 'aperture.position_angle', 'f', 'SCI'),
+    ('RA_V1', 'pointing.ra_v1', 'f', 'SCI'),
+    ('DEC_V1', 'pointing.dec_v1', 'f', 'SCI'),
+    ('PA_V3', 'pointing.pa_v3', 'f', 'SCI'),
+    ('VA_SCALE', 'velocity_aberration.scale_factor', 'f', 'SCI'),
+    ('WCSAXES', 'wcsinfo.wcsaxes', 'i', 'SCI'),
+    ('CRPIX1', 'wcsinfo.crpix1', 'f', 'SCI'),
+    ('CRPIX2', 'wcsinfo.crpix2', 'f', 'SCI'),
+    ('CRVAL1', 'wcsinfo.crval1', 'f', 'SCI'),
+    ('CRVAL2', 'wcsinfo.crval2', 'f', 'SCI'),
+    ('CTYPE1', 'wcsinfo.ctype1', 's', 'SCI'),
+    ('CTYPE2', 'wcsinfo.ctype2', 's', 'SCI'),
+    ('CUNIT1', 'wcsinfo.cunit1', 's', 'SCI'),
+    ('CUNIT2', 'wcsinfo.cunit2', 's', 'SCI'),
+    ('CDELT1', 'wcsinfo.cdelt1', 'f', 'SCI'),
+    ('CDELT2', 'wcsinfo.cdelt2', 'f', 'SCI'),
+    ('PC1_1', 'wcsinfo.pc1_1', 'f', 'SCI'),
+    ('PC1_2', 'wcsinfo.pc1_2', 'f', 'SCI'),
+    ('PC2_1', 'wcsinfo.pc2_1', 'f', 'SCI'),
+    ('PC2_2', 'wcsinfo.pc2_2', 'f', 'SCI'),
+    ('CD1_1', 'wcsinfo.cd1_1', 'f', 'SCI'),
+    ('CD1_2', 'wcsinfo.cd1_2', 'f', 'SCI'),
+    ('CD2_1', 'wcsinfo.cd2_1', 'f', 'SCI'),
+    ('CD2_2', 'wcsinfo.cd2_2', 'f', 'SCI'),
+    ('S_REGION', 'wcsinfo.s_region', 's', 'SCI'),
+    ('V2_REF', 'wcsinfo.v2_ref', 'f', 'SCI'),
+    ('V3_REF', 'wcsinfo.v3_ref', 'f', 'SCI'),
+    ('VPARITY', 'wcsinfo.vparity', 'i', 'SCI'),
+    ('V3I_YANG', 'wcsinfo.v3yangle', 'f', 'SCI'),
+    ('RA_REF', 'wcsinfo.ra_ref', 'f', 'SCI'),
+    ('DEC_REF', 'wcsinfo.dec_ref', 'f', 'SCI'),
+    ('ROLL_REF', 'wcsinfo.roll_ref', 'f', 'SCI'),
+    ('XREF_SCI', 'wcsinfo.siaf_xref_sci', 'f', 'SCI'),
+    ('YREF_SCI', 'wcsinfo.siaf_yref_sci', 'f', 'SCI'),
+    ('A_ORDER', 'wcsinfo.a_order', 'i', 'SCI'),
+    ('B_ORDER', 'wcsinfo.b_order', 'i', 'SCI'),
+    ('AP_ORDER', 'wcsinfo.ap_order', 'i', 'SCI'),
+    ('BP_ORDER', 'wcsinfo.bp_order', 'i', 'SCI'),
+) + tuple(
+    # SIP distortion coefficients of the FITS approximation: A_i_j, B_i_j, AP_i_j, BP_i_j
+    (f'{name}_{i}_{j}', f'wcsinfo.{name.lower()}_{i}_{j}', 'f', 'SCI')
+    for name in ('A', 'B', 'AP', 'BP')
+    for i in range(7)
+    for j in range(7)
+    if 2 <= i + j <= 6
 )
 
 

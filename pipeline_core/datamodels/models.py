@@ -44,7 +44,11 @@ class ImageModel(DataModel):
 
     Arrays: ``data`` (float32, ``SCI``), ``dq`` (uint32, ``DQ``), ``err``
     (float32, ``ERR``), and the optional variances ``var_poisson``,
-    ``var_rnoise``, ``var_flat`` (float32), all of the same shape.
+    ``var_rnoise``, ``var_flat`` (float32), all of the same shape; the
+    optional pixel area map ``area`` (float32, ``AREA``, set by photom) and,
+    in resampled (``i2d``) products, the drizzle weight ``wht`` (float32,
+    ``WHT``) and context ``con`` (int32, ``CON``, ``nplanes x ny x nx``: bit
+    ``i`` of plane ``i // 32`` marks a contribution of input ``i``).
 
     Examples
     --------
@@ -60,6 +64,9 @@ class ImageModel(DataModel):
         ArraySpec("var_poisson", "VAR_POISSON", "float32", (2,), like="data"),
         ArraySpec("var_rnoise", "VAR_RNOISE", "float32", (2,), like="data"),
         ArraySpec("var_flat", "VAR_FLAT", "float32", (2,), like="data"),
+        ArraySpec("area", "AREA", "float32", (2,), like="data"),
+        ArraySpec("wht", "WHT", "float32", (2,), like="data"),
+        ArraySpec("con", "CON", "int32", (3,)),
     )
     primary = "data"
 

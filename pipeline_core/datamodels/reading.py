@@ -10,6 +10,7 @@ import numpy as np
 from pipeline_core.datamodels.asdf_io import read_asdf
 from pipeline_core.datamodels.fits_io import ClassChooser, read_fits
 from pipeline_core.errors import DataModelError
+from pipeline_core.output import is_temporary_file
 
 if TYPE_CHECKING:  # pragma: no cover
     from pipeline_core.datamodels.base import DataModel
@@ -49,9 +50,19 @@ def read_file(
     Raises
     ------
     DataModelError
-        If the file is missing, of another format or malformed.
+        If the file is missing, of another format or malformed, or is the
+        temporary file of an unfinished save
+        (:func:`pipeline_core.output.is_temporary_file`).
     """
     path = os.fspath(path)
+    if is_temporary_file(path):
+        raise DataModelError(
+            f"Cannot open '{path}': it is the hidden temporary file of a save that did not "
+            "finish (the process writing it was stopped), not a product. Open the product "
+            "itself (the same name without the leading '.' and the '.<host>-<pid>.<random>.tmp' "
+            "part), or run again to make it; the next run into this folder deletes the "
+            "temporary file."
+        )
     try:
         with open(path, "rb") as handle:
             magic = handle.read(6)

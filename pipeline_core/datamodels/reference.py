@@ -15,6 +15,9 @@ __all__ = [
     "DarkModel",
     "GainModel",
     "ReadnoiseModel",
+    "FlatModel",
+    "PhotomModel",
+    "PixelAreaModel",
     "REFTYPE_MODELS",
 ]
 
@@ -115,6 +118,48 @@ class ReadnoiseModel(ReferenceFileModel):
     reftype = "readnoise"
 
 
+class FlatModel(ReferenceFileModel):
+    """Flat field: ``data``, ``err`` (float32, ``ny x nx``), ``dq``, ``dq_def``.
+
+    The science image is divided by ``data``; ``err`` is its uncertainty.
+    """
+
+    arrays = (
+        ArraySpec("data", "SCI", "float32", (2,), required=True, like="data"),
+        ArraySpec("dq", "DQ", "uint32", (2,), required=True, like="data"),
+        ArraySpec("err", "ERR", "float32", (2,), required=True, like="data"),
+        _DQ_DEF,
+    )
+    primary = "data"
+    reftype = "flat"
+
+
+class PhotomModel(ReferenceFileModel):
+    """Photometric calibration table: ``phot_table`` (the ``PHOTOM`` binary table).
+
+    Imaging files (``NrcImgPhotomModel``, ``NisImgPhotomModel``,
+    ``MirImgPhotomModel``) have one row per ``filter`` and ``pupil`` (MIRI:
+    ``filter`` and ``subarray``) with the conversion ``photmjsr`` in
+    (MJy/sr)/(DN/s) and its ``uncertainty``.
+    """
+
+    arrays = (ArraySpec("phot_table", "PHOTOM", None),)
+    primary = None
+    reftype = "photom"
+
+
+class PixelAreaModel(ReferenceFileModel):
+    """Pixel area map: ``data`` (float32, ``ny x nx``), relative to the nominal area.
+
+    The nominal area is ``meta.photometry.pixelarea_steradians`` (``PIXAR_SR``)
+    and ``pixelarea_arcsecsq`` (``PIXAR_A2``).
+    """
+
+    arrays = (ArraySpec("data", "SCI", "float32", (2,), required=True, like="data"),)
+    primary = "data"
+    reftype = "area"
+
+
 #: Reference type (lower case) -> model class.
 REFTYPE_MODELS: dict[str, type[ReferenceFileModel]] = {
     cls.reftype: cls
@@ -126,5 +171,8 @@ REFTYPE_MODELS: dict[str, type[ReferenceFileModel]] = {
         DarkModel,
         GainModel,
         ReadnoiseModel,
+        FlatModel,
+        PhotomModel,
+        PixelAreaModel,
     )
 }

@@ -24,6 +24,8 @@ __all__ = [
     "core_budget",
     "mark_pool_worker",
     "resolve_max_workers",
+    "running_step",
+    "step_label",
     "worker_budget",
 ]
 
@@ -50,6 +52,41 @@ _budget: ContextVar[int | None] = ContextVar("steppe_core_budget", default=None)
 
 # Set in the processes of steppe's row-slice pool: kernels there never fan out again.
 _IN_POOL_WORKER = False
+
+# The step whose process() is running in this thread: named in the pool's errors.
+_running_step: ContextVar[str | None] = ContextVar("steppe_running_step", default=None)
+
+
+@contextmanager
+def running_step(name: str) -> Iterator[None]:
+    """Name the step whose work runs in the block, for the messages of the worker pool.
+
+    Parameters
+    ----------
+    name : str
+        The step's name.
+
+    Yields
+    ------
+    None
+    """
+    token = _running_step.set(name)
+    try:
+        yield
+    finally:
+        _running_step.reset(token)
+
+
+def step_label() -> str:
+    """Return ``"step 'NAME': "`` for the step running in this thread, or ``""``.
+
+    Returns
+    -------
+    str
+        The prefix of error messages raised while a step runs.
+    """
+    name = _running_step.get()
+    return f"step {name!r}: " if name else ""
 
 
 def mark_pool_worker() -> None:

@@ -55,6 +55,7 @@ from pipeline_core.parallel.cores import (
     core_budget,
     mark_pool_worker,
     resolve_max_workers,
+    step_label,
     worker_budget,
 )
 from pipeline_core.errors import ParameterError, StepError
@@ -775,6 +776,11 @@ def _in_shared_memory(array: np.ndarray, what: str) -> np.ndarray:
     return _sharedmem.shared_copy(array, what=what)
 
 
+def _pool_broken(futures: list[Future[Any]]) -> bool:
+    """Whether a worker process died: its pool fails every future it was running."""
+    return any(f.done() and isinstance(f.exception(), BrokenProcessPool) for f in futures)
+
+
 def _run_blocks(
     kernel: Kernel,
     inputs: Mapping[str, Any],
@@ -823,6 +829,8 @@ def _run_blocks(
                 queue.stop()
                 exc.add_note(f"(raised by kernel {name} on rows {start}:{stop})")
                 here_error = exc
+            if _pool_broken(futures):  # a worker died: no result can come, stop at once
+                queue.stop()
             index = queue.take_front()
         # Every block finishes (or fails) before the segments can disappear.
         wait(futures)
@@ -836,7 +844,7 @@ def _run_blocks(
     ):
         _POOL.discard(pool)
         raise StepError(
-            f"a worker process died while running kernel {name} on {rows} rows "
+            f"{step_label()}a worker process died while running kernel {name} on {rows} rows "
             f"with {workers} processes (it was killed, crashed or ran out of memory) "
             "and no result was produced. Run with maximum_cores='none' to run in "
             "this process and see the error, or use fewer cores to need less memory."

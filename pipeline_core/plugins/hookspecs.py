@@ -184,7 +184,9 @@ def prepare_demo(directory: str) -> dict[str, Any] | None:
     """Offer demonstration data for ``steppe demo``.
 
     Called by ``steppe demo``; the pipeline named in the answer is then run on
-    each input with ``save_results=True`` and ``output_dir=directory``.
+    each input with ``save_results=True`` and ``output_dir=directory``, and each
+    pipeline named in ``then`` (optional) runs the same way on the products the
+    previous one saved.
 
     firstresult: the first non-None answer wins.
 
@@ -197,5 +199,6 @@ def prepare_demo(directory: str) -> dict[str, Any] | None:
     -------
     dict or None
         ``{"pipeline": "calwebb_detector1", "inputs": [path, ...],
-        "description": "one line"}``, or ``None`` when the plugin has no demo.
+        "then": ["calwebb_image2"], "description": "one line"}``, or ``None``
+        when the plugin has no demo.
     """

@@ -617,6 +617,43 @@ class Registry:
             self._classes[name] = cls
         return cls
 
+    def resolve_preferring(self, name_or_class: str | type, distribution: str | None) -> type[StepBase]:
+        """Resolve a name, looking first among one distribution's registrations.
+
+        A coded pipeline names its steps by alias (``"jump"``); they mean the
+        steps of the pipeline's own distribution even when another installed
+        plugin registers the same alias.
+
+        Parameters
+        ----------
+        name_or_class : str or type
+            As for :meth:`resolve`.
+        distribution : str or None
+            The distribution whose registration wins when it has one of this name
+            (``"steppe"``). None, a class, or a ``"dist::name"`` spelling resolve
+            as :meth:`resolve` does.
+
+        Returns
+        -------
+        type
+            A :class:`~pipeline_core.steps.step.Step` subclass.
+
+        Raises
+        ------
+        PluginError
+            As :meth:`resolve`: when the distribution has no step of this name and
+            the name is unknown or claimed by several other distributions.
+        """
+        if distribution and isinstance(name_or_class, str) and "::" not in name_or_class:
+            name = name_or_class.strip()
+            self._ensure_loaded()
+            own = normalize_dist(distribution)
+            if any(
+                normalize_dist(d.distribution) == own and name in d.names() for d in self._descriptors
+            ):
+                return self.resolve(f"{own}::{name}")
+        return self.resolve(name_or_class)
+
     def _unknown_message(self, name: str) -> str:
         known = sorted({n for d in self._descriptors for n in d.names()})
         aliases = sorted(d.alias for d in self._descriptors if d.alias)

@@ -17,6 +17,8 @@ in ``model.meta.ref_file.crds.context_used``.
 (reference type ``pars-<class name in lower case>``), the second layer of
 ``Step.call``'s parameters. :func:`check_reference_shape` checks that an opened
 reference file has the type and covers the pixels of the data it calibrates.
+:func:`check_overrides` checks a step's ``override_<reftype>`` values without any
+data, so that a pipeline refuses a wrong one before any of its steps runs.
 
 Why one module of this size: the lookup order (override, hook, CRDS) and the
 checks that a found file fits the data (type, shape, subarray) are one question,
@@ -45,6 +47,7 @@ __all__ = [
     "DISABLE_STEPPARS_ENV",
     "get_reference_file",
     "get_step_parameters",
+    "check_overrides",
     "check_reference_type",
     "check_reference_shape",
     "crds_steppars_disabled",
@@ -64,6 +67,8 @@ _SHOWN = (
     "META.INSTRUMENT.NAME",
     "META.INSTRUMENT.DETECTOR",
     "META.SUBARRAY.NAME",
+    "META.INSTRUMENT.FILTER",
+    "META.INSTRUMENT.PUPIL",
     "META.EXPOSURE.READPATT",
     "META.EXPOSURE.TYPE",
     "META.OBSERVATION.DATE",
@@ -216,24 +221,17 @@ def get_reference_file(step: StepBase, model: DataModel, reftype: str) -> str:
     reftype = reftype.lower()
     logger = _step_log(step)
 
-    override = getattr(step, f"override_{reftype}", None)
-    if override is not None and hasattr(override, "meta") and hasattr(override, "save"):
+    override = _checked_override(step, reftype)
+    if override is not None and not isinstance(override, str):
         return _model_override(step, model, reftype, override, logger)
-    if override is not None and not isinstance(override, (str, os.PathLike)):
-        raise ReferenceFileError(
-            f"{_step_label(step)}: override_{reftype} must be the path of a {reftype.upper()} "
-            f"reference file (or 'N/A'), got a {type(override).__name__}: {override!r}."
-        )
-    if override is not None and os.fspath(override).strip():
-        path = os.fspath(override).strip()
-        if path.upper() == NOT_APPLICABLE:
-            logger.info("%s reference file: N/A (override_%s)", reftype.upper(), reftype)
-            _record(model, reftype, NOT_APPLICABLE, None)
-            return NOT_APPLICABLE
-        _check_given_file(step, reftype, path, f"override_{reftype}")
-        logger.info("%s reference file: %s (override_%s)", reftype.upper(), path, reftype)
-        _record(model, reftype, path, None)
-        return path
+    if override == NOT_APPLICABLE:
+        logger.info("%s reference file: N/A (override_%s)", reftype.upper(), reftype)
+        _record(model, reftype, NOT_APPLICABLE, None)
+        return NOT_APPLICABLE
+    if override is not None:
+        logger.info("%s reference file: %s (override_%s)", reftype.upper(), override, reftype)
+        _record(model, reftype, override, None)
+        return override
 
     from pipeline_core.plugins.manager import registry
 
@@ -252,16 +250,80 @@ def get_reference_file(step: StepBase, model: DataModel, reftype: str) -> str:
     return _from_crds(step, model, reftype, logger)
 
 
+def _checked_override(step: Any, reftype: str) -> Any:
+    """The step's ``override_<reftype>``, checked: None, ``"N/A"``, a checked path or a model."""
+    override = getattr(step, f"override_{reftype}", None)
+    if override is not None and hasattr(override, "meta") and hasattr(override, "save"):
+        return override
+    if override is not None and not isinstance(override, (str, os.PathLike)):
+        raise ReferenceFileError(
+            f"{_step_label(step)}: override_{reftype} must be the path of a {reftype.upper()} "
+            f"reference file (or 'N/A'), got a {type(override).__name__}: {override!r}."
+        )
+    if override is None or not os.fspath(override).strip():
+        return None
+    path = os.fspath(override).strip()
+    if path.upper() == NOT_APPLICABLE:
+        return NOT_APPLICABLE
+    return _check_given_file(step, reftype, path, f"override_{reftype}")
+
+
+def check_overrides(step: StepBase) -> dict[str, str]:
+    """Check every ``override_<reftype>`` of a step, before it runs.
+
+    Parameters
+    ----------
+    step : StepBase
+        The step; its :attr:`~pipeline_core.steps.step.Step.reference_file_types`
+        say which overrides it has.
+
+    Returns
+    -------
+    dict of str to str
+        Reference type to the file its override names (a path, or the source
+        file of a reference model given as override): the files the step will
+        read. ``N/A`` overrides and models held only in memory are left out.
+
+    Raises
+    ------
+    ReferenceFileError
+        The error :func:`get_reference_file` would raise when the step runs: an
+        override names a missing, unreadable or wrong-type file, or a reference
+        model of another type.
+    """
+    files: dict[str, str] = {}
+    for reftype in getattr(step, "reference_file_types", ()):
+        reftype = reftype.lower()
+        override = _checked_override(step, reftype)
+        if override is None or override == NOT_APPLICABLE:
+            continue
+        if not isinstance(override, str):
+            declared = (override.meta.reftype or "").strip().lower()
+            name = override.meta.filename or f"<{type(override).__name__} in memory>"
+            if declared and declared != reftype:
+                raise ReferenceFileError(_model_type_message(step, reftype, declared, name))
+            source = getattr(override, "source_path", None)
+            if source:
+                files[reftype] = os.fspath(source)
+            continue
+        files[reftype] = override
+    return files
+
+
+def _model_type_message(step: Any, reftype: str, declared: str, name: str) -> str:
+    return (
+        f"{_step_label(step)}: override_{reftype} is a {declared.upper()} reference model "
+        f"('{name}'), but a {reftype.upper()} one is needed here. Give a {reftype.upper()} "
+        "reference file or model."
+    )
+
+
 def _model_override(step: Any, model: Any, reftype: str, ref: Any, logger: logging.Logger) -> Any:
     """An override given as an opened reference model: check its type, record, return it."""
     declared = (ref.meta.reftype or "").strip().lower()
     name = ref.meta.filename or f"<{type(ref).__name__} in memory>"
     if declared and declared != reftype:
-        raise ReferenceFileError(
-            f"{_step_label(step)}: override_{reftype} is a {declared.upper()} reference model "
-            f"('{name}'), but a {reftype.upper()} one is needed here. Give a {reftype.upper()} "
-            "reference file or model."
-        )
+        raise ReferenceFileError(_model_type_message(step, reftype, declared, name))
     logger.info("%s reference file: %s (override_%s)", reftype.upper(), name, reftype)
     _record(model, reftype, name, None)
     return ref

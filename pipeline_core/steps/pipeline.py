@@ -30,7 +30,9 @@ from pipeline_core.steps.step import Step, is_model
 __all__ = ["Pipeline", "resolve_step_defs"]
 
 
-def resolve_step_defs(step_defs: Mapping[str, Any], *, owner: str) -> dict[str, type[Step]]:
+def resolve_step_defs(
+    step_defs: Mapping[str, Any], *, owner: str, pipeline_class: type | None = None
+) -> dict[str, type[Step]]:
     """Resolve a pipeline's step definitions to classes.
 
     Parameters
@@ -39,6 +41,12 @@ def resolve_step_defs(step_defs: Mapping[str, Any], *, owner: str) -> dict[str, 
         Step names to classes or to registered aliases / class paths.
     owner : str
         The pipeline, for messages.
+    pipeline_class : type, optional
+        The coded pipeline whose :attr:`Pipeline.step_defs` these are. Its names
+        resolve first among the registrations of the distribution that provides
+        the class defining ``step_defs`` (:meth:`Registry.resolve_preferring
+        <pipeline_core.plugins.manager.Registry.resolve_preferring>`), so another
+        plugin registering the same alias does not change the pipeline.
 
     Returns
     -------
@@ -54,11 +62,12 @@ def resolve_step_defs(step_defs: Mapping[str, Any], *, owner: str) -> dict[str, 
     """
     from pipeline_core.plugins.manager import registry
 
+    home = _home_distribution(pipeline_class) if pipeline_class is not None else None
     resolved: dict[str, type[Step]] = {}
     for name, target in step_defs.items():
         if isinstance(target, str):
             try:
-                target = registry().resolve(target)
+                target = registry().resolve_preferring(target, home)
             except PluginError as exc:
                 raise PluginError(f"pipeline '{owner}', step '{name}': {exc}") from exc
         if not (isinstance(target, type) and issubclass(target, Step)):
@@ -68,6 +77,18 @@ def resolve_step_defs(step_defs: Mapping[str, Any], *, owner: str) -> dict[str, 
             )
         resolved[name] = target
     return resolved
+
+
+def _home_distribution(pipeline_class: type) -> str | None:
+    """The distribution registering the class that defines ``pipeline_class.step_defs``."""
+    from pipeline_core.plugins.manager import registry
+
+    for klass in pipeline_class.__mro__:
+        if "step_defs" in vars(klass):
+            descriptor = registry().descriptor_for(klass)
+            if descriptor is not None:
+                return descriptor.distribution
+    return None
 
 
 class Pipeline(Step):
@@ -130,7 +151,10 @@ class Pipeline(Step):
     ) -> None:
         steps_layer = params.pop("steps", None)
         super()._setup(name, parent, params, problems)
-        defs = resolve_step_defs(step_defs if step_defs is not None else type(self).step_defs, owner=self.name)
+        if step_defs is not None:
+            defs = resolve_step_defs(step_defs, owner=self.name)
+        else:
+            defs = resolve_step_defs(type(self).step_defs, owner=self.name, pipeline_class=type(self))
         object.__setattr__(self, "step_defs", dict(defs))
         if steps_layer is None:
             steps_layer = {}
@@ -216,7 +240,10 @@ class Pipeline(Step):
             return {}
         from pipeline_core.references.lookup import get_step_parameters
 
-        defs = resolve_step_defs(step_defs if step_defs is not None else cls.step_defs, owner=cls.__name__)
+        if step_defs is not None:
+            defs = resolve_step_defs(step_defs, owner=cls.__name__)
+        else:
+            defs = resolve_step_defs(cls.step_defs, owner=cls.__name__, pipeline_class=cls)
         own = layer_from_values(get_step_parameters(cls, data), source=f"CRDS parameters of {cls.__name__}")
         steps = {name: sub._crds_layer(data, None) for name, sub in defs.items()}
         steps = {name: layer for name, layer in steps.items() if layer}

@@ -5,6 +5,8 @@ registered step names or class paths, :class:`~pipeline_core.steps.step.Step` cl
 instances, or plain callables. :func:`run_step_hooks` runs them in order, each one
 on the output of the previous one; a hook that returns None leaves the data as it
 was (a callable that only inspects or changes the model in place).
+:func:`check_step_hooks` resolves them without running them, so that a pipeline
+refuses a misspelled hook name before any of its steps runs.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pipeline_core.plugins import StepBase, registry
 if TYPE_CHECKING:  # pragma: no cover
     from pipeline_core.steps.step import Step
 
-__all__ = ["run_step_hooks"]
+__all__ = ["check_step_hooks", "run_step_hooks"]
 
 
 def run_step_hooks(step: Step, hooks: list[Any], data: Any, kind: str) -> Any:
@@ -55,9 +57,37 @@ def run_step_hooks(step: Step, hooks: list[Any], data: Any, kind: str) -> Any:
     return data
 
 
+def check_step_hooks(step: Step) -> None:
+    """Check that every pre- and post-hook of ``step`` can be run, without running it.
+
+    Parameters
+    ----------
+    step : Step
+        The step whose ``pre_hooks`` and ``post_hooks`` are checked.
+
+    Raises
+    ------
+    ParameterError
+        The error :func:`run_step_hooks` would raise for the first unusable hook.
+    """
+    for kind in ("pre", "post"):
+        for position, hook in enumerate(getattr(step, f"{kind}_hooks", None) or ()):
+            _resolve(step, hook, kind, position)
+
+
 def _runner(step: Step, hook: Any, kind: str, position: int) -> Callable[[Any], Any]:
+    hook = _resolve(step, hook, kind, position)
     if isinstance(hook, StepBase):
         return hook.run
+    if isinstance(hook, type) and issubclass(hook, StepBase):
+        return hook(parent=step).run
+    return hook
+
+
+def _resolve(step: Step, hook: Any, kind: str, position: int) -> Any:
+    """The hook as a Step instance, a Step class or a callable; ParameterError if unusable."""
+    if isinstance(hook, StepBase):
+        return hook
     if isinstance(hook, str):
         try:
             hook = registry().resolve(hook)
@@ -67,7 +97,7 @@ def _runner(step: Step, hook: Any, kind: str, position: int) -> Callable[[Any], 
                 f"step: {exc}"
             ) from exc
     if isinstance(hook, type) and issubclass(hook, StepBase):
-        return hook(parent=step).run
+        return hook
     if callable(hook):
         return hook
     raise ParameterError(

@@ -6,21 +6,76 @@ a result into files. It reads the step's saving parameters (``save_results``,
 ``output_use_index``, ``search_output_file``, ``suffix``) and its place in a
 pipeline (``parent``), and names products by the JWST rules of
 :func:`pipeline_core.output.make_output_path`. Before a product is written, its
-provenance is recorded (:func:`pipeline_core.steps.provenance.record_provenance`).
+provenance is recorded (:func:`pipeline_core.steps.provenance.record_provenance`)
+and its path is checked against the files the run reads (:meth:`ProductSaving.check_product_path`):
+a product never replaces its input or a reference file.
 """
 
 from __future__ import annotations
 
+import errno
+import os
 from typing import TYPE_CHECKING, Any
 
-from pipeline_core.errors import StepError
-from pipeline_core.output import make_output_path
+from pipeline_core.errors import ParameterError, StepError
+from pipeline_core.output import make_output_path, same_file
 
 if TYPE_CHECKING:  # pragma: no cover
     from pipeline_core.datamodels import DataModel
     from pipeline_core.steps.step import Step
 
-__all__ = ["ProductSaving", "is_model", "model_filename"]
+__all__ = ["ProductSaving", "is_model", "model_filename", "overwrite_message"]
+
+
+def overwrite_message(step: str, product: str, other: str, what: str, *, before_run: bool) -> str:
+    """Format the refusal of a product that would replace a file the run reads.
+
+    Parameters
+    ----------
+    step : str
+        The step whose product it is.
+    product : str
+        The product's path.
+    other : str
+        The file it would replace.
+    what : str
+        What that file is to the run (``"the input"``, ``"the override_gain reference
+        file of step 'jump'"``).
+    before_run : bool
+        True when refused before the run started (nothing was run), False when
+        refused at write time.
+
+    Returns
+    -------
+    str
+        One line naming both paths and the remedy.
+    """
+    done = "nothing was run" if before_run else "nothing was written"
+    return (
+        f"step '{step}': the product '{product}' would replace {what} '{other}', which this "
+        f"run reads; {done}. Choose another output_dir or output_file (on the command line "
+        "--output-dir or --output_file), or move the input"
+    )
+
+
+
+def _write_failure(step: str, path: str, exc: OSError) -> str:
+    """The message of a product the system refused to write (disk full, read-only...)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT) or "space" in reason.lower():
+        what = f"the disk is full ({reason})"
+        remedy = f"free space on the disk of {folder!r} or choose another output_dir"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        what = f"the folder is not writable ({reason})"
+        remedy = f"make {folder!r} writable or choose another output_dir"
+    else:
+        what = reason
+        remedy = "choose another output_dir (on the command line --output-dir)"
+    return (
+        f"step '{step}': cannot write the product '{path}': {what}; nothing was written "
+        f"there, and a file already at that name is unchanged. To fix: {remedy}"
+    )
 
 
 def is_model(obj: Any) -> bool:
@@ -107,6 +162,46 @@ class ProductSaving:
         """
         return bool(self.save_results) or bool(self.output_file)
 
+    def planned_products(self) -> list[str]:
+        """Return the paths of the products this step will save, as known before it runs.
+
+        Used to check, before any work, that no product replaces a file the run
+        reads and that the folders are writable
+        (:mod:`pipeline_core.steps.preflight`). Folders are not created.
+
+        Returns
+        -------
+        list of str
+            The result's path when the step saves it (:meth:`saves_results`). A
+            step that saves more products from ``process`` (``save_model`` with
+            another suffix) adds their paths; a pipeline's steps answer for their
+            own.
+        """
+        return [self.output_path(create_dir=False)] if self.saves_results() else []
+
+    def check_product_path(self, path: str) -> None:
+        """Refuse to write a product over a file the current run reads.
+
+        :meth:`save_model` calls this for every product; a step that writes a file
+        by other means calls it first.
+
+        Parameters
+        ----------
+        path : str
+            The product's path.
+
+        Raises
+        ------
+        StepError
+            If ``path`` is the run's input, its parameter file or a reference file
+            given by ``override_<reftype>`` (the same file, through any link or
+            relative path).
+        """
+        files_read = getattr(self._root(), "_files_read", None) or {}
+        for other, what in files_read.items():
+            if same_file(path, other):
+                raise StepError(overwrite_message(self.name, path, other, what, before_run=False))
+
     def product_suffix(self) -> str:
         """Return the suffix of this step's products.
 
@@ -131,7 +226,10 @@ class ProductSaving:
             stack.extend(getattr(step, "_steps", {}).values())
         return known
 
-    def output_path(self, model: Any = None, suffix: str | None = None, index: int | None = None) -> str:
+    def output_path(
+        self, model: Any = None, suffix: str | None = None, index: int | None = None,
+        *, create_dir: bool = True,
+    ) -> str:
         """Return the path a product of this step is saved to.
 
         Parameters
@@ -142,6 +240,8 @@ class ProductSaving:
             The product suffix; default :meth:`product_suffix`.
         index : int, optional
             The product's number, for steps with several products.
+        create_dir : bool, optional
+            Create the folder when it is missing (default); False only names the path.
 
         Returns
         -------
@@ -159,15 +259,19 @@ class ProductSaving:
         if base is None:
             root = self._root()
             base = root._input_name or self._input_name or model_filename(model) or self.name
-        return make_output_path(
-            base,
-            suffix or self.product_suffix(),
-            output_file=output_file,
-            output_dir=self._search("output_dir"),
-            known_suffixes=self._known_suffixes(),
-            ext=self.output_ext,
-            index=index,
-        )
+        try:
+            return make_output_path(
+                base,
+                suffix or self.product_suffix(),
+                output_file=output_file,
+                output_dir=self._search("output_dir"),
+                known_suffixes=self._known_suffixes(),
+                ext=self.output_ext,
+                index=index,
+                create_dir=create_dir,
+            )
+        except ParameterError as exc:  # a suffix or extension that leaves the folder
+            raise ParameterError(f"step '{self.name}': {exc}") from None
 
     def save_model(
         self, model: DataModel, suffix: str | None = None, *, force: bool = False, idx: int | None = None
@@ -195,7 +299,11 @@ class ProductSaving:
         Raises
         ------
         StepError
-            If ``model`` cannot be saved (it has no ``save`` method).
+            If ``model`` cannot be saved (it has no ``save`` method), the path
+            is a file the run reads (:meth:`check_product_path`), or the system
+            refuses the file (disk full, read-only folder): the message names the
+            step, the path, the reason and the remedy, and nothing is left at the
+            path (see :func:`pipeline_core.output.atomic_write`).
         """
         if not (force or self.saves_results()):
             return None
@@ -209,7 +317,11 @@ class ProductSaving:
 
         record_provenance(self, model)
         path = self.output_path(model, suffix=suffix, index=idx)
-        written = model.save(path)
+        self.check_product_path(path)
+        try:
+            written = model.save(path)
+        except OSError as exc:
+            raise StepError(_write_failure(self.name, path, exc)) from exc
         path = written if isinstance(written, str) else path
         self.log.info("Step %s saved %s", self.name, path)
         return path

@@ -49,6 +49,7 @@ from pipeline_core.config.omissions import OmittedParameter, check_omitted_param
 from pipeline_core.config.params import (
     COMMON_SPEC,
     ParamSpec,
+    common_specs,
     merge_layers,
     override_spec,
     parallel_specs,
@@ -66,6 +67,7 @@ from pipeline_core.config.parfile import (
 )
 from pipeline_core.steps.resolve import target_class
 from pipeline_core.steps.saving import ProductSaving, is_model, model_filename
+from pipeline_core.steps import progress
 from pipeline_core.steps.prepost import run_step_hooks
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -82,7 +84,8 @@ _RESERVED = frozenset({"name", "parent", "steps", "class", "parameters", "step_d
 
 def _common_specs(text: str) -> dict[str, ParamSpec]:
     if text not in _COMMON:
-        _COMMON[text] = parse_spec(text, owner="steppe common parameters")
+        # COMMON_SPEC comes with its checks (output_file has no folder part)
+        _COMMON[text] = common_specs() if text == COMMON_SPEC else parse_spec(text, owner="steppe common parameters")
     return _COMMON[text]
 
 
@@ -96,7 +99,11 @@ _PARALLEL_KEY = "<parallel>"
 
 
 def _open_input(data: Any, input_dir: str | None) -> tuple[Any, bool, str | None]:
-    """Open a path input; return (data, owned, input file name)."""
+    """Open a path input; return (data, owned, input file name).
+
+    An association file (``.json``) is passed on as its path: the step that
+    accepts associations reads it.
+    """
     if not isinstance(data, (str, os.PathLike)):
         return data, False, model_filename(data)
     path = os.fspath(data)
@@ -108,6 +115,8 @@ def _open_input(data: Any, input_dir: str | None) -> tuple[Any, bool, str | None
             f"input file {os.fspath(data)!r} does not exist{where}; give an existing file "
             "or a data model"
         )
+    if path.lower().endswith(".json"):
+        return path, True, os.path.basename(path)
     from pipeline_core.datamodels import open_model
 
     return open_model(path), True, os.path.basename(path)
@@ -357,8 +366,11 @@ class Step(ProductSaving, StepBase):
         Layers, lowest first: coded defaults, the CRDS parameter reference file
         (looked up for model inputs; skipped when ``STPIPE_DISABLE_CRDS_STEPPARS`` is
         true), ``config_file``, keyword arguments.
+
+        When logging is not configured, the run's INFO messages go to stderr, as
+        stpipe prints them (:func:`pipeline_core.logconfig.console_logging`).
         """
-        with logconfig.configured(logcfg):
+        with logconfig.configured(logcfg), logconfig.console_logging():
             return cls._prepare_call(input, config_file, params).run()
 
     @classmethod
@@ -395,6 +407,8 @@ class Step(ProductSaving, StepBase):
             )
         else:
             step = first
+        if config_file is not None:
+            object.__setattr__(step, "_config_file", os.fspath(config_file))
         return _PreparedCall(step, data, owned, input_name)
 
     @classmethod
@@ -608,9 +622,14 @@ class Step(ProductSaving, StepBase):
         else:
             data = input
             input_name = input_name or model_filename(data)
+        object.__setattr__(self, "_input_name", input_name)
+        if self.parent is None and not self.skip:
+            # overrides, hooks, product folders and paths: refused before any work
+            from pipeline_core.steps.preflight import check_run
+
+            check_run(self, data, config_file=self.__dict__.get("_config_file"))
         if not owned and self.parent is None and is_model(data):
             data = self._copy_input(data)
-        object.__setattr__(self, "_input_name", input_name)
         log = self.log
         log.info("Step %s running on %s", self.name, _describe(data))
         if log.isEnabledFor(logging.DEBUG):
@@ -622,6 +641,7 @@ class Step(ProductSaving, StepBase):
             )
         hooks = registry().hook
         hooks.step_started(step=self, input=data)
+        ticket = progress.enter_step(self)
         try:
             if not self.skip:
                 self._check_applicable(data)
@@ -632,20 +652,31 @@ class Step(ProductSaving, StepBase):
             else:
                 data = run_step_hooks(self, self.pre_hooks, data, "pre")
                 before = self._cal_status(data)
-                result = self.process(data)
+                result = self._process(data)
                 self._mark_complete(result, before)
                 result = run_step_hooks(self, self.post_hooks, result, "post")
                 if self.saves_results():
                     self._save_result(result)
         except BaseException:
+            progress.leave_step(ticket, self)
             log.error("Step %s failed after %.3f s", self.name, time.perf_counter() - started)
             raise
+        progress.leave_step(ticket, self)
         if self.parent is None:
             self._record_provenance(result)
         elapsed = time.perf_counter() - started
         hooks.step_finished(step=self, result=result, elapsed=elapsed)
         log.info("Step %s done in %.3f s", self.name, elapsed)
         return result
+
+    def _process(self, data: Any) -> Any:
+        """Call :meth:`process`; a parallel step's worker pool names the step in its errors."""
+        if not self.parallel:
+            return self.process(data)
+        from pipeline_core.parallel.cores import running_step
+
+        with running_step(self.name):
+            return self.process(data)
 
     def _check_applicable(self, data: Any) -> None:
         """Refuse, before any work, a configuration that cannot be run on ``data``.

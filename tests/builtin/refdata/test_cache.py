@@ -134,7 +134,8 @@ def test_every_mapping_passes_crds_checksum(embedded_crds_cache):
     from crds.core import rmap
 
     maps = sorted((Path(embedded_crds_cache) / "mappings" / "jwst").iterdir())
-    assert len(maps) == 1 + 2 + 10 + 7  # pmap, 2 imaps, NIRCam 7+3 rmaps, NIRISS 7
+    # pmap, 3 imaps; NIRCam 7+3 detector rmaps, NIRISS 7; 5 imaging rmaps for each of the three
+    assert len(maps) == 1 + 3 + 10 + 7 + 3 * 5
     for path in maps:
         loaded = rmap.load_mapping(str(path))
         assert loaded.name == path.name

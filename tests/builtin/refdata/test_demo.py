@@ -19,6 +19,7 @@ def demo_files(embedded_crds_cache, tmp_path_factory):
 
 def test_prepare_demo_answers_the_hook_contract(demo_files):
     assert demo_files["pipeline"] == "calwebb_detector1"
+    assert demo_files["then"] == ["calwebb_image2"]
     assert [os.path.basename(p) for p in demo_files["inputs"]] == [
         "jw09999001001_01101_00001_nrca1_uncal.fits",
         "jw09999001001_01101_00002_nrca1_uncal.fits",
