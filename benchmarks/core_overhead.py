@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ["STPIPE_DISABLE_CRDS_STEPPARS"] = "1"
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from pipeline_core import registry as registry_module
+    from pipeline_core.plugins import manager as registry_module
     from pipeline_core.datamodels import ImageModel
     from tests.fixtures.core import AddStep, TwoStepPipeline
 

@@ -6,7 +6,7 @@ one-time cost a user pays on first use), then, in a fresh process, measures:
 * ``import crds`` and the first ``crds.getreferences`` call (loads the mappings);
 * a cached ``crds.getreferences`` call (mappings already loaded), for one and for
   seven reference types, as the mean of many calls;
-* ``pipeline_core.references.get_reference_file`` (what a step pays per reference
+* ``pipeline_core.references.lookup.get_reference_file`` (what a step pays per reference
   file: settings, the plugin hook, the crds call and recording the metadata);
 * ``get_step_parameters`` (a ``pars-*`` lookup plus reading the ASDF file).
 
@@ -57,8 +57,8 @@ out["cached getreferences, 7 types (ms)"] = mean_ms(
     lambda: crds.getreferences(params, reftypes=seven, context="jwst_0001.pmap", observatory="jwst"))
 
 from pipeline_core.datamodels import ImageModel
-from pipeline_core.references import get_reference_file, get_step_parameters
-from pipeline_core.step import Step
+from pipeline_core.references.lookup import get_reference_file, get_step_parameters
+from pipeline_core.steps.step import Step
 
 class JumpStep(Step):
     spec = '''

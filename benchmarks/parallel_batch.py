@@ -8,7 +8,7 @@ Usage::
 The inputs are the demo exposures of the built-in steps (NIRCam NRCA1 SUB160, 10
 RAPID groups), repeated along the integration axis to ``--nints`` integrations, and
 calibrated by ``calwebb_detector1`` with the embedded offline reference set, through
-``pipeline_core.batch.run_batch(..., jobs=N)``. ``jobs=1`` runs the inputs one after
+``pipeline_core.batch.runner.run_batch(..., jobs=N)``. ``jobs=1`` runs the inputs one after
 the other in the main process; ``jobs=2`` runs them in a pool of 2 worker processes
 started for the batch (included in the time). Each jobs value runs in a fresh
 process, ``--repeat`` times (each into a new output folder). Reported: the median and
@@ -72,7 +72,7 @@ def _digest(folder: str) -> str:
 
 def run_one(jobs: int, count: int, nints: int, repeat: int) -> dict:
     """Measure the batch with `jobs` jobs in this (fresh) process."""
-    from pipeline_core.batch import run_batch
+    from pipeline_core.batch.runner import run_batch
 
     with tempfile.TemporaryDirectory(prefix="bench_parallel_batch_") as folder:
         inputs = make_inputs(folder, count, nints)

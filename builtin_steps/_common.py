@@ -121,7 +121,7 @@ def load_reference(step: Any, model: Any, reftype: str, *, lazy: bool = False) -
     -------
     DataModel or None
         The reference model, cut to the science subarray when it is larger
-        (:func:`pipeline_core.references.check_reference_shape`; not with
+        (:func:`pipeline_core.references.lookup.check_reference_shape`; not with
         ``lazy``); None when the reference is "N/A", in which case
         ``meta.cal_step.<key>`` of ``model`` is set to ``"SKIPPED"``.
 
@@ -131,7 +131,7 @@ def load_reference(step: Any, model: Any, reftype: str, *, lazy: bool = False) -
         If the file is of another type or does not cover the data's pixels.
     """
     from pipeline_core.datamodels import open_model
-    from pipeline_core.references import check_reference_shape
+    from pipeline_core.references.lookup import check_reference_shape
 
     path = step.get_reference_file(model, reftype)
     if path == "N/A":
@@ -166,7 +166,7 @@ def check_reference_coverage(step: Any, model: Any, ref: Any, reftype: str) -> N
         If the file's REFTYPE is another type, it has no pixel array, or its
         pixels do not cover the data's.
     """
-    from pipeline_core.references import check_reference_type
+    from pipeline_core.references.lookup import check_reference_type
 
     check_reference_type(step, ref, reftype)
     name = ref.meta.filename or "<in memory>"
@@ -377,8 +377,8 @@ def reference_cutout(step: Any, model: Any, ref: Any, array: np.ndarray, reftype
 class ReferenceRows:
     """Rows of a 2-D reference image still in its file, cut to the science window.
 
-    A :class:`~pipeline_core.parallel.RowReader`: given to
-    :func:`~pipeline_core.parallel.map_row_slices` as an input, every process reads
+    A :class:`~pipeline_core.parallel.rows.RowReader`: given to
+    :func:`~pipeline_core.parallel.rows.map_row_slices` as an input, every process reads
     the rows of its own blocks from the file, in parallel.
 
     Attributes
@@ -443,7 +443,7 @@ def reference_row_reader(
     -------
     numpy.ndarray or ReferenceRows
         A :class:`ReferenceRows` while the array is still in its (uncompressed)
-        file, for :func:`~pipeline_core.parallel.map_row_slices` to read block by
+        file, for :func:`~pipeline_core.parallel.rows.map_row_slices` to read block by
         block; otherwise the array cut to the science window (a view).
 
     Raises

@@ -16,34 +16,31 @@ __all__ = [
     "reset_registry",
     "open_model",
     "hookimpl",
+    "StepDescriptor",
     "__version__",
 ]
 
 _LAZY = {
-    "Step": "pipeline_core.step",
-    "Pipeline": "pipeline_core.pipeline",
-    "registry": "pipeline_core.registry",
-    "reset_registry": "pipeline_core.registry",
+    "Step": "pipeline_core.steps",
+    "Pipeline": "pipeline_core.steps",
+    "registry": "pipeline_core.plugins",
+    "reset_registry": "pipeline_core.plugins",
+    "StepDescriptor": "pipeline_core.plugins",
     "open_model": "pipeline_core.datamodels",
-    "hookimpl": "pipeline_core.hookspecs",
+    "hookimpl": "pipeline_core.plugins",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from pipeline_core.datamodels import open_model
-    from pipeline_core.hookspecs import hookimpl
-    from pipeline_core.pipeline import Pipeline
-    from pipeline_core.registry import registry, reset_registry
-    from pipeline_core.step import Step
+    from pipeline_core.plugins import StepDescriptor, hookimpl, registry, reset_registry
+    from pipeline_core.steps import Pipeline, Step
 
 
 def __getattr__(name: str):
     if name == "__version__":
-        from importlib.metadata import PackageNotFoundError, version
+        from pipeline_core._version import steppe_version
 
-        try:
-            return version("steppe")
-        except PackageNotFoundError:  # pragma: no cover - running from a source tree
-            return "0+unknown"
+        return steppe_version()
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'pipeline_core' has no attribute {name!r}")

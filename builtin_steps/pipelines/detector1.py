@@ -6,7 +6,7 @@ from typing import Any
 
 from pipeline_core import Pipeline
 from pipeline_core.datamodels import open_model
-from pipeline_core.omissions import OmittedStep
+from pipeline_core.config.omissions import OmittedStep
 
 __all__ = ["Detector1Pipeline", "STEP_ORDER", "step_list_path"]
 
@@ -47,7 +47,7 @@ class Detector1Pipeline(Pipeline):
     """
     step_defs = {name: name for name in STEP_ORDER}
     #: The JWST Detector1 steps steppe does not provide, and why (see
-    #: :mod:`pipeline_core.omissions`): a JWST parameter file naming them loads.
+    #: :mod:`pipeline_core.config.omissions`): a JWST parameter file naming them loads.
     omitted_steps = {
         "emicorr": OmittedStep("MIRI electromagnetic-interference correction", instruments=("MIRI",)),
         "ipc": "inter-pixel capacitance deconvolution is not provided; CRDS skips it for every instrument",

@@ -86,7 +86,7 @@ def save_fitopt(step: Any, opt: Any) -> str | None:
                 "results (save_results or output_file) or opt_name names it"
             )
         return path
-    from pipeline_core.provenance import record_provenance
+    from pipeline_core.steps.provenance import record_provenance
 
     path = make_output_path(
         step.opt_name, "fitopt", output_file=step.opt_name, output_dir=step._search("output_dir"),

@@ -20,7 +20,7 @@ __all__ = ["read_asdf", "write_asdf"]
 
 
 def read_asdf(
-    path: str, *, model_class: type[DataModel] | None = None
+    path: str, *, model_class: type[DataModel] | None = None, choose_class: Any = None
 ) -> tuple[type[DataModel], dict[str, np.ndarray], dict[str, Any]]:
     """Read an ASDF file written by :func:`write_asdf` (or by JWST software).
 
@@ -30,7 +30,9 @@ def read_asdf(
         The ASDF file.
     model_class : type, optional
         The model class to read it as; chosen from ``meta.model_type`` or the
-        dimensionality of ``data`` when None.
+        dimensionality of ``data`` by ``choose_class`` when None.
+    choose_class : callable, optional
+        Picks the class (:func:`~pipeline_core.datamodels.factory.model_class_for`).
 
     Returns
     -------
@@ -44,7 +46,6 @@ def read_asdf(
     """
     import asdf
 
-    from pipeline_core.datamodels.factory import model_class_for
     from pipeline_core.datamodels.fits_io import _validate
     from pipeline_core.datamodels.meta import to_plain
 
@@ -53,6 +54,8 @@ def read_asdf(
             tree = af.tree
             meta = to_plain(tree.get("meta") or {})
             if model_class is None:
+                if choose_class is None:
+                    raise TypeError("read_asdf needs model_class or choose_class")
                 ndims = {
                     name.upper(): np.ndim(tree[name])
                     for name in ("data", "coeffs", "dq")
@@ -60,7 +63,7 @@ def read_asdf(
                 }
                 if "data" in ndims:
                     ndims["SCI"] = ndims.pop("DATA")
-                model_class = model_class_for(
+                model_class = choose_class(
                     model_type=meta.get("model_type"),
                     reftype=meta.get("reftype"),
                     extensions=ndims,

@@ -6,6 +6,10 @@ turns each record into a property that casts assigned values to the declared
 dtype and checks their dimensionality, creates required arrays filled with their
 default value on first access, and checks the shapes against each other when a
 file is opened or saved.
+
+Why one module of this size: the array properties, metadata access, copying
+and saving of a model share the model's internal state; the file formats live
+in their own modules.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import numpy as np
 
 from pipeline_core.datamodels.deferred import DeferredImage
 from pipeline_core.datamodels.meta import MetaNode, to_plain
+from pipeline_core.datamodels.reading import read_file
 from pipeline_core.errors import DataModelError
 
 __all__ = ["ArraySpec", "DataModel"]
@@ -131,8 +136,6 @@ class DataModel:
         if init is None:
             pass
         elif isinstance(init, (str, os.PathLike)):
-            from pipeline_core.datamodels.fits_io import read_file
-
             _, found, meta = read_file(init, model_class=type(self))
             self._arrays.update(found)
             self._meta = meta
@@ -471,7 +474,7 @@ class DataModel:
         allocator : callable, optional
             ``allocator(shape, dtype) -> numpy.ndarray`` returns the (uninitialised)
             array each array is copied into, for instance one in shared memory
-            (:func:`pipeline_core.parallel.shared_allocator`). Default: new numpy arrays.
+            (:func:`pipeline_core.parallel.rows.shared_allocator`). Default: new numpy arrays.
         threads : int, optional
             Copy each large array (8 MiB or more) with this many threads, each a part
             of its rows (numpy copies without holding the interpreter lock, so they

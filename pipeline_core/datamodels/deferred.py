@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline_core.datamodels.rawio import read_image_data
 from pipeline_core.errors import DataModelError
 
 __all__ = ["DeferredImage", "normalize_key"]
@@ -159,8 +160,6 @@ class DeferredImage:
         return out
 
     def _read_into(self, first_element: int, out: np.ndarray) -> None:
-        from pipeline_core.datamodels.fits_io import read_image_data
-
         if _stamp(self.path) != self._stamp:
             raise DataModelError(
                 f"'{self.path}' changed (or was removed) after it was opened, so its arrays "

@@ -17,6 +17,7 @@ from pipeline_core.datamodels.reference import (
     SaturationModel,
     SuperBiasModel,
 )
+from pipeline_core.datamodels.reading import read_file
 from pipeline_core.errors import DataModelError
 
 __all__ = ["open_model", "model_class_for", "MODEL_CLASSES"]
@@ -163,9 +164,9 @@ def open_model(
             f"Cannot open {path_or_model!r} ({type(path_or_model).__name__}): pass a file "
             "path (str or os.PathLike) or a DataModel."
         )
-    from pipeline_core.datamodels.fits_io import read_file
-
-    cls, arrays, meta = read_file(path_or_model, model_class=model_class, lazy=lazy)
+    cls, arrays, meta = read_file(
+        path_or_model, model_class=model_class, choose_class=model_class_for, lazy=lazy
+    )
     model = cls()
     model._arrays.update(arrays)
     model._meta = meta

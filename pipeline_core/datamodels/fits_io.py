@@ -12,6 +12,10 @@ same pass); the file is closed before returning. A lazy read (``open_model(path,
 lazy=True)``) records where each image array lies instead, and reads it, or the
 part of it asked for, later (:mod:`pipeline_core.datamodels.deferred`). Writing hands the arrays to
 :mod:`astropy.io.fits` without copying floating-point or ``uint8`` arrays.
+
+Why one module of this size: the JWST FITS layout is one concept read and
+written symmetrically (extension index, header keywords, ASDF extension, array
+checks); the raw value reads live in :mod:`~pipeline_core.datamodels.rawio`.
 """
 
 from __future__ import annotations
@@ -20,13 +24,15 @@ import contextlib
 import math
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from pipeline_core.datamodels.asdf_yaml import dump_tree, load_tree
+from pipeline_core.datamodels.deferred import DeferredImage
 from pipeline_core.datamodels.keywords import keywords
+from pipeline_core.datamodels.rawio import convert, read_image_data
 from pipeline_core.errors import DataModelError
 from pipeline_core.output import atomic_write
 
@@ -35,7 +41,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from pipeline_core.datamodels.base import ArraySpec, DataModel
 
-__all__ = ["read_file", "read_fits", "write_fits", "ASDF_EXTNAME", "fits_hash"]
+__all__ = ["ClassChooser", "read_fits", "write_fits", "ASDF_EXTNAME", "fits_hash"]
+
+#: Picks a model class from a file: ``choose(model_type=, reftype=, extensions=, source=)``.
+ClassChooser = Callable[..., "type[DataModel]"]
 
 #: EXTNAME of the extension holding the ASDF metadata tree.
 ASDF_EXTNAME = "ASDF"
@@ -46,57 +55,12 @@ _BLOCK = 2880
 # ---------------------------------------------------------------------------------
 # reading
 # ---------------------------------------------------------------------------------
-def read_file(
-    path: str | os.PathLike, *, model_class: type[DataModel] | None = None, lazy: bool = False
-) -> tuple[type[DataModel], dict[str, np.ndarray], dict[str, Any]]:
-    """Read a FITS or ASDF file into arrays and a metadata tree.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The file.
-    model_class : type, optional
-        The model class to read it as; chosen from the file when None.
-    lazy : bool
-        Leave the image arrays of an uncompressed FITS file in the file until
-        they are used (see :mod:`pipeline_core.datamodels.deferred`); ASDF and
-        compressed files are read at once.
-
-    Returns
-    -------
-    (type, dict, dict)
-        The model class, its arrays by attribute name, and the ``meta`` tree.
-
-    Raises
-    ------
-    DataModelError
-        If the file is missing, of another format or malformed.
-    """
-    path = os.fspath(path)
-    try:
-        with open(path, "rb") as handle:
-            magic = handle.read(6)
-    except FileNotFoundError as exc:
-        raise DataModelError(
-            f"Cannot open '{path}': no such file. Check the path and the working directory."
-        ) from exc
-    except IsADirectoryError as exc:
-        raise DataModelError(f"Cannot open '{path}': it is a directory, not a file.") from exc
-    if magic == b"SIMPLE" or magic.startswith(b"\x1f\x8b"):
-        return read_fits(path, model_class=model_class, lazy=lazy)
-    if magic.startswith(b"#ASDF"):
-        from pipeline_core.datamodels.asdf_io import read_asdf
-
-        return read_asdf(path, model_class=model_class)
-    raise DataModelError(
-        f"Cannot open '{path}': it is not a FITS file (it does not start with 'SIMPLE') "
-        "nor an ASDF file. Pass a JWST-layout FITS file (.fits, .fits.gz) or an ASDF file "
-        "(.asdf)."
-    )
-
-
 def read_fits(
-    path: str, *, model_class: type[DataModel] | None = None, lazy: bool = False
+    path: str,
+    *,
+    model_class: type[DataModel] | None = None,
+    choose_class: ClassChooser | None = None,
+    lazy: bool = False,
 ) -> tuple[type[DataModel], dict[str, np.ndarray], dict[str, Any]]:
     """Read a FITS file in the JWST layout (see :func:`read_file`).
 
@@ -106,6 +70,10 @@ def read_fits(
         The FITS file.
     model_class : type, optional
         The model class to read it as; chosen from the file when None.
+    choose_class : callable, optional
+        Picks the class from the file when ``model_class`` is None, called as
+        ``choose_class(model_type=, reftype=, extensions=, source=)``
+        (:func:`~pipeline_core.datamodels.factory.model_class_for`).
     lazy : bool
         Leave the image arrays of an uncompressed file in the file, as
         :class:`~pipeline_core.datamodels.deferred.DeferredImage` records
@@ -129,14 +97,14 @@ def read_fits(
         _meta_from_headers(hdul, index, meta, overwrite=not trust_tree)
 
         if model_class is None:
-            from pipeline_core.datamodels.factory import model_class_for
-
+            if choose_class is None:
+                raise TypeError("read_fits needs model_class or choose_class")
             ndims = {
                 name: hdul[i].header.get("NAXIS", 0)
                 for name, i in index.items()
                 if isinstance(hdul[i], (fits.ImageHDU, fits.PrimaryHDU))
             }
-            model_class = model_class_for(
+            model_class = choose_class(
                 model_type=meta.get("model_type"),
                 reftype=meta.get("reftype"),
                 extensions=ndims,
@@ -297,7 +265,6 @@ def _check_image(hdu: Any, spec: ArraySpec, model_class: type, path: str) -> Non
 
 
 _RAW_DTYPES = {8: "u1", 16: ">i2", 32: ">i4", 64: ">i8", -32: ">f4", -64: ">f8"}
-_CHUNK_BYTES = 2**20
 
 
 def _image_to_native(hdul: Any, position: int, dtype: np.dtype, handle: Any) -> np.ndarray:
@@ -315,7 +282,7 @@ def _image_to_native(hdul: Any, position: int, dtype: np.dtype, handle: Any) -> 
     if out.size == 0:
         return out
     if handle is None:
-        _convert(hdu.data, out, bzero, bscale)
+        convert(hdu.data, out, bzero, bscale)
         return out
     handle.seek(hdul.fileinfo(position)["datLoc"])
     read_image_data(handle, out.reshape(-1), raw_dtype, bzero, bscale)
@@ -334,79 +301,10 @@ def _image_layout(hdul: Any, position: int) -> tuple[tuple[int, ...], np.dtype, 
     return shape, raw_dtype, bzero, bscale
 
 
-def read_image_data(
-    handle: Any, flat: np.ndarray, raw_dtype: np.dtype, bzero: float, bscale: float
-) -> None:
-    """Fill ``flat`` with the next ``flat.size`` stored values of an open file.
-
-    The values are read straight into ``flat`` (byte-swapped in place) when the
-    stored type matches, else converted chunk by chunk, so no full-size
-    temporary is made.
-
-    Parameters
-    ----------
-    handle : file object
-        Opened in binary mode and positioned at the first value to read.
-    flat : numpy.ndarray
-        1-D, contiguous, native-endian destination.
-    raw_dtype : numpy.dtype
-        Stored (big-endian) type of the values.
-    bzero, bscale : float
-        FITS scaling: the result is ``stored * bscale + bzero``.
-
-    Raises
-    ------
-    DataModelError
-        If the file ends before ``flat`` is full.
-    """
-    if raw_dtype.newbyteorder("=") == flat.dtype and not bzero and bscale == 1:
-        _read_exact(handle, memoryview(flat).cast("B"))
-        if not raw_dtype.isnative:
-            flat.byteswap(inplace=True)
-        return
-    chunk = max(1, _CHUNK_BYTES // raw_dtype.itemsize)
-    buffer = np.empty(min(chunk, flat.size), dtype=raw_dtype)
-    for start in range(0, flat.size, chunk):
-        part = buffer[: min(chunk, flat.size - start)]
-        _read_exact(handle, memoryview(part).cast("B"))
-        _convert(part, flat[start : start + part.size], bzero, bscale)
-
-
 def _deferred(hdul: Any, position: int, dtype: np.dtype, path: str) -> Any:
-    from pipeline_core.datamodels.deferred import DeferredImage
-
     shape, raw_dtype, bzero, bscale = _image_layout(hdul, position)
     offset = hdul.fileinfo(position)["datLoc"]
     return DeferredImage(path, offset, shape, raw_dtype, dtype, bzero, bscale)
-
-
-def _read_exact(handle: Any, view: memoryview) -> None:
-    filled = 0
-    while filled < len(view):
-        count = handle.readinto(view[filled:])
-        if not count:
-            raise DataModelError(
-                f"'{handle.name}' is truncated: the data of an extension end early. "
-                "Write the file again or fetch a fresh copy."
-            )
-        filled += count
-
-
-def _convert(raw: np.ndarray, out: np.ndarray, bzero: float, bscale: float) -> None:
-    """Write ``raw * bscale + bzero`` into ``out`` without a full-size temporary."""
-    nbits = raw.dtype.itemsize * 8
-    if bscale == 1 and raw.dtype.kind == "i" and bzero == 2 ** (nbits - 1):
-        # Unsigned integers stored as signed with an offset of 2**(n-1).
-        if out.dtype.kind == "u" and out.dtype.itemsize == raw.dtype.itemsize:
-            unsigned = raw.view(raw.dtype.str.replace("i", "u"))
-            np.bitwise_xor(unsigned, unsigned.dtype.type(bzero), out=out)
-        else:
-            np.add(raw, out.dtype.type(bzero), out=out, casting="unsafe")
-    elif bscale != 1 or bzero:
-        np.multiply(raw, bscale, out=out, casting="unsafe")
-        np.add(out, bzero, out=out, casting="unsafe")
-    else:
-        np.copyto(out, raw, casting="unsafe")
 
 
 def _table_to_native(hdu: Any) -> np.ndarray:

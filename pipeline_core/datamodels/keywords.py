@@ -10,6 +10,9 @@ holds the keyword (almost always the primary header).
 Reading a file without an ASDF extension (reference files, archive products from
 other tools) fills the tree from these keywords; writing a file puts every mapped
 value of the tree into its header.
+
+Why one module of this size: it is one table (one row a keyword), read by both
+the FITS reader and writer; splitting it would split the mapping.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 from importlib.metadata import entry_points
 
 from pipeline_core import Pipeline, registry
-from pipeline_core.parfile import read_parameter_file
+from pipeline_core.config.parfile import read_parameter_file
 from steppe_example.pipelines import DETECTOR1_DQ_SUMMARY
 
 

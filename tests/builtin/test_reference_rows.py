@@ -13,7 +13,7 @@ from builtin_steps._common import ReferenceRows, reference_cutout, reference_row
 from pipeline_core.datamodels import GainModel, RampModel, open_model
 from pipeline_core.datamodels.deferred import DeferredImage
 from pipeline_core.errors import ReferenceFileError
-from pipeline_core.parallel import RowReader, map_row_slices
+from pipeline_core.parallel.rows import RowReader, map_row_slices
 from tests.core import parallel_kernels_halo as kernels
 
 FULL = np.arange(40 * 50, dtype=np.float32).reshape(40, 50) * np.float32(0.5) - 7.0
@@ -145,7 +145,7 @@ def test_compressed_reference_gives_an_array(tmp_path):
 @pytest.mark.usefixtures("no_shared_memory_leaks", "at_least_two_cpus")
 @pytest.mark.parametrize("max_workers", [1, 2])
 def test_map_row_slices_reads_it_like_the_array(tmp_path, max_workers, monkeypatch):
-    from pipeline_core import parallel
+    from pipeline_core.parallel import rows as parallel
 
     monkeypatch.setattr(parallel, "BLOCKS_PER_WORKER", 20)
     model = _science(30, 20, xstart=11, ystart=6)

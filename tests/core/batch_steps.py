@@ -7,7 +7,7 @@ import os
 import numpy as np
 
 from pipeline_core import Pipeline, Step
-from pipeline_core.parallel import map_row_slices
+from pipeline_core.parallel.rows import map_row_slices
 from tests.core.parallel_kernels import scale_rows
 
 

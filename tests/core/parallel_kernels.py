@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from pipeline_core.parallel import map_row_slices
+from pipeline_core.parallel.rows import map_row_slices
 
 
 def ramp_statistics(data, groupdq, *, threshold=3.0):

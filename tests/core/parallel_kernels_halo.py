@@ -65,11 +65,11 @@ def kept_segment(data, *, directory, segment):
     """Twice the data, and per row: the pid, and the id of the segment kept by this process.
 
     ``kept`` is ``id()`` of the mapping of `segment` this process keeps between calls
-    (:func:`pipeline_core._sharedmem.attached` with ``keep=True``), 0 when none (in
+    (:func:`pipeline_core.parallel._sharedmem.attached` with ``keep=True``), 0 when none (in
     the calling process, which owns the segment). Every block of several rows
     waits until two processes have run one, so a worker takes part.
     """
-    from pipeline_core import _sharedmem
+    from pipeline_core.parallel import _sharedmem
 
     if data.shape[-2] > 1:
         _meet(directory)

@@ -1,4 +1,4 @@
-"""Many inputs with pipeline_core.batch.run_batch: local executor."""
+"""Many inputs with pipeline_core.batch.runner.run_batch: local executor."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline_core.batch import run_batch
+from pipeline_core.batch.runner import run_batch
 from pipeline_core.datamodels import open_model
 from pipeline_core.errors import ParameterError, PluginError, StepError
-from pipeline_core.parallel import available_cores
+from pipeline_core.parallel.rows import available_cores
 from tests.core.batch_steps import AddScalePipeline, AddStep, ScaleStep
 
 pytestmark = pytest.mark.usefixtures("empty_registry", "no_shared_memory_leaks")
@@ -242,7 +242,7 @@ def test_batch_from_a_script_without_main_guard(image_files, tmp_path):
     inputs = image_files({"a": 1.0, "b": 2.0})
     script = tmp_path / "reduce.py"
     script.write_text(
-        "from pipeline_core.batch import run_batch\n"
+        "from pipeline_core.batch.runner import run_batch\n"
         "from tests.core.batch_steps import AddStep\n"
         "print('top-level code ran', flush=True)\n"
         f"report = run_batch(AddStep, {inputs!r}, jobs=2, output_dir='out')\n"

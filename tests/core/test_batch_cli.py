@@ -1,4 +1,4 @@
-"""``steppe batch``: pipeline_core.batch.add_batch_subparser and run_batch_command."""
+"""``steppe batch``: pipeline_core.cli.batch.add_batch_subparser and run_batch_command."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import io
 import numpy as np
 import pytest
 
-from pipeline_core.batch import add_batch_subparser, run_batch_command
-from pipeline_core.cli import run_cli
+from pipeline_core.cli.batch import add_batch_subparser, run_batch_command
+from pipeline_core.cli.main import run_cli
 from pipeline_core.datamodels import open_model
 from tests.core.batch_steps import AddScalePipeline, AddStep, ScaleStep
 

@@ -1,4 +1,4 @@
-"""Many inputs on dask.distributed: pipeline_core.batch.run_batch(executor="dask")."""
+"""Many inputs on dask.distributed: pipeline_core.batch.runner.run_batch(executor="dask")."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline_core.batch import run_batch
+from pipeline_core.batch.runner import run_batch
 from pipeline_core.datamodels import open_model
 from tests.core.batch_steps import AddStep
 

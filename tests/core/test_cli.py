@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from pipeline_core import Pipeline, Step, hookimpl
-from pipeline_core import registry as registry_module
-from pipeline_core.cli import build_parser, main, parse_step_arguments, run_cli
+from pipeline_core.plugins import manager as registry_module
+from pipeline_core.cli.args import parse_step_arguments
+from pipeline_core.cli.main import build_parser, main, run_cli
 from pipeline_core.datamodels import ImageModel, open_model
 from pipeline_core.errors import ParameterError
 
@@ -89,7 +90,7 @@ def test_version_prints_one_line_and_loads_no_plugin(monkeypatch):
 
 def test_version_in_a_fresh_process_is_one_line():
     result = subprocess.run(
-        [sys.executable, "-c", "from pipeline_core.cli import main; main()", "--version"],
+        [sys.executable, "-c", "from pipeline_core.cli.main import main; main()", "--version"],
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0
@@ -127,7 +128,7 @@ def test_list_shows_alias_class_path_distribution_and_parallel(steps):
         "add_const", f"{__name__}.AddConstStep", "steppe-test", "9.1", "no"
     ]
     assert rows["times"][-1] == "yes"
-    assert rows["-"][1] == "pipeline_core.pipeline.Pipeline"
+    assert rows["-"][1] == "pipeline_core.steps.pipeline.Pipeline"
     assert lines[-1].startswith("-")  # steps without an alias come last
 
 
@@ -217,7 +218,7 @@ def test_run_output_file_saves_even_with_no_save_results(steps, image_file, tmp_
 @pytest.fixture
 def crds_pars(monkeypatch):
     """A CRDS parameter lookup that sets the pipeline's scale factor to 5."""
-    from pipeline_core import references
+    from pipeline_core.references import lookup as references
 
     monkeypatch.delenv("STPIPE_DISABLE_CRDS_STEPPARS", raising=False)
     table = {"AddTimesPipeline": {"steps": {"scale": {"factor": 5.0}}}}
@@ -232,7 +233,7 @@ def crds_pars(monkeypatch):
 
 
 def test_save_parameters_writes_every_layer_and_runs_again(steps, image_file, tmp_path, crds_pars):
-    from pipeline_core.parfile import read_parameter_file
+    from pipeline_core.config.parfile import read_parameter_file
 
     used = tmp_path / "used.asdf"
     status, out, err = cli(
@@ -356,7 +357,7 @@ def test_config_saves_a_file_that_runs(steps, tmp_path, image_file):
     status, out, err = cli("config", "add_const", "-o", str(target))
     assert status == 0, err
     assert out == f"steppe: wrote {target}\n"
-    from pipeline_core.parfile import read_parameter_file
+    from pipeline_core.config.parfile import read_parameter_file
 
     config = read_parameter_file(target)
     assert config.parameters["value"] == 1.0
@@ -444,7 +445,7 @@ def test_every_option_is_documented():
 def test_list_imports_plugin_modules_but_no_step_module():
     code = (
         "import sys, io\n"
-        "from pipeline_core.cli import run_cli\n"
+        "from pipeline_core.cli.main import run_cli\n"
         "status = run_cli(['list'], stdout=io.StringIO(), stderr=sys.stderr)\n"
         "print(status, sorted(m for m in sys.modules if m.startswith('builtin_steps')))\n"
     )

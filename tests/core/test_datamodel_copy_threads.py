@@ -7,11 +7,11 @@ import threading
 import numpy as np
 import pytest
 
-from pipeline_core import _sharedmem
+from pipeline_core.parallel import _sharedmem
 from pipeline_core.datamodels import GainModel, RampModel, open_model
 from pipeline_core.datamodels import base
 from pipeline_core.datamodels.deferred import DeferredImage
-from pipeline_core.parallel import shared_allocator
+from pipeline_core.parallel.rows import shared_allocator
 
 MIB = 1 << 20
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline_core import hookimpl, hookspecs
-from pipeline_core.registry import PluginWarning, Registry, StepDescriptor
+from pipeline_core import hookimpl
+from pipeline_core.plugins import hookspecs
+from pipeline_core.plugins.manager import PluginWarning, Registry, StepDescriptor
 
 ROOT = Path(__file__).resolve().parents[2]
 

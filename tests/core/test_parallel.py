@@ -1,4 +1,4 @@
-"""maximum_cores and the core budget: pipeline_core.parallel.resolve_max_workers & co."""
+"""maximum_cores and the core budget: pipeline_core.parallel.rows.resolve_max_workers & co."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from pipeline_core.errors import ParameterError, StepError
-from pipeline_core.parallel import (
+from pipeline_core.parallel.rows import (
     BUDGET_ENV,
     available_cores,
     core_budget,

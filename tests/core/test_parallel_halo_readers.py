@@ -10,9 +10,10 @@ import re
 import numpy as np
 import pytest
 
-from pipeline_core import _sharedmem, parallel
+from pipeline_core.parallel import _sharedmem
+from pipeline_core.parallel import rows as parallel
 from pipeline_core.errors import StepError
-from pipeline_core.parallel import RowReader, map_row_slices, shared_empty, shared_like
+from pipeline_core.parallel.rows import RowReader, map_row_slices, shared_empty, shared_like
 from tests.core import parallel_kernels_halo as kernels
 
 pytestmark = pytest.mark.usefixtures("no_shared_memory_leaks", "at_least_two_cpus")

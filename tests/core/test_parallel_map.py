@@ -1,4 +1,4 @@
-"""Row slices in a forkserver pool: pipeline_core.parallel.map_row_slices."""
+"""Row slices in a forkserver pool: pipeline_core.parallel.rows.map_row_slices."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import threading
 import numpy as np
 import pytest
 
-from pipeline_core import _sharedmem, parallel
+from pipeline_core.parallel import _sharedmem
+from pipeline_core.parallel import rows as parallel
 from pipeline_core.errors import StepError
-from pipeline_core.parallel import (
+from pipeline_core.parallel.rows import (
     available_cores,
     core_budget,
     map_row_slices,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline_core.parallel import available_cores
+from pipeline_core.parallel.rows import available_cores
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(
 PROGRAM = textwrap.dedent(
     """
     import numpy as np
-    from pipeline_core.parallel import map_row_slices
+    from pipeline_core.parallel.rows import map_row_slices
     from tests.core.parallel_kernels import meet, ramp_statistics
 
     print("top-level code ran", flush=True)
@@ -46,7 +46,7 @@ MAIN_KERNEL = textwrap.dedent(
     """
     import numpy as np
     from pipeline_core.errors import StepError
-    from pipeline_core.parallel import map_row_slices
+    from pipeline_core.parallel.rows import map_row_slices
 
     def double(data):
         return {"data": 2 * data}
@@ -123,7 +123,7 @@ def test_workers_exit_when_their_parent_is_killed(tmp_path):
         """
         import os
         import numpy as np
-        from pipeline_core.parallel import map_row_slices
+        from pipeline_core.parallel.rows import map_row_slices
         from tests.core.parallel_kernels import scale_rows
 
         result = map_row_slices(scale_rows, {"data": np.ones((4, 2))}, max_workers=2)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pipeline_core.errors import ParameterError, StepError
-from pipeline_core.params import (
+from pipeline_core.config.params import (
     COMMON_SPEC,
     ParamSpec,
     merge_layers,
@@ -212,7 +212,7 @@ def test_merge_layers_nested_pipelines():
 
 
 def test_parallel_specs_check_maximum_cores_with_the_parallel_rules():
-    from pipeline_core.params import parallel_specs
+    from pipeline_core.config.params import parallel_specs
 
     spec = parallel_specs()["maximum_cores"]
     assert spec.convert("Half", step="jump") == "Half"

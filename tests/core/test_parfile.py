@@ -8,7 +8,7 @@ import asdf
 import pytest
 
 from pipeline_core.errors import ParameterError
-from pipeline_core.parfile import (
+from pipeline_core.config.parfile import (
     StepConfig,
     config_from_tree,
     read_parameter_file,
@@ -171,7 +171,7 @@ def test_older_layout_problems_are_reported_with_labels():
 
 
 def test_older_layout_runs(core_steps, tmp_path):
-    from pipeline_core.pipeline import Pipeline
+    from pipeline_core.steps.pipeline import Pipeline
 
     path = write_asdf(
         tmp_path / "old.asdf",

@@ -11,7 +11,7 @@ import pytest
 from pipeline_core import Pipeline, Step, hookimpl
 from pipeline_core.datamodels import ImageModel, open_model
 from pipeline_core.errors import ParameterError, PluginError, StepError
-from pipeline_core.parfile import StepConfig, read_parameter_file, write_parameter_file
+from pipeline_core.config.parfile import StepConfig, read_parameter_file, write_parameter_file
 from tests.fixtures.core import AddStep, ScaleStep, TwoStepPipeline
 
 pytestmark = pytest.mark.usefixtures("core_steps", "no_crds_pars")
@@ -284,7 +284,7 @@ def test_generic_pipeline_is_defined_by_the_step_list(tmp_path):
     write_parameter_file(
         config,
         StepConfig(
-            "pipeline_core.pipeline.Pipeline", "mine", {},
+            "pipeline_core.steps.pipeline.Pipeline", "mine", {},
             steps=[
                 StepConfig("scale", "times3", {"factor": 3.0}),
                 StepConfig("tests.fixtures.core.AddStep", "plus", {"value": 1.0}),
@@ -329,7 +329,7 @@ def test_pipeline_from_config_file_refuses_a_plain_step(tmp_path):
 
 
 def test_crds_parameters_of_pipeline_and_steps(monkeypatch, image_file):
-    from pipeline_core import references
+    from pipeline_core.references import lookup as references
 
     monkeypatch.delenv("STPIPE_DISABLE_CRDS_STEPPARS")
     table = {
@@ -346,7 +346,7 @@ def test_crds_parameters_of_pipeline_and_steps(monkeypatch, image_file):
         def step_started(self, step, input):
             used[step.name] = step.get_pars()
 
-    from pipeline_core.registry import registry
+    from pipeline_core.plugins.manager import registry
 
     registry().register_plugin(Observer(), distribution="observer")
     result = TwoStepPipeline.call(image_file, steps={"add": {"value": 7.0}})

@@ -10,7 +10,7 @@ import pytest
 from pipeline_core import Pipeline
 from pipeline_core.datamodels import ImageModel
 from pipeline_core.errors import ParameterError, StepError
-from pipeline_core.omissions import OmittedParameter, OmittedStep
+from pipeline_core.config.omissions import OmittedParameter, OmittedStep
 from tests.fixtures.core import AddStep, ScaleStep
 
 pytestmark = pytest.mark.usefixtures("core_steps", "no_crds_pars")
@@ -156,7 +156,7 @@ def test_a_stpipe_parameter_file_naming_omitted_steps_runs(tmp_path):
 
 
 def test_a_crds_parameter_file_enabling_an_omitted_step_is_refused_and_kwargs_win(monkeypatch):
-    from pipeline_core import references
+    from pipeline_core.references import lookup as references
 
     def crds_pars(step_class, model):
         if step_class is not StandInPipeline:

@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline_core import crds_client, hookimpl
+from pipeline_core import hookimpl
+from pipeline_core.references import crds_client
 from pipeline_core.datamodels import GainModel, ImageModel, ReadnoiseModel
 from pipeline_core.errors import ReferenceFileError
-from pipeline_core.references import check_reference_shape, get_reference_file
-from pipeline_core.step import Step
+from pipeline_core.references.lookup import check_reference_shape, get_reference_file
+from pipeline_core.steps.step import Step
 
 REFS = Path("references") / "jwst"
 
@@ -189,7 +190,7 @@ class _Supplier:
 
 
 def test_plugin_answer_comes_before_crds(crds_env):
-    from pipeline_core.registry import registry
+    from pipeline_core.plugins.manager import registry
 
     chosen = str(Path(crds_env) / REFS / "jwst_nircam_gain_0003.fits")
     supplier = _Supplier(chosen)
@@ -202,7 +203,7 @@ def test_plugin_answer_comes_before_crds(crds_env):
 
 
 def test_override_comes_before_the_plugin(crds_env):
-    from pipeline_core.registry import registry
+    from pipeline_core.plugins.manager import registry
 
     supplier = _Supplier("/nowhere/gain.fits")
     registry().register_plugin(supplier, distribution="supplier")
@@ -212,7 +213,7 @@ def test_override_comes_before_the_plugin(crds_env):
 
 
 def test_plugin_naming_a_missing_file_is_an_error(crds_env):
-    from pipeline_core.registry import registry
+    from pipeline_core.plugins.manager import registry
 
     registry().register_plugin(_Supplier("/nowhere/gain.fits"), distribution="supplier")
     with pytest.raises(
@@ -424,7 +425,7 @@ def test_reference_of_another_type_is_an_error():
 
 
 def test_the_reftype_of_a_file_is_read_once_until_the_file_changes(tmp_path, monkeypatch):
-    from pipeline_core import references
+    from pipeline_core.references import lookup as references
 
     path = tmp_path / "gain.fits"
     _ref = GainModel(data=np.ones((4, 4), np.float32))

@@ -10,8 +10,8 @@ import pytest
 
 from pipeline_core.datamodels import ImageModel
 from pipeline_core.errors import ReferenceFileError
-from pipeline_core.references import get_step_parameters
-from pipeline_core.step import Step
+from pipeline_core.references.lookup import get_step_parameters
+from pipeline_core.steps.step import Step
 
 
 class JumpStep(Step):
@@ -117,7 +117,7 @@ def test_falsy_values_keep_them_on(steppars, monkeypatch, value):
 
 
 def test_crds_not_configured_gives_no_parameters(monkeypatch, empty_registry):
-    from pipeline_core import crds_client
+    from pipeline_core.references import crds_client
 
     monkeypatch.delenv("STPIPE_DISABLE_CRDS_STEPPARS", raising=False)
     monkeypatch.delenv("CRDS_PATH", raising=False)
@@ -165,7 +165,7 @@ def test_crds_settings_are_read_at_run_time(embedded_crds_cache, tmp_path):
         f"""
         import os
         from pipeline_core.datamodels import ImageModel
-        from pipeline_core.references import get_reference_file
+        from pipeline_core.references.lookup import get_reference_file
         from pipeline_core.errors import ReferenceFileError
         from pipeline_core import registry
 

@@ -10,7 +10,7 @@ import pytest
 import pipeline_core
 from pipeline_core import hookimpl
 from pipeline_core.errors import PluginError, SteppeError
-from pipeline_core.registry import (
+from pipeline_core.plugins.manager import (
     GENERIC_PIPELINE,
     Registry,
     StepDescriptor,
@@ -455,7 +455,7 @@ def test_registry_is_cached_and_reset(empty_registry):
 
 def test_registry_reads_entry_points_on_first_use_only(monkeypatch):
     calls = []
-    monkeypatch.setattr("pipeline_core.registry._entry_points", lambda: calls.append(1) or [])
+    monkeypatch.setattr("pipeline_core.plugins.manager._entry_points", lambda: calls.append(1) or [])
     reset_registry()
     reg = registry()
     assert calls == []
@@ -478,11 +478,12 @@ def test_failing_plugin_registration_warns_but_keeps_the_registry_usable(steps_o
     assert reg.distributions() == [("steppe", reg.descriptors()[0].version)]
 
 
-def test_pipeline_core_registry_stays_callable_after_the_submodule_is_imported(empty_registry):
-    import pipeline_core.registry as submodule
+def test_pipeline_core_registry_is_the_function_after_the_submodule_is_imported(empty_registry):
+    import pipeline_core.plugins.manager as submodule
     from pipeline_core import registry as exported
 
     assert pipeline_core.registry() is empty_registry
+    assert pipeline_core.plugins.registry() is empty_registry
     assert exported() is empty_registry
     assert submodule.registry() is empty_registry
 

@@ -17,8 +17,9 @@ import importlib_metadata
 import pytest
 
 from pipeline_core import hookimpl
-from pipeline_core import registry as registry_module
-from pipeline_core.registry import ENTRY_POINT_GROUP, PluginWarning, registry
+from pipeline_core._version import steppe_version
+from pipeline_core.plugins import manager as registry_module
+from pipeline_core.plugins.manager import ENTRY_POINT_GROUP, PluginWarning, registry
 
 
 class FakeDistribution(importlib_metadata.Distribution):
@@ -71,7 +72,7 @@ def test_discovers_plugins_and_stamps_distribution_and_version(fake_installed, m
     (desc,) = [d for d in registry().descriptors() if d.alias == "good"]
     assert (desc.distribution, desc.version, desc.parallel) == ("steppe-good", "1.4", True)
     assert registry().distributions() == sorted(
-        [("steppe", registry_module._steppe_version()), ("steppe-good", "1.4")]
+        [("steppe", steppe_version()), ("steppe-good", "1.4")]
     )
 
 
@@ -149,7 +150,7 @@ def test_entry_points_of_other_groups_are_ignored(monkeypatch):
             self._files["entry_points.txt"] = "[console_scripts]\nx = os:system\n"
 
     monkeypatch.setattr(importlib_metadata, "distributions", lambda **kw: iter([OtherGroup()]))
-    assert registry().distributions() == [("steppe", registry_module._steppe_version())]
+    assert registry().distributions() == [("steppe", steppe_version())]
 
 
 # ------------------------------------------------------------------ tier iii: real .dist-info
@@ -247,10 +248,10 @@ def test_importing_pipeline_core_discovers_nothing():
         sys.modules["builtin_steps"] = None  # the core must not need the built-in steps
         import pipeline_core
         from pipeline_core import hookimpl, registry, reset_registry
-        from pipeline_core.registry import Registry
+        from pipeline_core.plugins.manager import Registry
         assert "builtin_steps.plugin" not in sys.modules
         reg = Registry(entry_points=())
-        assert [d.class_path for d in reg.descriptors()] == ["pipeline_core.pipeline.Pipeline"]
+        assert [d.class_path for d in reg.descriptors()] == ["pipeline_core.steps.pipeline.Pipeline"]
         print("ok")
         """
     )

@@ -11,7 +11,7 @@ import pytest
 from pipeline_core import Step, hookimpl
 from pipeline_core.datamodels import ImageModel, open_model
 from pipeline_core.errors import ParameterError, PluginError, StepError
-from pipeline_core.parfile import StepConfig, read_parameter_file, write_parameter_file
+from pipeline_core.config.parfile import StepConfig, read_parameter_file, write_parameter_file
 from tests.fixtures.core import AddStep, ScaleStep
 
 pytestmark = pytest.mark.usefixtures("core_steps", "no_crds_pars")
@@ -26,7 +26,7 @@ def no_crds_pars(monkeypatch):
 @pytest.fixture
 def crds_pars(monkeypatch):
     """Replace the CRDS parameter lookup by a table; returns (table, calls)."""
-    from pipeline_core import references
+    from pipeline_core.references import lookup as references
 
     table: dict[str, dict] = {}
     calls: list[tuple[type, object]] = []
@@ -259,7 +259,7 @@ def test_precedence_defaults_crds_file_kwargs(tmp_path, image_file, crds_pars, m
 def _configured(cls, data, **kwargs):
     """Run ``cls.call`` and return the parameters the running step had."""
     captured = {}
-    from pipeline_core.registry import registry
+    from pipeline_core.plugins.manager import registry
 
     class Observer:
         @hookimpl
@@ -586,7 +586,7 @@ def test_output_use_model_names_after_the_models_filename(in_tmp, image_file):
 
 
 def test_get_reference_file_delegates(monkeypatch):
-    from pipeline_core import references
+    from pipeline_core.references import lookup as references
 
     calls = []
     monkeypatch.setattr(references, "get_reference_file", lambda s, m, r: calls.append((s, m, r)) or "ref.fits")

@@ -7,7 +7,7 @@ import pytest
 import pipeline_core
 from pipeline_core import Step
 from pipeline_core.datamodels import ImageModel, open_model
-from pipeline_core.parfile import config_to_tree
+from pipeline_core.config.parfile import config_to_tree
 from tests.fixtures.core import ScaleStep, TwoStepPipeline
 
 pytestmark = pytest.mark.usefixtures("core_steps", "no_crds_pars")

@@ -124,7 +124,7 @@ def _run_python(page: Path, fence: Fence, namespace: dict) -> None:
 
 
 def _run_console(page: Path, fence: Fence) -> None:
-    from pipeline_core.cli import run_cli
+    from pipeline_core.cli.main import run_cli
 
     for line, command in commands(fence):
         out, err = io.StringIO(), io.StringIO()

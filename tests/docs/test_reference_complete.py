@@ -85,13 +85,13 @@ def test_every_public_module_is_in_the_api_reference():
 
 
 def test_every_hookspec_has_a_docstring():
-    from pipeline_core import hookspecs
+    from pipeline_core.plugins import hookspecs
 
     specs = [
         (name, obj) for name, obj in vars(hookspecs).items()
         if inspect.isfunction(obj) and hasattr(obj, "pipeline_core_spec")
     ]
-    assert specs, "no hook specification found in pipeline_core.hookspecs"
+    assert specs, "no hook specification found in pipeline_core.plugins.hookspecs"
     missing = [name for name, obj in specs if not inspect.getdoc(obj)]
     assert not missing, f"hook specifications without a docstring: {missing}"
 

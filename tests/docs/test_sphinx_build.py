@@ -54,11 +54,11 @@ def _api_ids(html) -> set[str]:
 
 
 def test_every_hookspec_is_in_the_api_reference(html):
-    from pipeline_core import hookspecs
+    from pipeline_core.plugins import hookspecs
 
     ids = _api_ids(html)
     specs = [n for n, f in vars(hookspecs).items() if inspect.isfunction(f) and hasattr(f, "pipeline_core_spec")]
-    missing = [n for n in specs if f"pipeline_core.hookspecs.{n}" not in ids]
+    missing = [n for n in specs if f"pipeline_core.plugins.hookspecs.{n}" not in ids]
     assert not missing, f"hook specifications missing from the API reference: {missing}"
 
 

@@ -52,7 +52,7 @@ def test_pipeline_call_matches_jwst_products(layout, tmp_path):
 
 
 def test_cli_run_matches_jwst_products(tmp_path):
-    from pipeline_core.cli import run_cli
+    from pipeline_core.cli.main import run_cli
 
     argv = ["run", "calwebb_detector1", str(UNCAL["level1b"]), "--save-results", "--output-dir", str(tmp_path)]
     assert run_cli(argv + cli_overrides()) == 0

@@ -59,7 +59,7 @@ def test_flat_scene_rate_is_unbiased_and_errors_calibrated(crds_env, tmp_path):
 
 
 def test_steppe_demo_runs_detector1_on_the_embedded_demo_data(crds_env, tmp_path):
-    from pipeline_core.cli import run_cli
+    from pipeline_core.cli.main import run_cli
 
     assert run_cli(["demo", "--output-dir", str(tmp_path)]) == 0
     rates = sorted(p.name for p in tmp_path.glob("*_rate.fits"))

@@ -132,7 +132,7 @@ def jwst_file(tmp_path):
 
 
 def test_the_file_lists_every_jwst_detector1_step(jwst_file):
-    from pipeline_core.parfile import read_parameter_file
+    from pipeline_core.config.parfile import read_parameter_file
 
     config = read_parameter_file(jwst_file)
     assert config.class_name == "jwst.pipeline.calwebb_detector1.Detector1Pipeline"
@@ -163,7 +163,7 @@ def test_jwst_parameter_file_runs_unchanged(jwst_file, tmp_path, caplog):
 
 
 def test_jwst_parameter_file_runs_from_the_command_line(jwst_file, tmp_path):
-    from pipeline_core.cli import run_cli
+    from pipeline_core.cli.main import run_cli
 
     argv = ["run", str(jwst_file), str(UNCAL["level1b"]), "--save-results", "--output-dir", str(tmp_path)]
     assert run_cli(argv + cli_overrides()) == 0

@@ -65,7 +65,7 @@ def installed_plugin(installed_folder, crds_env) -> dict[str, str]:
 
 def steppe(env: dict[str, str], *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-c", "from pipeline_core.cli import main; main()", *args],
+        [sys.executable, "-c", "from pipeline_core.cli.main import main; main()", *args],
         capture_output=True, text=True, timeout=120, env=env, cwd=cwd,
     )
 

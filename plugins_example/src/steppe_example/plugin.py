@@ -7,7 +7,7 @@ step is first resolved by name, not when steppe lists the installed steps.
 from __future__ import annotations
 
 from pipeline_core import hookimpl
-from pipeline_core.registry import StepDescriptor
+from pipeline_core.plugins.manager import StepDescriptor
 
 __all__ = ["register_steps"]
 

@@ -9,7 +9,7 @@ from builtin_steps.jump import step as jump_step
 from builtin_steps.jump.neighbors import flag_after_jumps, flag_four_neighbors
 from builtin_steps.jump.step import JumpStep, detect_jumps_in_block
 from builtin_steps.jump.twopoint import _all_do_not_use, choose_mode, detect_jumps
-from pipeline_core import parallel
+from pipeline_core.parallel import rows as parallel
 from tests.fixtures.ramps import make_ramps, ramp_model, write_gain_readnoise
 
 DNU, SAT, JUMP = 1, 2, 4

@@ -173,7 +173,7 @@ def test_after_jump_flagging():
 
 
 def test_parallel_equals_serial():
-    map_row_slices = pytest.importorskip("pipeline_core.parallel").map_row_slices
+    map_row_slices = pytest.importorskip("pipeline_core.parallel.rows").map_row_slices
     ramps = make_ramps(shape=(1, 8, 64, 32), rate=(1.0, 500.0), jump_fraction=0.01, seed=41)
     inputs = {"data": ramps.data, "groupdq": ramps.groupdq, "gain": ramps.gain, "readnoise": ramps.readnoise}
     serial = map_row_slices(detect_jumps, inputs, max_workers=1, kwargs={})

@@ -6,7 +6,7 @@ import pytest
 from builtin_steps.pipelines.detector1 import STEP_ORDER, Detector1Pipeline, step_list_path
 from builtin_steps.plugin import PIPELINES, STEPS, register_steps
 from pipeline_core import Step
-from pipeline_core.registry import registry
+from pipeline_core.plugins.manager import registry
 from tests.builtin import _stepdata as sd
 
 

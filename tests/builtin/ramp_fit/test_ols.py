@@ -198,7 +198,7 @@ def test_any_row_split_is_bit_identical():
 
 
 def test_parallel_equals_serial():
-    map_row_slices = pytest.importorskip("pipeline_core.parallel").map_row_slices
+    map_row_slices = pytest.importorskip("pipeline_core.parallel.rows").map_row_slices
     ramps = make_ramps(shape=(1, 6, 64, 32), rate=(1.0, 1000.0), seed=24)
     ramps.groupdq[0, 2, ::4] = JUMP
     inputs = {

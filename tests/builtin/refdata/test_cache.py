@@ -225,7 +225,7 @@ def test_updated_gain_is_a_later_calibration(embedded_crds_cache):
 
 
 def test_pars_files_use_the_stpipe_layout_and_jwst_class_names(embedded_crds_cache):
-    from pipeline_core.parfile import read_parameter_file
+    from pipeline_core.config.parfile import read_parameter_file
 
     jump = read_parameter_file(_ref(embedded_crds_cache, "jwst_nircam_pars-jumpstep_0001.asdf"))
     assert (jump.class_name, jump.name) == ("jwst.jump.jump_step.JumpStep", "jump")

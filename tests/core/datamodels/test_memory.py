@@ -34,7 +34,7 @@ def test_open_allocates_only_the_final_arrays(tmp_path):
 def test_open_uint16_ramp_converts_in_one_pass(tmp_path):
     from astropy.io import fits
 
-    from pipeline_core.datamodels.fits_io import _CHUNK_BYTES
+    from pipeline_core.datamodels.rawio import CHUNK_BYTES as _CHUNK_BYTES
 
     shape = (1, 10, 512, 512)  # 5 MiB stored, 10 MiB as float32
     raw = np.random.default_rng(2).integers(0, 65535, shape, dtype=np.uint16)

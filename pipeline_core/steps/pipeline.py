@@ -22,10 +22,10 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from pipeline_core.errors import ParameterError, PluginError, StepError
-from pipeline_core.omissions import OmittedStep, check_omitted_step, enabled_problem, omitted_steps_of
-from pipeline_core.params import merge_layers, raise_problems, unknown_name_problem
-from pipeline_core.parfile import StepConfig, layer_from_values
-from pipeline_core.step import Step, is_model
+from pipeline_core.config.omissions import OmittedStep, check_omitted_step, enabled_problem, omitted_steps_of
+from pipeline_core.config.params import merge_layers, raise_problems, unknown_name_problem
+from pipeline_core.config.parfile import StepConfig, layer_from_values
+from pipeline_core.steps.step import Step, is_model
 
 __all__ = ["Pipeline", "resolve_step_defs"]
 
@@ -52,7 +52,7 @@ def resolve_step_defs(step_defs: Mapping[str, Any], *, owner: str) -> dict[str, 
     StepError
         If an entry is not a Step subclass.
     """
-    from pipeline_core.registry import registry
+    from pipeline_core.plugins.manager import registry
 
     resolved: dict[str, type[Step]] = {}
     for name, target in step_defs.items():
@@ -97,14 +97,14 @@ class Pipeline(Step):
         Step names to step classes or registered aliases / class paths.
     omitted_steps : mapping of str to (str or OmittedStep)
         Steps of the pipeline this class stands in for (see
-        :attr:`~pipeline_core.step.Step.legacy_class_paths`) that it does not
-        provide, with the reason; an :class:`~pipeline_core.omissions.OmittedStep`
+        :attr:`~pipeline_core.steps.step.Step.legacy_class_paths`) that it does not
+        provide, with the reason; an :class:`~pipeline_core.config.omissions.OmittedStep`
         also names the instruments the step applies to. Configurations mentioning
         them load: a skipped one (or one without ``skip``) is logged as not
         provided, an enabled one is an error when it applies to the exposure and
         logged as not applicable otherwise. Each one that applies to the exposure
         is recorded as ``meta.cal_step.<name> = "SKIPPED"``. See
-        :mod:`pipeline_core.omissions`.
+        :mod:`pipeline_core.config.omissions`.
 
     Notes
     -----
@@ -214,7 +214,7 @@ class Pipeline(Step):
     def _crds_layer(cls, data: Any, step_defs: Mapping[str, Any] | None) -> dict[str, Any]:
         if not is_model(data):
             return {}
-        from pipeline_core.references import get_step_parameters
+        from pipeline_core.references.lookup import get_step_parameters
 
         defs = resolve_step_defs(step_defs if step_defs is not None else cls.step_defs, owner=cls.__name__)
         own = layer_from_values(get_step_parameters(cls, data), source=f"CRDS parameters of {cls.__name__}")

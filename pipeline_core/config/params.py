@@ -11,10 +11,15 @@ A step declares its parameters in the stpipe (configobj) spec syntax, one per li
 converts and checks a mapping of values against them, collecting every problem
 before anything is raised; :func:`merge_layers` stacks the configuration layers
 (defaults < CRDS parameter file < parameter file < keyword arguments).
+
+Why one module of this size: spec parsing, value conversion and layer merging
+are the one concept "a parameter": a spec is useless without its converter, and
+the merge follows the spec's nesting.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import numbers
 import os
@@ -24,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline_core.errors import ParameterError, StepError
+from pipeline_core.truth import parse_truth
 
 __all__ = [
     "ParamSpec",
@@ -61,8 +67,8 @@ maximum_cores = string(default='none')  # worker processes: none, quarter, half,
 
 
 def _check_maximum_cores(value: Any, step: str | None) -> None:
-    """Refuse a ``maximum_cores`` value that :mod:`pipeline_core.parallel` cannot resolve."""
-    from pipeline_core._cores import parse_maximum_cores
+    """Refuse a ``maximum_cores`` value that :mod:`pipeline_core.parallel.rows` cannot resolve."""
+    from pipeline_core.parallel.cores import parse_maximum_cores
 
     parse_maximum_cores(value, step or "")
 
@@ -71,7 +77,7 @@ def parallel_specs() -> dict[str, ParamSpec]:
     """Return the specs of the parameters a parallel step adds (:data:`PARALLEL_SPEC`).
 
     ``maximum_cores`` is checked with the rules of
-    :func:`pipeline_core.parallel.resolve_max_workers` whenever it is set, so a
+    :func:`pipeline_core.parallel.rows.resolve_max_workers` whenever it is set, so a
     value it would refuse is a :class:`~pipeline_core.errors.ParameterError` when
     the step is configured, not when it runs.
 
@@ -87,7 +93,7 @@ def parallel_specs() -> dict[str, ParamSpec]:
     """
     specs = parse_spec(PARALLEL_SPEC, owner="steppe parallel parameters")
     cores = specs["maximum_cores"]
-    specs["maximum_cores"] = ParamSpec(**{**cores.__dict__, "check": _check_maximum_cores})
+    specs["maximum_cores"] = dataclasses.replace(cores, check=_check_maximum_cores)
     return specs
 
 
@@ -163,8 +169,6 @@ _KIND_TEXT = {
     "hook_list": "a list of step names, class paths, Step classes or callables",
 }
 
-_TRUE = {"true", "yes", "on", "1", "t", "y"}
-_FALSE = {"false", "no", "off", "0", "f", "n"}
 
 
 class _Invalid(Exception):
@@ -414,11 +418,9 @@ def _convert_scalar(kind: str, value: Any) -> Any:
         if isinstance(value, numbers.Integral) and int(value) in (0, 1):
             return bool(int(value))
         if isinstance(value, str):
-            text = value.strip().lower()
-            if text in _TRUE:
-                return True
-            if text in _FALSE:
-                return False
+            truth = parse_truth(value)
+            if truth is not None:
+                return truth
         raise _Invalid("is not a boolean")
     if kind == "string":
         if isinstance(value, str):
@@ -606,13 +608,13 @@ def parse_spec(spec: str, *, owner: str = "step") -> dict[str, ParamSpec]:
         )
         if not has_default:
             converted = [] if kind in ("hook_list",) else None
-            draft = ParamSpec(**{**draft.__dict__, "nullable": True})
+            draft = dataclasses.replace(draft, nullable=True)
         else:
             try:
                 converted = draft.convert(default)
             except ParameterError as exc:
                 raise fail(f"its default does not fit: {exc}") from None
-        result[name] = ParamSpec(**{**draft.__dict__, "default": converted})
+        result[name] = dataclasses.replace(draft, default=converted)
     return result
 
 

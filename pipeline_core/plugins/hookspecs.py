@@ -26,8 +26,8 @@ import pluggy
 
 if TYPE_CHECKING:  # pragma: no cover
     from pipeline_core.datamodels import DataModel
-    from pipeline_core.registry import StepDescriptor
-    from pipeline_core.step import Step
+    from pipeline_core.plugins.descriptor import StepBase as Step
+    from pipeline_core.plugins.descriptor import StepDescriptor
 
 __all__ = [
     "PROJECT_NAME",
@@ -69,7 +69,7 @@ def register_steps() -> list[StepDescriptor | dict[str, Any]]:
     -------
     list of StepDescriptor or dict
         One entry per step class. A dict has the keys of
-        :class:`~pipeline_core.registry.StepDescriptor`: ``class_path``
+        :class:`~pipeline_core.plugins.manager.StepDescriptor`: ``class_path``
         (required, ``"package.module.ClassName"``), ``alias`` (short name such
         as ``"jump"``, or ``None``), ``legacy_class_paths`` (other class paths
         that name this step, e.g. ``["jwst.jump.jump_step.JumpStep"]``),
@@ -94,7 +94,7 @@ def register_steps() -> list[StepDescriptor | dict[str, Any]]:
 def get_reference_file(step: Step, model: DataModel, reftype: str) -> str | None:
     """Supply the calibration reference file a step needs.
 
-    Called by :meth:`Step.get_reference_file <pipeline_core.step.Step.get_reference_file>`
+    Called by :meth:`Step.get_reference_file <pipeline_core.steps.step.Step.get_reference_file>`
     when no ``override_<reftype>`` parameter is set, before CRDS is asked.
 
     firstresult: the first non-None answer wins.
@@ -143,7 +143,7 @@ def default_crds_cache() -> str | None:
 def step_started(step: Step, input: Any) -> None:
     """Observe a step starting.
 
-    Called by :meth:`Step.run <pipeline_core.step.Step.run>` after the input is
+    Called by :meth:`Step.run <pipeline_core.steps.step.Step.run>` after the input is
     opened and before the step's ``process()`` (also for skipped steps). Use it
     for progress reports, provenance or timing; do not modify the input.
 
@@ -160,7 +160,7 @@ def step_started(step: Step, input: Any) -> None:
 def step_finished(step: Step, result: Any, elapsed: float) -> None:
     """Observe a step finishing.
 
-    Called by :meth:`Step.run <pipeline_core.step.Step.run>` once the result is
+    Called by :meth:`Step.run <pipeline_core.steps.step.Step.run>` once the result is
     complete (and saved, when ``save_results`` is set).
 
     Parameters

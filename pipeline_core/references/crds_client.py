@@ -6,7 +6,7 @@ or changed after ``import pipeline_core``. ``crds`` itself is imported on the
 first lookup.
 
 When ``CRDS_PATH`` is not set, the plugin hook
-:func:`~pipeline_core.hookspecs.default_crds_cache` names a local cache (steppe's
+:func:`~pipeline_core.plugins.hookspecs.default_crds_cache` names a local cache (steppe's
 built-in steps answer with the embedded offline reference set). Such a default
 cache is used without a server: for the duration of each call, ``CRDS_PATH``
 points at it, ``CRDS_SERVER_URL`` (unless set) is a server-less address, and the
@@ -106,7 +106,7 @@ class CrdsSettings:
 def _hook_default_cache() -> str | None:
     """Ask the plugins for a default cache, once per registry instance."""
     global _default_cache
-    from pipeline_core.registry import registry
+    from pipeline_core.plugins.manager import registry
 
     reg = registry()
     if _default_cache is None or _default_cache[0] is not reg:

@@ -17,12 +17,17 @@ instance as configured. The configuration layers, lowest first, are the coded
 defaults, the CRDS parameter reference file (``call`` only), the ``config_file`` and
 the keyword arguments.
 
-Product naming and saving live in :mod:`pipeline_core.saving` (the
-:class:`~pipeline_core.saving.ProductSaving` base class), pre- and post-hooks in
-``pipeline_core._step_hooks``, the provenance written
-into products in :mod:`pipeline_core.provenance`, and the parameters a step
+Product naming and saving live in :mod:`pipeline_core.steps.saving` (the
+:class:`~pipeline_core.steps.saving.ProductSaving` base class), pre- and post-hooks in
+``pipeline_core.steps.prepost``, the provenance written
+into products in :mod:`pipeline_core.steps.provenance`, and the parameters a step
 declares it does not implement (:attr:`Step.omitted_parameters`) in
-:mod:`pipeline_core.omissions`.
+:mod:`pipeline_core.config.omissions`.
+
+Why one module of this size: it is the Step class, whose methods share its
+configuration state; parameters (:mod:`~pipeline_core.config`), names
+(:mod:`~pipeline_core.steps.resolve`), saving (:mod:`~pipeline_core.steps.saving`),
+provenance and hooks already live in their own modules.
 """
 
 from __future__ import annotations
@@ -39,8 +44,9 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from pipeline_core import logconfig
 from pipeline_core.errors import StepError
-from pipeline_core.omissions import OmittedParameter, check_omitted_parameters, omitted_parameters_of
-from pipeline_core.params import (
+from pipeline_core.plugins.descriptor import StepBase
+from pipeline_core.config.omissions import OmittedParameter, check_omitted_parameters, omitted_parameters_of
+from pipeline_core.config.params import (
     COMMON_SPEC,
     ParamSpec,
     merge_layers,
@@ -50,17 +56,17 @@ from pipeline_core.params import (
     raise_problems,
     validate,
 )
-from pipeline_core.parfile import (
+from pipeline_core.config.parfile import (
     StepConfig,
     config_from_tree,
     config_to_tree,
     layer_from_values,
     read_parameter_file,
-    target_class,
     write_parameter_file,
 )
-from pipeline_core.saving import ProductSaving, is_model, model_filename
-from pipeline_core._step_hooks import run_step_hooks
+from pipeline_core.steps.resolve import target_class
+from pipeline_core.steps.saving import ProductSaving, is_model, model_filename
+from pipeline_core.steps.prepost import run_step_hooks
 
 if TYPE_CHECKING:  # pragma: no cover
     from pipeline_core.datamodels import DataModel
@@ -127,7 +133,7 @@ class _PreparedCall:
         return self.step._run(self.data, owned=self.owned, input_name=self.input_name)
 
 
-class Step(ProductSaving):
+class Step(ProductSaving, StepBase):
     """Base class of every calibration step.
 
     Parameters
@@ -171,9 +177,9 @@ class Step(ProductSaving):
         :attr:`legacy_class_paths`) that it does not implement, with the reason:
         parameter files written for that step load unchanged. A plain reason
         accepts any value (the parameter has no effect here); an
-        :class:`~pipeline_core.omissions.OmittedParameter` lists the values that
+        :class:`~pipeline_core.config.omissions.OmittedParameter` lists the values that
         match this step's behaviour, and any other value is an error. See
-        :mod:`pipeline_core.omissions`.
+        :mod:`pipeline_core.config.omissions`.
 
     Examples
     --------
@@ -326,7 +332,7 @@ class Step(ProductSaving):
         config_file : str or os.PathLike, optional
             An ASDF parameter file. Called on a concrete class, its parameters
             configure that class (the file must name it); called on
-            :class:`Step` or :class:`~pipeline_core.pipeline.Pipeline`, the file's
+            :class:`Step` or :class:`~pipeline_core.steps.pipeline.Pipeline`, the file's
             class is built.
         logcfg : str or os.PathLike, optional
             A ``logcfg`` file that directs this run's log
@@ -371,7 +377,7 @@ class Step(ProductSaving):
         ``--disable-crds-steppars``).
         """
         file_config = read_parameter_file(config_file) if config_file is not None else None
-        target, step_defs = target_class(cls, file_config)
+        target, step_defs = target_class(cls, file_config, step_base=Step)
         file_layer = file_config.as_layer() if file_config is not None else {}
         name = file_config.name if file_config is not None else None
         context = f"config_file={os.fspath(config_file)!r}" if config_file is not None else ""
@@ -407,7 +413,7 @@ class Step(ProductSaving):
         Step
             An instance of the file's class (which must be this class, a subclass,
             or, when this is :class:`Step` or the generic
-            :class:`~pipeline_core.pipeline.Pipeline`, any registered step). A
+            :class:`~pipeline_core.steps.pipeline.Pipeline`, any registered step). A
             generic pipeline file's ``steps`` list defines the pipeline.
 
         Raises
@@ -418,7 +424,7 @@ class Step(ProductSaving):
             If a class it names is not registered.
         """
         file_config = read_parameter_file(path)
-        target, step_defs = target_class(cls, file_config)
+        target, step_defs = target_class(cls, file_config, step_base=Step)
         layer = merge_layers(file_config.as_layer(), params)
         return target._from_layer(
             layer, name=file_config.name, step_defs=step_defs, context=f"parameter file {os.fspath(path)!r}"
@@ -445,7 +451,7 @@ class Step(ProductSaving):
             If the tree does not follow the layout or holds invalid values.
         """
         file_config = config_from_tree(tree)
-        target, step_defs = target_class(cls, file_config)
+        target, step_defs = target_class(cls, file_config, step_base=Step)
         layer = merge_layers(file_config.as_layer(), params)
         return target._from_layer(layer, name=file_config.name, step_defs=step_defs, context="")
 
@@ -465,7 +471,7 @@ class Step(ProductSaving):
         """The CRDS parameter reference file's values for this class and ``data``."""
         if not is_model(data):
             return {}
-        from pipeline_core.references import get_step_parameters
+        from pipeline_core.references.lookup import get_step_parameters
 
         return layer_from_values(get_step_parameters(cls, data), source=f"CRDS parameters of {cls.__name__}")
 
@@ -530,14 +536,14 @@ class Step(ProductSaving):
         """int: Worker processes to use, resolved from ``maximum_cores`` (parallel steps)."""
         if not self.parallel:
             return 1
-        from pipeline_core.parallel import resolve_max_workers
+        from pipeline_core.parallel.rows import resolve_max_workers
 
         return resolve_max_workers(self.maximum_cores, step_name=self.name)
 
     def _copy_input(self, data: Any) -> Any:
         """Copy a caller's model; into shared memory when this step will use workers."""
         if self.parallel:
-            from pipeline_core.parallel import shared_allocator, uses_workers
+            from pipeline_core.parallel.rows import shared_allocator, uses_workers
 
             workers = self.max_workers
             if uses_workers(workers):
@@ -594,7 +600,7 @@ class Step(ProductSaving):
         return self.run(input)
 
     def _run(self, input: Any, *, owned: bool, input_name: str | None = None) -> Any:
-        from pipeline_core.registry import registry
+        from pipeline_core.plugins.manager import registry
 
         started = time.perf_counter()
         if isinstance(input, (str, os.PathLike)):
@@ -649,7 +655,7 @@ class Step(ProductSaving):
         """
 
     def _record_provenance(self, result: Any) -> None:
-        from pipeline_core.provenance import record_provenance
+        from pipeline_core.steps.provenance import record_provenance
 
         for item in result if isinstance(result, (tuple, list)) else (result,):
             if is_model(item):
@@ -705,7 +711,7 @@ class Step(ProductSaving):
         ReferenceFileError
             If no reference file can be found.
         """
-        from pipeline_core.references import get_reference_file
+        from pipeline_core.references.lookup import get_reference_file
 
         return get_reference_file(self, model, reftype)
 

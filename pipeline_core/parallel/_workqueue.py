@@ -5,7 +5,7 @@ takes blocks from the front, worker processes take them from the back, so that a
 finish within one block of each other whatever their speed or start-up delay. The
 state (next block at each end, a stop flag) is three integers in a shared-memory
 segment, updated under an exclusive ``flock`` on that segment (a segment that goes
-back to the cache of :mod:`pipeline_core._sharedmem` for the next queue).
+back to the cache of :mod:`pipeline_core.parallel._sharedmem` for the next queue).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from multiprocessing import shared_memory
 
 import numpy as np
 
-from pipeline_core import _sharedmem
+from pipeline_core.parallel import _sharedmem
 
 __all__ = ["BlockQueue"]
 

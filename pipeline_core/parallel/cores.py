@@ -1,6 +1,6 @@
 """How many cores: ``maximum_cores`` values and the core budget of batch jobs.
 
-The public names are re-exported by :mod:`pipeline_core.parallel`.
+The public names are re-exported by :mod:`pipeline_core.parallel.rows`.
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ def core_budget(cores: int) -> Iterator[int]:
 
     Examples
     --------
-    >>> from pipeline_core.parallel import core_budget, resolve_max_workers
+    >>> from pipeline_core.parallel.rows import core_budget, resolve_max_workers
     >>> with core_budget(1):
     ...     resolve_max_workers("all")
     1
@@ -245,7 +245,7 @@ def resolve_max_workers(value: object, *, step_name: str = "") -> int:
 
     Examples
     --------
-    >>> from pipeline_core.parallel import resolve_max_workers
+    >>> from pipeline_core.parallel.rows import resolve_max_workers
     >>> resolve_max_workers("none")
     1
     >>> resolve_max_workers("1")

@@ -6,7 +6,7 @@ Plugins are modules named by entry points in the group ``pipeline_core.plugins``
 ``pipeline_core`` is imported, and the result is cached until
 :func:`reset_registry`.
 
-Each plugin answers the :func:`~pipeline_core.hookspecs.register_steps` hook with
+Each plugin answers the :func:`~pipeline_core.plugins.hookspecs.register_steps` hook with
 plain-data :class:`StepDescriptor` entries, so listing the steps imports nothing
 but the plugin modules, and resolving a name imports only the module of that
 step. A name resolves, in this order, as a short alias (``"jump"``), a registered
@@ -19,6 +19,11 @@ the environment variable ``STEPPE_ALLOW_IMPORT=1``).
 A plugin that fails to import, fails hook validation or raises inside a hook is
 reported once with a :class:`PluginWarning` naming ``distribution==version``; the
 other plugins keep working.
+
+Why one module of this size: discovery, the descriptor index and resolution
+share the Registry's state and lock; the plugin record and the hook calls are
+:mod:`~pipeline_core.plugins.records`, the descriptors
+:mod:`~pipeline_core.plugins.descriptor`.
 """
 
 from __future__ import annotations
@@ -27,7 +32,6 @@ import difflib
 import importlib
 import os
 import re
-import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Mapping
@@ -37,21 +41,18 @@ from typing import TYPE_CHECKING, Any
 import importlib_metadata
 import pluggy
 
-from pipeline_core import hookspecs
-from pipeline_core._descriptor import (
+from pipeline_core.plugins import hookspecs
+from pipeline_core.plugins.descriptor import (
+    StepBase,
     CLASS_PATH_RE,
     GENERIC_PIPELINE,
     StepDescriptor,
     normalize_dist,
 )
-from pipeline_core._hookcall import PluginRecord, SafeHookRelay
+from pipeline_core.plugins.records import PluginRecord, SafeHookRelay
+from pipeline_core._version import steppe_version
 from pipeline_core.errors import PluginError
-
-# StepDescriptor is public here; its implementation lives in a private module.
-StepDescriptor.__module__ = __name__
-
-if TYPE_CHECKING:  # pragma: no cover
-    from pipeline_core.step import Step
+from pipeline_core.truth import parse_truth
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -70,10 +71,6 @@ ENTRY_POINT_GROUP = "pipeline_core.plugins"
 
 #: Environment variable that, when true, allows resolving unregistered class paths.
 ALLOW_IMPORT_ENV = "STEPPE_ALLOW_IMPORT"
-
-_TRUE = frozenset({"1", "true", "yes", "on", "y", "t"})
-_FALSE = frozenset({"", "0", "false", "no", "off", "n", "f"})
-
 
 class PluginWarning(UserWarning):
     """A plugin could not be loaded or one of its hooks failed; it was skipped."""
@@ -94,11 +91,9 @@ def allow_import_from_env() -> bool:
         When the variable holds something that is neither true nor false.
     """
     raw = os.environ.get(ALLOW_IMPORT_ENV, "")
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
+    value = parse_truth(raw) if raw.strip() else False
+    if value is not None:
+        return value
     raise PluginError(
         f"environment variable {ALLOW_IMPORT_ENV}={raw!r} is not understood: "
         "use 1/true/yes to allow importing unregistered step classes, or 0/false/no (or unset it)"
@@ -118,13 +113,6 @@ class _CorePlugin:
                 is_pipeline=True,
             )
         ]
-
-
-def _steppe_version() -> str:
-    try:
-        return importlib_metadata.version("steppe")
-    except importlib_metadata.PackageNotFoundError:  # pragma: no cover - source tree
-        return "0+unknown"
 
 
 def _entry_points() -> list[importlib_metadata.EntryPoint]:
@@ -148,7 +136,7 @@ class Registry:
     --------
     >>> reg = Registry(entry_points=())
     >>> [d.class_path for d in reg.descriptors()]
-    ['pipeline_core.pipeline.Pipeline']
+    ['pipeline_core.steps.pipeline.Pipeline']
     """
 
     def __init__(self, entry_points: Iterable[importlib_metadata.EntryPoint] | None = None) -> None:
@@ -192,7 +180,7 @@ class Registry:
                     obj=_CorePlugin(),
                     name="steppe::core",
                     distribution="steppe",
-                    version=_steppe_version(),
+                    version=steppe_version(),
                 )
             )
             eps = self._given_entry_points
@@ -245,7 +233,7 @@ class Registry:
             self._pm.unregister(plugin.obj, name=plugin.name)
             raise PluginError(
                 f"plugin {plugin.label} is invalid: {exc}. Check the hook names against "
-                "pipeline_core.hookspecs (or mark optional hooks with @hookimpl(optionalhook=True))"
+                "pipeline_core.plugins.hookspecs (or mark optional hooks with @hookimpl(optionalhook=True))"
             ) from exc
         self._plugins[plugin.name] = plugin
         descriptors: list[StepDescriptor] = []
@@ -381,7 +369,7 @@ class Registry:
         Parameters
         ----------
         *step_classes : type
-            :class:`~pipeline_core.step.Step` subclasses.
+            :class:`~pipeline_core.steps.step.Step` subclasses.
         distribution, version : str
             What to report as their origin.
 
@@ -394,9 +382,8 @@ class Registry:
         PluginError
             When an argument is not a Step subclass or its attributes are invalid.
         """
-        step_base = _step_base()
         for cls in step_classes:
-            if not (isinstance(cls, type) and issubclass(cls, step_base)):
+            if not (isinstance(cls, type) and issubclass(cls, StepBase)):
                 raise PluginError(
                     f"register_classes accepts pipeline_core.Step subclasses only, not {cls!r}"
                 )
@@ -562,7 +549,7 @@ class Registry:
                 return desc
         return None
 
-    def resolve(self, name_or_class: str | type, *, allow_import: bool = False) -> type[Step]:
+    def resolve(self, name_or_class: str | type, *, allow_import: bool = False) -> type[StepBase]:
         """Return the step class a name refers to, importing only its module.
 
         Parameters
@@ -579,7 +566,7 @@ class Registry:
         Returns
         -------
         type
-            A :class:`~pipeline_core.step.Step` subclass.
+            A :class:`~pipeline_core.steps.step.Step` subclass.
 
         Raises
         ------
@@ -588,7 +575,7 @@ class Registry:
             ambiguous, cannot be imported, or is not a Step subclass.
         """
         if isinstance(name_or_class, type):
-            if issubclass(name_or_class, _step_base()):
+            if issubclass(name_or_class, StepBase):
                 return name_or_class
             raise PluginError(
                 f"{name_or_class.__module__}.{name_or_class.__qualname__} is not a step: it does "
@@ -605,12 +592,11 @@ class Registry:
                 return self._classes[name]
         self._ensure_loaded()
         desc = self._lookup(name)
-        step_base = _step_base() if desc is not None or CLASS_PATH_RE.match(name) else None
         if desc is not None:
             cls = self._in_process_classes.get(desc.class_path) or _import_class(
                 desc.class_path, origin=desc.distribution_label
             )
-            if not (isinstance(cls, type) and issubclass(cls, step_base)):
+            if not (isinstance(cls, type) and issubclass(cls, StepBase)):
                 raise PluginError(
                     f"{desc.class_path} registered by {desc.distribution_label} is not a "
                     f"pipeline_core.Step subclass (it is {cls!r}); the plugin's register_steps "
@@ -620,7 +606,7 @@ class Registry:
             allow_import or allow_import_from_env()
         ):
             cls = _import_class(name, origin="an unregistered class path (import allowed)")
-            if not (isinstance(cls, type) and issubclass(cls, step_base)):
+            if not (isinstance(cls, type) and issubclass(cls, StepBase)):
                 raise PluginError(
                     f"{name!r} is {cls!r}, not a step class deriving from pipeline_core.Step; "
                     "only steps can be named in parameter files and on the command line"
@@ -665,12 +651,6 @@ def _ambiguity_message(name: str, descs: list[StepDescriptor]) -> str:
         f"step name {name!r} is claimed by more than one registration "
         f"({' and '.join(dists)}); name one of them as 'distribution::name': {choices}"
     )
-
-
-def _step_base() -> type:
-    from pipeline_core.step import Step
-
-    return Step
 
 
 def _import_class(path: str, *, origin: str) -> Any:
@@ -735,18 +715,3 @@ def reset_registry() -> None:
     global _REGISTRY
     with _REGISTRY_LOCK:
         _REGISTRY = None
-
-
-class _CallableModule(ModuleType):
-    """The type of this module: calling it returns the shared registry.
-
-    Importing the submodule ``pipeline_core.registry`` makes it an attribute of the
-    package, which hides the lazily exported function of the same name; making the
-    module callable keeps ``pipeline_core.registry()`` working either way.
-    """
-
-    def __call__(self) -> Registry:
-        return registry()
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from pipeline_core._descriptor import StepDescriptor
+from pipeline_core.plugins.descriptor import StepDescriptor
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pipeline_core.registry import Registry
+    from pipeline_core.plugins.manager import Registry
 
 __all__ = ["PluginRecord", "SafeHookCaller", "SafeHookRelay"]
 

@@ -6,14 +6,14 @@ steppe does not implement. A class lists those, each with the reason, so that
 such files load and run, while anything that would *ask for* the missing work
 is refused:
 
-* :attr:`Pipeline.omitted_steps <pipeline_core.pipeline.Pipeline.omitted_steps>`:
+* :attr:`Pipeline.omitted_steps <pipeline_core.steps.pipeline.Pipeline.omitted_steps>`:
   step name -> reason, or :class:`OmittedStep` (reason and the instruments the
   step applies to). An entry for such a step is accepted when it skips the step
   (``skip: true``) or does not say (steppe never runs it); one that enables it
   (``skip: false``) is a :class:`~pipeline_core.errors.ParameterError` when the
   step applies to the exposure, and is logged as not applicable otherwise (a
   MIRI-only step on a near-infrared exposure is not run by JWST either).
-* :attr:`Step.omitted_parameters <pipeline_core.step.Step.omitted_parameters>`:
+* :attr:`Step.omitted_parameters <pipeline_core.steps.step.Step.omitted_parameters>`:
   parameter name -> reason (any value is accepted: the parameter has no effect
   on what steppe does), or :class:`OmittedParameter` with the values that match
   steppe's behaviour; any other value is a ``ParameterError``.
@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline_core.errors import StepError
+from pipeline_core.truth import parse_truth
 
 __all__ = [
     "OmittedStep",
@@ -138,18 +139,13 @@ class OmittedParameter:
         return "one of " + ", ".join(repr(v) for v in self.accepted)
 
 
-_TRUE = frozenset({"true", "yes", "on", "1", "t", "y"})
-_FALSE = frozenset({"false", "no", "off", "0", "f", "n"})
-
-
 def _same(value: Any, option: Any) -> bool:
     if value is None or (isinstance(value, str) and value.strip() == "None"):
         return option is None
     if option is None:
         return False
     if isinstance(option, bool):
-        text = str(value).strip().lower()
-        return text in (_TRUE if option else _FALSE)
+        return parse_truth(str(value)) is option
     if isinstance(option, (int, float)):
         try:
             return float(value) == float(option)
@@ -293,7 +289,7 @@ def check_omitted_step(
         Layout problems, and the refusal of a step that is enabled and applies
         to every instrument (instrument-specific ones are decided at run time).
     """
-    from pipeline_core.params import parse_spec
+    from pipeline_core.config.params import parse_spec
 
     if layer is None:
         return None, []

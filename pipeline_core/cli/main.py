@@ -16,6 +16,10 @@ Subcommands::
     steppe config NAME [-o FILE.asdf]
     steppe demo [--output-dir D]
     steppe batch ...
+
+Why one module of this size: the parser and one small function per subcommand;
+the argument conventions (:mod:`~pipeline_core.cli.args`) and ``steppe batch``
+(:mod:`~pipeline_core.cli.batch`) live apart.
 """
 
 from __future__ import annotations
@@ -34,9 +38,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from pipeline_core.cli.args import parse_step_arguments
 from pipeline_core.errors import ParameterError, PluginError, SteppeError
 
-__all__ = ["main", "run_cli", "build_parser", "parse_step_arguments"]
+__all__ = ["main", "run_cli", "build_parser"]
 
 _EPILOG = """\
 examples:
@@ -67,7 +72,7 @@ def build_parser(*, with_batch: bool = False) -> argparse.ArgumentParser:
     Parameters
     ----------
     with_batch : bool, optional
-        Import ``pipeline_core.batch`` and let it define the ``batch``
+        Import ``pipeline_core.batch.runner`` and let it define the ``batch``
         subcommand's arguments. Otherwise ``batch`` is a placeholder so that
         ``steppe --help`` stays cheap.
 
@@ -152,7 +157,7 @@ def build_parser(*, with_batch: bool = False) -> argparse.ArgumentParser:
     p_demo.add_argument("--debug", action="store_true", help="print the full traceback of an error")
 
     if with_batch:
-        from pipeline_core.batch import add_batch_subparser
+        from pipeline_core.cli.batch import add_batch_subparser
 
         add_batch_subparser(sub)
     else:
@@ -162,65 +167,9 @@ def build_parser(*, with_batch: bool = False) -> argparse.ArgumentParser:
     return parser
 
 
-def parse_step_arguments(tokens: Sequence[str]) -> dict[str, Any]:
-    """Turn ``--name=value`` tokens into step parameters.
-
-    ``--steps.jump.rejection_threshold=12`` becomes
-    ``{"steps": {"jump": {"rejection_threshold": "12"}}}``. Values stay strings;
-    the step's spec converts and validates them. Dashes in names become
-    underscores (``--output-file`` is ``output_file``).
-
-    Parameters
-    ----------
-    tokens : sequence of str
-        The arguments the command parser did not recognise.
-
-    Returns
-    -------
-    dict
-        Parameters, nested under ``"steps"`` for pipeline steps.
-
-    Raises
-    ------
-    ParameterError
-        When a token is not of the form ``--name=value``, or a name is given twice.
-
-    Examples
-    --------
-    >>> parse_step_arguments(["--steps.jump.rejection_threshold=12", "--skip=true"])
-    {'steps': {'jump': {'rejection_threshold': '12'}}, 'skip': 'true'}
-    """
-    params: dict[str, Any] = {}
-    for token in tokens:
-        name, sep, value = token.partition("=")
-        if not token.startswith("--") or not sep or len(name) <= 2:
-            raise ParameterError(
-                f"command-line argument {token!r} is not understood: give step parameters as "
-                "--name=value (for a pipeline's step: --steps.STEP.name=value)"
-            )
-        path = name[2:].replace("-", "_").split(".")
-        if any(not part.isidentifier() for part in path):
-            raise ParameterError(
-                f"parameter name {name[2:]!r} in {token!r} is not valid: use letters, digits and "
-                "underscores, with dots between a pipeline's step and its parameter"
-            )
-        node = params
-        for part in path[:-1]:
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                raise ParameterError(f"parameter {part!r} is given both as a value and as a group in {token!r}")
-            node = child
-        if path[-1] in node:
-            raise ParameterError(
-                f"parameter {name[2:]!r} is given more than once on the command line; give it once"
-            )
-        node[path[-1]] = value
-    return params
-
-
 def _class_named_in_file(path: str) -> str:
     """Return the ``class`` entry of an ASDF parameter file."""
-    from pipeline_core.parfile import read_parameter_file
+    from pipeline_core.config.parfile import read_parameter_file
 
     name = read_parameter_file(path).class_name
     if not name:
@@ -236,7 +185,7 @@ def _is_parameter_file(target: str) -> bool:
 
 
 def _cmd_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from pipeline_core.registry import registry
+    from pipeline_core.plugins.manager import registry
 
     reg = registry()
     pattern = args.pattern
@@ -286,7 +235,7 @@ def _console_logging(enabled: bool, debug: bool) -> Iterator[None]:
 
 def _cmd_run(args: argparse.Namespace, extra: Sequence[str], out: TextIO, err: TextIO) -> int:
     from pipeline_core import logconfig
-    from pipeline_core.registry import registry
+    from pipeline_core.plugins.manager import registry
 
     params = parse_step_arguments(extra)
     target = args.target
@@ -324,7 +273,7 @@ def _cmd_run(args: argparse.Namespace, extra: Sequence[str], out: TextIO, err: T
 
 
 def _cmd_config(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from pipeline_core.registry import registry
+    from pipeline_core.plugins.manager import registry
 
     step_class = registry().resolve(args.target)
     step = step_class()
@@ -340,7 +289,7 @@ def _cmd_config(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from pipeline_core.registry import registry
+    from pipeline_core.plugins.manager import registry
 
     directory = Path(args.output_dir).resolve()
     directory.mkdir(parents=True, exist_ok=True)
@@ -369,7 +318,7 @@ def _cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_batch(argv: Sequence[str], debug: bool, out: TextIO, err: TextIO) -> int:
-    from pipeline_core.batch import run_batch_command
+    from pipeline_core.cli.batch import run_batch_command
 
     parser = build_parser(with_batch=True)
     args = parser.parse_args(list(argv))
@@ -404,7 +353,7 @@ def run_cli(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
     debug = "--debug" in argv
-    from pipeline_core.registry import PluginWarning
+    from pipeline_core.plugins.manager import PluginWarning
 
     with warnings.catch_warnings():
         warnings.simplefilter("always", PluginWarning)
@@ -440,9 +389,9 @@ def _dispatch(argv: list[str], debug: bool, out: TextIO, err: TextIO) -> int:
     args, extra = parser.parse_known_args(argv)
     args.debug = debug
     if args.version:
-        from pipeline_core import __version__
+        from pipeline_core._version import steppe_version
 
-        out.write(f"steppe {__version__}\n")
+        out.write(f"steppe {steppe_version()}\n")
         return 0
     if args.command is None:
         parser.print_help(out)

@@ -16,6 +16,9 @@ Writing past the end of a full tmpfs kills a process with ``SIGBUS`` instead of
 raising: the free space is checked before a segment is created, and every process
 reserves the pages of the rows it writes (:func:`reserve`) before writing them,
 which on Linux turns a shortage into a clear error.
+
+Why one module of this size: creating, caching, attaching and releasing shared
+segments is one life cycle; splitting it would expose the segment bookkeeping.
 """
 
 from __future__ import annotations

@@ -17,14 +17,11 @@ moment are run again. The ``"dask"`` executor uses ``dask.distributed``
 processes is created for the run. Inputs and ``output_dir`` must be visible to the
 workers under the same paths.
 
-Command line: ``steppe batch NAME INPUTS... --jobs N [--executor local|dask]
-[--scheduler ADDR] [--output-dir D] [--skip-existing] [--config-file F]
-[--steps.STEP.name=value] [--name=value]``.
+The command line ``steppe batch`` is :mod:`pipeline_core.cli.batch`.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -34,8 +31,8 @@ from concurrent.futures import as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from pipeline_core import _pool
-from pipeline_core._batchjob import (
+from pipeline_core.parallel import _pool
+from pipeline_core.batch.job import (
     BatchReport,
     BatchResult,
     Job,
@@ -46,15 +43,13 @@ from pipeline_core._batchjob import (
 )
 from pipeline_core.errors import ParameterError, StepError
 from pipeline_core.output import make_output_path, split_ext
-from pipeline_core.parallel import available_cores
+from pipeline_core.parallel.rows import available_cores
 
 __all__ = [
     "EXECUTORS",
     "BatchReport",
     "BatchResult",
-    "add_batch_subparser",
     "run_batch",
-    "run_batch_command",
 ]
 
 #: The accepted values of ``executor``.
@@ -72,7 +67,7 @@ _DIED = (
 
 
 def _resolve(pipeline: str | type) -> type:
-    from pipeline_core.registry import registry
+    from pipeline_core.plugins.manager import registry
 
     return registry().resolve(pipeline)
 
@@ -87,7 +82,7 @@ def _product_suffix(step_class: type, params: dict[str, Any]) -> str:
 
 
 def _known_suffixes() -> set[str]:
-    from pipeline_core.registry import registry
+    from pipeline_core.plugins.manager import registry
 
     return {d.alias for d in registry().descriptors() if d.alias}
 
@@ -284,7 +279,7 @@ def run_batch(
     ----------
     pipeline : str or type
         A registered name (alias or class path, see
-        :meth:`pipeline_core.registry.Registry.resolve`) or a Step/Pipeline class.
+        :meth:`pipeline_core.plugins.manager.Registry.resolve`) or a Step/Pipeline class.
     inputs : iterable of str or os.PathLike
         The input files. Their file names (without extension) must differ.
     jobs : int, optional
@@ -331,7 +326,7 @@ def run_batch(
 
     Examples
     --------
-    >>> from pipeline_core.batch import run_batch
+    >>> from pipeline_core.batch.runner import run_batch
     >>> report = run_batch("calwebb_detector1", ["a_uncal.fits", "b_uncal.fits"],
     ...                    jobs=2, output_dir="out")  # doctest: +SKIP
     >>> print(report)  # doctest: +SKIP
@@ -384,108 +379,3 @@ def run_batch(
         progress.close()
     label = getattr(step_class, "class_alias", None) or step_class.__name__
     return BatchReport(label, order_results(all_jobs, results), time.perf_counter() - started)
-
-
-# --------------------------------------------------------------------------------------
-# Command line
-# --------------------------------------------------------------------------------------
-
-_EPILOG = """\
-step parameters: --name=value for the step or pipeline, --steps.STEP.name=value for a
-pipeline's step (values are converted by the step's parameter spec).
-
-examples:
-  steppe batch calwebb_detector1 raw/*_uncal.fits --jobs 4 --output-dir out
-  steppe batch calwebb_detector1 raw/*_uncal.fits --jobs 4 --skip-existing --output-dir out
-  steppe batch calwebb_detector1 raw/*.fits --executor dask --scheduler tcp://host:8786
-  steppe batch jump ramps/*_ramp.fits --rejection_threshold=5 --maximum_cores=all
-"""
-
-
-def _parse_with_step_arguments(parser: argparse.ArgumentParser) -> None:
-    """Make `parser` collect unknown ``--name=value`` tokens in ``step_arguments``."""
-    original = parser.parse_known_args
-    own = {s for action in parser._actions for s in action.option_strings}
-
-    def parse_known_args(args: Sequence[str] | None = None, namespace: Any = None) -> Any:
-        tokens = list(sys.argv[1:] if args is None else args)
-        step_arguments = [t for t in tokens if t.startswith("--") and "=" in t and t.split("=", 1)[0] not in own]
-        rest = [t for t in tokens if t not in step_arguments]
-        namespace, extras = original(rest, namespace)
-        namespace.step_arguments = step_arguments
-        return namespace, extras
-
-    parser.parse_known_args = parse_known_args  # type: ignore[method-assign]
-
-
-def add_batch_subparser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the ``batch`` subcommand to the ``steppe`` command's subparsers.
-
-    Parameters
-    ----------
-    subparsers : argparse._SubParsersAction
-        The object returned by ``ArgumentParser.add_subparsers``.
-
-    Returns
-    -------
-    argparse.ArgumentParser
-        The ``batch`` parser. Unknown ``--name=value`` arguments are collected, as
-        step parameters, in the ``step_arguments`` attribute of the parsed namespace.
-    """
-    parser = subparsers.add_parser(
-        "batch",
-        help="run a step or pipeline on many inputs",
-        description="Run a step or pipeline on many inputs: each input gets its own log "
-        "file, failures write <base>_crash.txt and do not stop the others.",
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
-    )
-    parser.add_argument("pipeline", metavar="NAME", help="step or pipeline alias or class path")
-    parser.add_argument("inputs", metavar="INPUTS", nargs="+", help="input files")
-    parser.add_argument("-j", "--jobs", type=int, default=1, help="inputs run at the same time (default 1)")
-    parser.add_argument("--executor", choices=EXECUTORS, default="local", help="where jobs run (default local)")
-    parser.add_argument("--scheduler", metavar="ADDR", help="dask scheduler address (default: a LocalCluster)")
-    parser.add_argument("--output-dir", dest="output_dir", help="folder for products and logs (default .)")
-    parser.add_argument(
-        "--skip-existing", dest="skip_existing", action="store_true",
-        help="skip the inputs whose product exists (resume a batch)",
-    )
-    parser.add_argument("--config-file", dest="config_file", help="ASDF parameter file for every input")
-    parser.add_argument("--debug", action="store_true", help="print the full traceback of an error")
-    _parse_with_step_arguments(parser)
-    return parser
-
-
-def run_batch_command(args: argparse.Namespace, *, stdout: Any = None) -> int:
-    """Run ``steppe batch`` from parsed arguments and print the summary table.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        Parsed by the parser of :func:`add_batch_subparser`.
-    stdout : text stream, optional
-        Where to print the summary (default ``sys.stdout``).
-
-    Returns
-    -------
-    int
-        0 when every input succeeded or was skipped, 1 when any failed.
-    """
-    from pipeline_core.cli import parse_step_arguments
-
-    out = stdout if stdout is not None else sys.stdout
-    params = parse_step_arguments(getattr(args, "step_arguments", []))
-    report = run_batch(
-        args.pipeline,
-        args.inputs,
-        jobs=args.jobs,
-        executor=args.executor,
-        scheduler=args.scheduler,
-        output_dir=args.output_dir,
-        skip_existing=args.skip_existing,
-        config_file=args.config_file,
-        **params,
-    )
-    out.write(report.summary() + "\n")
-    return 0 if report.succeeded else 1

@@ -29,8 +29,8 @@ __all__ = ["SharedPool", "hidden_main_module", "new_pool", "submit"]
 # calling process already uses, so that workers forked from it start with them loaded.
 _USUAL_MODULES = (
     "numpy",
-    "pipeline_core.parallel",
-    "pipeline_core.step",
+    "pipeline_core.parallel.rows",
+    "pipeline_core.steps.step",
     "pipeline_core.datamodels",
     "astropy.io.fits",
     "asdf",

@@ -1,6 +1,8 @@
 """Step descriptors: the plain data a plugin's ``register_steps`` hook returns.
 
-Public as :class:`pipeline_core.registry.StepDescriptor`.
+Also :class:`StepBase`, the marker base class of every step: the registry checks
+a resolved class against it, so this layer never imports
+:class:`~pipeline_core.Step` itself.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ from typing import Any
 
 from pipeline_core.errors import PluginError
 
-__all__ = ["StepDescriptor", "GENERIC_PIPELINE", "CLASS_PATH_RE", "normalize_dist"]
+__all__ = ["StepBase", "StepDescriptor", "GENERIC_PIPELINE", "CLASS_PATH_RE", "normalize_dist"]
 
 #: Class path of the generic pipeline defined by an ASDF step list.
-GENERIC_PIPELINE = "pipeline_core.pipeline.Pipeline"
+GENERIC_PIPELINE = "pipeline_core.steps.pipeline.Pipeline"
 
 _IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 CLASS_PATH_RE = re.compile(rf"^{_IDENT}(\.{_IDENT})+$")
@@ -23,6 +25,17 @@ CLASS_PATH_RE = re.compile(rf"^{_IDENT}(\.{_IDENT})+$")
 _LOCALCLASS_PATH_RE = re.compile(rf"^{_IDENT}(\.({_IDENT}|<locals>))*\.{_IDENT}$")
 _ALIAS_RE = re.compile(rf"^{_IDENT}$")
 _DESCRIPTOR_KEYS = ("class_path", "alias", "legacy_class_paths", "is_pipeline", "parallel")
+
+
+class StepBase:
+    """Marker base of :class:`pipeline_core.Step`: what the registry accepts as a step.
+
+    Plugins derive from :class:`pipeline_core.Step`, never from this class
+    directly; it exists so that name resolution can check "is this a step class"
+    without importing the step layer.
+    """
+
+    __slots__ = ()
 
 
 def normalize_dist(name: str) -> str:
@@ -48,7 +61,7 @@ class StepDescriptor:
         Other class paths that name the same step (e.g. the JWST ones), so that
         existing parameter files resolve to this class.
     is_pipeline : bool
-        True for a :class:`~pipeline_core.pipeline.Pipeline` subclass.
+        True for a :class:`~pipeline_core.steps.pipeline.Pipeline` subclass.
     parallel : bool
         True when the step can split its work across cores (``maximum_cores``).
     distribution : str
@@ -155,7 +168,7 @@ class StepDescriptor:
         Parameters
         ----------
         step_class : type
-            A :class:`~pipeline_core.step.Step` subclass; its ``class_alias``,
+            A :class:`~pipeline_core.steps.step.Step` subclass; its ``class_alias``,
             ``legacy_class_paths`` and ``parallel`` attributes are read.
         distribution, version : str
             The distribution that provides it.

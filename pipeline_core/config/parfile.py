@@ -26,13 +26,10 @@ import numbers
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from pipeline_core.errors import ParameterError, PluginError
+from pipeline_core.errors import ParameterError
 from pipeline_core.output import atomic_write
-
-if TYPE_CHECKING:  # pragma: no cover
-    from pipeline_core.step import Step
 
 __all__ = [
     "GENERIC_PIPELINE_NAMES",
@@ -42,13 +39,11 @@ __all__ = [
     "config_from_tree",
     "config_to_tree",
     "layer_from_values",
-    "target_class",
-    "step_defs_from_config",
     "to_plain",
 ]
 
 #: Names under which parameter files refer to the generic, step-list defined pipeline.
-GENERIC_PIPELINE_NAMES = ("pipeline_core.pipeline.Pipeline", "pipeline_core.Pipeline")
+GENERIC_PIPELINE_NAMES = ("pipeline_core.steps.pipeline.Pipeline", "pipeline_core.Pipeline")
 
 
 @dataclass
@@ -77,7 +72,7 @@ class StepConfig:
     source: str = "<memory>"
 
     def as_layer(self) -> dict[str, Any]:
-        """Return the configuration as a layer for :func:`pipeline_core.params.merge_layers`.
+        """Return the configuration as a layer for :func:`pipeline_core.config.params.merge_layers`.
 
         Returns
         -------
@@ -365,132 +360,6 @@ def to_plain(value: Any) -> Any:
     return str(value)
 
 
-# --------------------------------------------------------------------------- classes
-
-
-def _matches_loosely(cls: type[Step], class_name: str | None, name: str | None) -> bool:
-    """Whether a file's ``class``/``name`` plainly refers to ``cls`` (no registry needed)."""
-    if class_name:
-        if class_name in (cls.class_path(), cls.class_alias, *cls.legacy_class_paths):
-            return True
-        if class_name.rsplit(".", 1)[-1] == cls.__name__:
-            return True
-    return bool(name) and name in (cls.class_alias, cls.__name__)
-
-
-def target_class(
-    requested: type[Step], config: StepConfig | None
-) -> tuple[type[Step], dict[str, type[Step]] | None]:
-    """Pick the class a parameter file configures.
-
-    Parameters
-    ----------
-    requested : type
-        The class the file is applied to. :class:`~pipeline_core.step.Step` or the
-        generic :class:`~pipeline_core.pipeline.Pipeline` mean "the class the file
-        names" (resolved through the registry); a concrete class means "this class",
-        and the file must name it (its class path, alias, a legacy class path, the
-        same class name, or a registered name resolving to it or a base class).
-    config : StepConfig or None
-        The file; ``None`` returns ``requested``.
-
-    Returns
-    -------
-    cls : type
-        The step class to build.
-    step_defs : dict or None
-        For a generic pipeline, its steps (from the file's ``steps`` list).
-
-    Raises
-    ------
-    ParameterError
-        If the file names another class or an unregistered one (which is never
-        imported).
-    """
-    if config is None:
-        return requested, None
-    from pipeline_core.pipeline import Pipeline
-    from pipeline_core.step import Step
-
-    source, class_name = config.source, config.class_name
-    generic = class_name in GENERIC_PIPELINE_NAMES
-    if requested is Step or requested is Pipeline:
-        if generic:
-            return Pipeline, step_defs_from_config(config)
-        from pipeline_core.registry import registry
-
-        try:
-            target = registry().resolve(class_name)
-        except PluginError as exc:
-            raise ParameterError(
-                f"parameter file {source!r} names class {class_name!r}, which cannot be used: {exc}"
-            ) from exc
-        if not issubclass(target, requested):
-            raise ParameterError(
-                f"parameter file {source!r} names {class_name!r}, a step, not a pipeline; "
-                "load it with Step.from_config_file"
-            )
-        if target is Pipeline:
-            return Pipeline, step_defs_from_config(config)
-        return target, None
-    if not generic and _matches_loosely(requested, class_name, config.name):
-        return requested, None
-    from pipeline_core.registry import registry
-
-    try:
-        target = registry().resolve(class_name) if class_name else None
-    except PluginError:
-        target = None
-    if target is not None and (target is requested or issubclass(requested, target)):
-        return requested, None
-    builder = "Pipeline" if issubclass(requested, Pipeline) else "Step"
-    raise ParameterError(
-        f"parameter file {source!r} is for class {class_name!r} (name {config.name!r}), "
-        f"not for {requested.class_path()}; give a parameter file for "
-        f"{requested.class_alias or requested.__name__}, or call {builder}.from_config_file "
-        "to build the class the file names"
-    )
-
-
-def step_defs_from_config(config: StepConfig) -> dict[str, type[Step]]:
-    """Build the steps of a generic pipeline from its parameter file's ``steps`` list.
-
-    Parameters
-    ----------
-    config : StepConfig
-        The parameter file; every entry of its ``steps`` needs ``class`` and ``name``.
-
-    Returns
-    -------
-    dict of str to type
-        Step names to classes, in list order.
-
-    Raises
-    ------
-    ParameterError
-        If an entry has no class or names an unregistered one; every problem is
-        listed, with the file.
-    """
-    from pipeline_core.registry import registry
-
-    problems = []
-    defs: dict[str, type[Step]] = {}
-    for position, entry in enumerate(config.steps):
-        if not entry.class_name:
-            problems.append(f"steps[{position}] ({entry.name!r}) has no `class`; name its step class")
-            continue
-        try:
-            defs[entry.name or entry.class_name] = registry().resolve(entry.class_name)
-        except PluginError as exc:
-            problems.append(f"steps[{position}] ({entry.name!r}): {exc}")
-    if problems:
-        listing = "\n".join(f"  - {p}" for p in problems)
-        raise ParameterError(
-            f"parameter file {config.source!r} defines a pipeline whose steps cannot be built:\n{listing}"
-        )
-    return defs
-
-
 def layer_from_values(values: Mapping[str, Any] | None, *, source: str) -> dict[str, Any]:
     """Turn parameters in either supported shape into a configuration layer.
 
@@ -506,7 +375,7 @@ def layer_from_values(values: Mapping[str, Any] | None, *, source: str) -> dict[
     Returns
     -------
     dict
-        A layer for :func:`pipeline_core.params.merge_layers`.
+        A layer for :func:`pipeline_core.config.params.merge_layers`.
 
     Raises
     ------

@@ -1,7 +1,7 @@
 """Pre- and post-hooks: what a step runs on its input before, and on its result after.
 
 A step's ``pre_hooks`` and ``post_hooks`` parameters (the stpipe convention) list
-registered step names or class paths, :class:`~pipeline_core.step.Step` classes or
+registered step names or class paths, :class:`~pipeline_core.steps.step.Step` classes or
 instances, or plain callables. :func:`run_step_hooks` runs them in order, each one
 on the output of the previous one; a hook that returns None leaves the data as it
 was (a callable that only inspects or changes the model in place).
@@ -13,9 +13,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pipeline_core.errors import ParameterError, PluginError
+from pipeline_core.plugins import StepBase, registry
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pipeline_core.step import Step
+    from pipeline_core.steps.step import Step
 
 __all__ = ["run_step_hooks"]
 
@@ -55,13 +56,9 @@ def run_step_hooks(step: Step, hooks: list[Any], data: Any, kind: str) -> Any:
 
 
 def _runner(step: Step, hook: Any, kind: str, position: int) -> Callable[[Any], Any]:
-    from pipeline_core.step import Step
-
-    if isinstance(hook, Step):
+    if isinstance(hook, StepBase):
         return hook.run
     if isinstance(hook, str):
-        from pipeline_core.registry import registry
-
         try:
             hook = registry().resolve(hook)
         except PluginError as exc:
@@ -69,7 +66,7 @@ def _runner(step: Step, hook: Any, kind: str, position: int) -> Callable[[Any], 
                 f"step '{step.name}': {kind}_hooks[{position}] = {hook!r} is not a registered "
                 f"step: {exc}"
             ) from exc
-    if isinstance(hook, type) and issubclass(hook, Step):
+    if isinstance(hook, type) and issubclass(hook, StepBase):
         return hook(parent=step).run
     if callable(hook):
         return hook
@@ -80,10 +77,8 @@ def _runner(step: Step, hook: Any, kind: str, position: int) -> Callable[[Any], 
 
 
 def _label(hook: Any) -> str:
-    from pipeline_core.step import Step
-
     if isinstance(hook, str):
         return hook
-    if isinstance(hook, Step):
+    if isinstance(hook, StepBase):
         return repr(hook)
     return getattr(hook, "__qualname__", None) or repr(hook)

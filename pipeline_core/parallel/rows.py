@@ -26,6 +26,10 @@ variable), so ``maximum_cores='all'`` means "all of my share". A process that ma
 start children (a daemon process, such as a ``multiprocessing.Pool`` or a Dask worker,
 or a worker of this module's own pool) runs kernels serially, and says so in one log
 line.
+
+Why one module of this size: the probe, allocation of outputs, block cutting,
+halos and reassembly are one algorithm (:func:`map_row_slices`); the pool, the
+shared memory and the block queue behind it are their own modules.
 """
 
 from __future__ import annotations
@@ -41,9 +45,9 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import DTypeLike
 
-from pipeline_core import _pool, _sharedmem
-from pipeline_core._workqueue import BlockQueue
-from pipeline_core._cores import (
+from pipeline_core.parallel import _pool, _sharedmem
+from pipeline_core.parallel._workqueue import BlockQueue
+from pipeline_core.parallel.cores import (
     BUDGET_ENV,
     KEYWORDS,
     available_cores,
@@ -134,7 +138,7 @@ def shared_empty(shape: int | tuple[int, ...], dtype: DTypeLike) -> np.ndarray:
 
     Examples
     --------
-    >>> from pipeline_core.parallel import shared_empty
+    >>> from pipeline_core.parallel.rows import shared_empty
     >>> shared_empty((2, 3), "float32").shape
     (2, 3)
     """
@@ -162,7 +166,7 @@ def shared_like(array: np.ndarray) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from pipeline_core.parallel import shared_like
+    >>> from pipeline_core.parallel.rows import shared_like
     >>> shared_like(np.arange(3))
     array([0, 1, 2])
     """
@@ -639,7 +643,7 @@ def map_row_slices(
     Examples
     --------
     >>> import numpy as np
-    >>> from pipeline_core.parallel import map_row_slices
+    >>> from pipeline_core.parallel.rows import map_row_slices
     >>> def double(data):
     ...     return {"data": 2 * data}
     >>> map_row_slices(double, {"data": np.ones((2, 3))}, max_workers=1)["data"]

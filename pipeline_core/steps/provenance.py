@@ -22,15 +22,17 @@ which JWST's data models read and keep as extra metadata)::
 value is None are left out (None is the default of every parameter that accepts
 it). Each step's status is in ``meta.cal_step`` and the reference files and CRDS
 context in ``meta.ref_file``; both are written by the steps and
-:mod:`pipeline_core.references`.
+:mod:`pipeline_core.references.lookup`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pipeline_core._version import steppe_version
+
 if TYPE_CHECKING:  # pragma: no cover
-    from pipeline_core.step import Step
+    from pipeline_core.steps.step import Step
 
 __all__ = ["provenance_of", "record_provenance"]
 
@@ -43,10 +45,9 @@ def _walk(step: Step) -> list[Step]:
 
 
 def _software(steps: list[Step]) -> dict[str, str]:
-    from pipeline_core import __version__
-    from pipeline_core.registry import registry
+    from pipeline_core.plugins.manager import registry
 
-    software = {"steppe": __version__}
+    software = {"steppe": steppe_version()}
     reg = registry()
     for step in steps:
         descriptor = reg.descriptor_for(type(step))
@@ -86,13 +87,12 @@ def provenance_of(step: Step) -> dict[str, Any]:
         mentioned steps or parameters that are not provided, ``not_provided``;
         plain YAML-friendly values.
     """
-    from pipeline_core import __version__
-    from pipeline_core.parfile import config_to_tree
+    from pipeline_core.config.parfile import config_to_tree
 
     root = step._root()
     steps = _walk(root)
     block: dict[str, Any] = {
-        "version": __version__,
+        "version": steppe_version(),
         "software": _software(steps),
         "parameters": config_to_tree(root._config()),
     }
@@ -115,6 +115,6 @@ def record_provenance(step: Step, model: Any) -> None:
     meta = getattr(model, "meta", None)
     if meta is None:
         return
-    from pipeline_core.parfile import to_plain
+    from pipeline_core.config.parfile import to_plain
 
     meta.steppe = to_plain(provenance_of(step))

@@ -1,12 +1,12 @@
 """Saving a step's products: naming, the ``save_results`` rules and atomic writes.
 
-:class:`ProductSaving` is the part of :class:`~pipeline_core.step.Step` that turns
+:class:`ProductSaving` is the part of :class:`~pipeline_core.steps.step.Step` that turns
 a result into files. It reads the step's saving parameters (``save_results``,
 ``output_file``, ``output_dir``, ``output_ext``, ``output_use_model``,
 ``output_use_index``, ``search_output_file``, ``suffix``) and its place in a
 pipeline (``parent``), and names products by the JWST rules of
 :func:`pipeline_core.output.make_output_path`. Before a product is written, its
-provenance is recorded (:func:`pipeline_core.provenance.record_provenance`).
+provenance is recorded (:func:`pipeline_core.steps.provenance.record_provenance`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pipeline_core.output import make_output_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from pipeline_core.datamodels import DataModel
-    from pipeline_core.step import Step
+    from pipeline_core.steps.step import Step
 
 __all__ = ["ProductSaving", "is_model", "model_filename"]
 
@@ -58,7 +58,7 @@ def model_filename(obj: Any) -> str | None:
 class ProductSaving:
     """The product naming and saving behaviour of every step.
 
-    Mixed into :class:`~pipeline_core.step.Step`; it relies on the step's saving
+    Mixed into :class:`~pipeline_core.steps.step.Step`; it relies on the step's saving
     parameters, ``name``, ``parent``, ``class_alias``, ``default_suffix``, ``log``
     and the input file name recorded when the run started.
     """
@@ -119,7 +119,7 @@ class ProductSaving:
         return self.suffix or self.default_suffix or self.class_alias or self.name.lower()
 
     def _known_suffixes(self) -> set[str]:
-        from pipeline_core.registry import registry
+        from pipeline_core.plugins.manager import registry
 
         known = {d.alias for d in registry().descriptors() if d.alias}
         stack: list[Any] = [self._root()]
@@ -205,7 +205,7 @@ class ProductSaving:
                 "(objects with meta and save()) can be saved; turn off save_results (and unset "
                 "output_file) for this step"
             )
-        from pipeline_core.provenance import record_provenance
+        from pipeline_core.steps.provenance import record_provenance
 
         record_provenance(self, model)
         path = self.output_path(model, suffix=suffix, index=idx)

@@ -4,6 +4,10 @@
 the local pool or a Dask worker). It never raises for a failure of the step or
 pipeline: it writes ``<base>_crash.txt`` with the traceback and returns a
 :class:`BatchResult` saying ``"failed"``.
+
+Why one module of this size: everything that happens to one input (its log
+file, crash report, skip test and result record) lives here, apart from how the
+jobs are scheduled (:mod:`~pipeline_core.batch.runner`).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import Any
 
 from pipeline_core.logconfig import DEFAULT_FORMAT, LOGGER_NAME
 from pipeline_core.output import atomic_write
-from pipeline_core.parallel import core_budget
+from pipeline_core.parallel.rows import core_budget
 
 __all__ = [
     "BatchReport",
@@ -60,7 +64,7 @@ class Job:
     params : dict
         Other parameters of ``call`` (including ``steps``).
     cores : int or None
-        The job's share of the cores (:func:`pipeline_core.parallel.core_budget`);
+        The job's share of the cores (:func:`pipeline_core.parallel.rows.core_budget`);
         None leaves the process's own limits.
     """
 

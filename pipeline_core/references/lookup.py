@@ -4,10 +4,10 @@
 The first source that answers wins:
 
 1. the step's ``override_<reftype>`` parameter (a path, or ``"N/A"``);
-2. the :func:`~pipeline_core.hookspecs.get_reference_file` plugin hook;
+2. the :func:`~pipeline_core.plugins.hookspecs.get_reference_file` plugin hook;
 3. CRDS: ``crds.getreferences`` with ``model.get_crds_parameters()``, for the
    context in ``CRDS_CONTEXT`` or the cache's default (see
-   :mod:`pipeline_core.crds_client` for the settings and the offline default).
+   :mod:`pipeline_core.references.crds_client` for the settings and the offline default).
 
 The file used is recorded in ``model.meta.ref_file.<reftype>.name`` (CRDS files
 as ``crds://<basename>``, other files by their path) and, for CRDS, the context
@@ -17,6 +17,11 @@ in ``model.meta.ref_file.crds.context_used``.
 (reference type ``pars-<class name in lower case>``), the second layer of
 ``Step.call``'s parameters. :func:`check_reference_shape` checks that an opened
 reference file has the type and covers the pixels of the data it calibrates.
+
+Why one module of this size: the lookup order (override, hook, CRDS) and the
+checks that a found file fits the data (type, shape, subarray) are one question,
+"which reference does this step use"; the CRDS client itself is
+:mod:`~pipeline_core.references.crds_client`.
 """
 
 from __future__ import annotations
@@ -27,12 +32,13 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from pipeline_core import crds_client
+from pipeline_core.references import crds_client
 from pipeline_core.errors import ReferenceFileError
+from pipeline_core.truth import parse_truth
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pipeline_core.plugins.descriptor import StepBase
     from pipeline_core.datamodels import DataModel
-    from pipeline_core.step import Step
 
 __all__ = [
     "NOT_APPLICABLE",
@@ -52,7 +58,6 @@ NOT_APPLICABLE = "N/A"
 #: Environment variable that turns the CRDS parameter reference files off.
 DISABLE_STEPPARS_ENV = "STPIPE_DISABLE_CRDS_STEPPARS"
 
-_TRUE = frozenset({"1", "true", "yes", "on", "y", "t"})
 
 # The matching parameters worth showing in a message, in this order.
 _SHOWN = (
@@ -174,12 +179,12 @@ def _record(model: Any, reftype: str, name: str, context: str | None) -> None:
 
 
 # ----------------------------------------------------------------------- reference files
-def get_reference_file(step: Step, model: DataModel, reftype: str) -> str:
+def get_reference_file(step: StepBase, model: DataModel, reftype: str) -> str:
     """Return the reference file of type ``reftype`` that ``step`` should use for ``model``.
 
     Parameters
     ----------
-    step : Step
+    step : StepBase
         The step asking; its ``override_<reftype>`` parameter is honoured and its
         name appears in messages.
     model : DataModel
@@ -230,7 +235,7 @@ def get_reference_file(step: Step, model: DataModel, reftype: str) -> str:
         _record(model, reftype, path, None)
         return path
 
-    from pipeline_core.registry import registry
+    from pipeline_core.plugins.manager import registry
 
     answer = registry().hook.get_reference_file(step=step, model=model, reftype=reftype)
     if answer is not None:
@@ -363,7 +368,7 @@ def crds_steppars_disabled() -> bool:
     bool
         True for ``1``, ``true``, ``yes`` (any case, surrounding blanks ignored).
     """
-    return os.environ.get(DISABLE_STEPPARS_ENV, "").strip().lower() in _TRUE
+    return parse_truth(os.environ.get(DISABLE_STEPPARS_ENV, "")) is True
 
 
 def get_step_parameters(step_class: type, model: DataModel) -> dict[str, Any]:
@@ -417,7 +422,7 @@ def get_step_parameters(step_class: type, model: DataModel) -> dict[str, Any]:
     if path.upper().startswith("NOT FOUND"):
         log.info("No CRDS parameters for %s (%s): %s", step_class.__name__, reftype, path)
         return {}
-    from pipeline_core.parfile import config_from_tree, config_to_tree, to_plain
+    from pipeline_core.config.parfile import config_from_tree, config_to_tree, to_plain
 
     try:
         raw = _read_asdf_tree(path)
@@ -453,7 +458,7 @@ def check_reference_type(step: Any, ref_model: Any, reftype: str) -> None:
 
     Parameters
     ----------
-    step : Step
+    step : StepBase
         The step the reference is for (named in the error).
     ref_model : DataModel
         The opened reference file; a file without ``REFTYPE`` passes.
@@ -476,13 +481,13 @@ def check_reference_type(step: Any, ref_model: Any, reftype: str) -> None:
 
 
 def check_reference_shape(
-    step: Step, reftype: str, ref_model: DataModel, science_model: DataModel
+    step: StepBase, reftype: str, ref_model: DataModel, science_model: DataModel
 ) -> DataModel:
     """Check a reference file against the data it calibrates; cut it to the data's pixels.
 
     Parameters
     ----------
-    step : Step
+    step : StepBase
         The step (named in errors).
     reftype : str
         The reference type the file was opened as (e.g. ``"superbias"``).
