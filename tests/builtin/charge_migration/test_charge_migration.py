@@ -96,7 +96,7 @@ def test_skipped_by_default():
     ramp.data[...] = 60_000
     step = ChargeMigrationStep()
     assert step.skip is True and step.signal_threshold == 25_000.0
-    out = ChargeMigrationStep.call(ramp)
+    out = ChargeMigrationStep.call(ramp, skip=True)
     assert out.meta.cal_step.charge_migration == "SKIPPED"
     assert out.groupdq.sum() == 0
 

@@ -141,7 +141,7 @@ def test_miri_spectroscopy_fails_and_median_image_refused():
 def test_skipped_by_default():
     model, _ = _striped_ramp(ngroups=2)
     assert CleanFlickerNoiseStep().skip is True
-    assert CleanFlickerNoiseStep.call(model).meta.cal_step.clean_flicker_noise == "SKIPPED"
+    assert CleanFlickerNoiseStep.call(model, skip=True).meta.cal_step.clean_flicker_noise == "SKIPPED"
 
 
 def test_mesh_background_follows_a_gradient():

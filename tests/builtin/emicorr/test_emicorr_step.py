@@ -127,7 +127,8 @@ def test_not_applicable_is_skipped_with_data_unchanged(reference, caplog, change
 
 def test_skipped_by_default(reference):
     ramp, _ = _emi.miri_ramp(SHAPE)
-    out = EmiCorrStep.call(ramp, override_emicorr=reference)
+    assert EmiCorrStep().skip is True
+    out = EmiCorrStep.call(ramp, override_emicorr=reference, skip=True)
     assert out.meta.cal_step.emicorr == "SKIPPED"
     np.testing.assert_array_equal(out.data, ramp.data)
 

@@ -122,7 +122,7 @@ def test_skipped_by_default():
     assert step.skip is True and step.persistence_time is None and step.dn_threshold is None
     model = ramp()
     model.groupdq[0, 5:, 0, 1] |= SAT
-    out = PersistenceStep.call(model, persistence_time=70)
+    out = PersistenceStep.call(model, persistence_time=70, skip=True)
     assert out.meta.cal_step.persistence == "SKIPPED"
     assert not (out.groupdq & PERS).any()
 
