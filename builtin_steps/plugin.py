@@ -1,4 +1,4 @@
-"""The ``builtin`` plugin: registers steppe's JWST Detector1 and Image2 steps and pipelines.
+"""The ``builtin`` plugin: registers steppe's JWST steps and pipelines.
 
 Loaded through the ``pipeline_core.plugins`` entry point like any third-party
 plugin. Registration is plain data: no step module is imported until a step is
@@ -13,7 +13,8 @@ from pipeline_core import hookimpl
 
 __all__ = ["register_steps", "default_crds_cache", "prepare_demo", "STEPS"]
 
-#: (class path, alias, JWST class path, parallel) of every built-in step.
+#: (class path, alias, JWST class path, parallel) of every built-in step, in the
+#: order of jwst's ``calwebb_detector1``.
 STEPS: tuple[tuple[str, str, str, bool], ...] = (
     (
         "builtin_steps.group_scale.step.GroupScaleStep",
@@ -21,11 +22,28 @@ STEPS: tuple[tuple[str, str, str, bool], ...] = (
         "jwst.group_scale.group_scale_step.GroupScaleStep",
         False,
     ),
-    ("builtin_steps.dq_init.step.DQInitStep", "dq_init", "jwst.dq_init.dq_init_step.DQInitStep", False),
+    (
+        "builtin_steps.dq_init.step.DQInitStep",
+        "dq_init",
+        "jwst.dq_init.dq_init_step.DQInitStep",
+        False,
+    ),
+    (
+        "builtin_steps.emicorr.step.EmiCorrStep",
+        "emicorr",
+        "jwst.emicorr.emicorr_step.EmiCorrStep",
+        False,
+    ),
     (
         "builtin_steps.saturation.step.SaturationStep",
         "saturation",
         "jwst.saturation.saturation_step.SaturationStep",
+        False,
+    ),
+    (
+        "builtin_steps.ipc.step.IPCStep",
+        "ipc",
+        "jwst.ipc.ipc_step.IPCStep",
         False,
     ),
     (
@@ -34,7 +52,30 @@ STEPS: tuple[tuple[str, str, str, bool], ...] = (
         "jwst.superbias.superbias_step.SuperBiasStep",
         False,
     ),
-    ("builtin_steps.refpix.step.RefPixStep", "refpix", "jwst.refpix.refpix_step.RefPixStep", False),
+    (
+        "builtin_steps.refpix.step.RefPixStep",
+        "refpix",
+        "jwst.refpix.refpix_step.RefPixStep",
+        False,
+    ),
+    (
+        "builtin_steps.rscd.step.RscdStep",
+        "rscd",
+        "jwst.rscd.rscd_step.RscdStep",
+        False,
+    ),
+    (
+        "builtin_steps.firstframe.step.FirstFrameStep",
+        "firstframe",
+        "jwst.firstframe.firstframe_step.FirstFrameStep",
+        False,
+    ),
+    (
+        "builtin_steps.lastframe.step.LastFrameStep",
+        "lastframe",
+        "jwst.lastframe.lastframe_step.LastFrameStep",
+        False,
+    ),
     (
         "builtin_steps.linearity.step.LinearityStep",
         "linearity",
@@ -47,8 +88,48 @@ STEPS: tuple[tuple[str, str, str, bool], ...] = (
         "jwst.dark_current.dark_current_step.DarkCurrentStep",
         False,
     ),
-    ("builtin_steps.jump.step.JumpStep", "jump", "jwst.jump.jump_step.JumpStep", True),
-    ("builtin_steps.ramp_fit.step.RampFitStep", "ramp_fit", "jwst.ramp_fitting.ramp_fit_step.RampFitStep", True),
+    (
+        "builtin_steps.reset.step.ResetStep",
+        "reset",
+        "jwst.reset.reset_step.ResetStep",
+        False,
+    ),
+    (
+        "builtin_steps.persistence.step.PersistenceStep",
+        "persistence",
+        "jwst.persistence.persistence_step.PersistenceStep",
+        False,
+    ),
+    (
+        "builtin_steps.charge_migration.step.ChargeMigrationStep",
+        "charge_migration",
+        "jwst.charge_migration.charge_migration_step.ChargeMigrationStep",
+        False,
+    ),
+    (
+        "builtin_steps.jump.step.JumpStep",
+        "jump",
+        "jwst.jump.jump_step.JumpStep",
+        True,
+    ),
+    (
+        "builtin_steps.picture_frame.step.PictureFrameStep",
+        "picture_frame",
+        "jwst.picture_frame.picture_frame_step.PictureFrameStep",
+        False,
+    ),
+    (
+        "builtin_steps.clean_flicker_noise.step.CleanFlickerNoiseStep",
+        "clean_flicker_noise",
+        "jwst.clean_flicker_noise.clean_flicker_noise_step.CleanFlickerNoiseStep",
+        False,
+    ),
+    (
+        "builtin_steps.ramp_fit.step.RampFitStep",
+        "ramp_fit",
+        "jwst.ramp_fitting.ramp_fit_step.RampFitStep",
+        True,
+    ),
     (
         "builtin_steps.gain_scale.step.GainScaleStep",
         "gain_scale",

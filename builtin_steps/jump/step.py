@@ -1,4 +1,4 @@
-"""JumpStep: flag cosmic-ray jumps in the ramps (two-point differences)."""
+"""JumpStep: flag cosmic-ray jumps in the ramps (two-point differences), snowballs and showers."""
 
 from __future__ import annotations
 
@@ -7,37 +7,40 @@ from typing import Any
 import numpy as np
 
 from builtin_steps._common import check_reference_coverage, open_ramp, reference_row_reader
+from builtin_steps.jump.blocks import NO_GAIN_VALUE, bad_gain_flags, detect_jumps_in_block
 from builtin_steps.jump.neighbors import flag_after_jumps, flag_four_neighbors
+from builtin_steps.jump.showers import MIN_SHOWER_DIFFS, ShowerOptions, flag_showers, usable_differences
+from builtin_steps.jump.snowballs import SnowballOptions, flag_snowballs
 from builtin_steps.jump.twopoint import (
-    DO_NOT_USE,
     JUMP_DET,
+    SATURATED,
     choose_mode,
     clear_frame_wide_jumps,
+    count_unusable_groups,
     detect_jumps,
 )
 from pipeline_core import Step
-from pipeline_core.errors import ParameterError, ReferenceFileError
+from pipeline_core.errors import ParameterError, ReferenceFileError, StepError
 
-__all__ = ["JumpStep"]
+__all__ = ["JumpStep", "NO_GAIN_VALUE", "detect_jumps_in_block"]
 
-NO_GAIN_VALUE = 1 << 19
-
-#: Options that switch on features this step does not provide; each is off by
-#: default, and turning it on is refused instead of silently ignored.
-_UNSUPPORTED = {
-    "expand_large_events": "snowball expansion",
-    "find_showers": "MIRI shower flagging",
-    "use_ellipses": "ellipse fitting of large events (deprecated in JWST as well)",
+#: Parameters of the snowball and shower flagging that must be positive when used.
+_POSITIVE = {
+    "expand_large_events": ("expand_factor", "max_extended_radius"),
+    "find_showers": ("extend_outer_radius", "extend_ellipse_expand_ratio", "max_extended_radius"),
 }
 
 
 class JumpStep(Step):
     """Detect jumps with the two-point-difference method and flag JUMP_DET.
 
-    The parameters and defaults are those of the JWST ``jump`` step.  The
-    snowball (``expand_large_events``) and MIRI shower (``find_showers``)
-    features are not provided: their parameters are accepted with their
-    defaults, and turning either feature on raises a ParameterError.
+    The parameters and defaults are those of the JWST ``jump`` step.  After the
+    detection (parallel over blocks of rows, see :func:`detect_jumps_in_block`),
+    ``expand_large_events`` flags near-infrared snowballs
+    (:mod:`~builtin_steps.jump.snowballs`) and ``find_showers`` MIRI showers
+    (:mod:`~builtin_steps.jump.showers`); both need whole frames and run in the
+    main process on the full arrays.  ``use_ellipses`` is deprecated in JWST
+    and has no effect.
     """
 
     class_alias = "jump"
@@ -55,7 +58,7 @@ class JumpStep(Step):
         after_jump_flag_time1 = float(default=0) # 1st flag groups after jump groups within specified time
         after_jump_flag_dn2 = float(default=0) # 2nd flag groups after jump above DN threshold
         after_jump_flag_time2 = float(default=0) # 2nd flag groups after jump groups within specified time
-        expand_large_events = boolean(default=False) # Turns on Snowball detector for NIR detectors (not provided)
+        expand_large_events = boolean(default=False) # Turns on Snowball detector for NIR detectors
         min_sat_area = float(default=1.0) # minimum required area for the central saturation of snowballs
         min_jump_area = float(default=5.0) # minimum area to trigger large events processing
         expand_factor = float(default=2.0) # The expansion factor for the enclosing circles or ellipses
@@ -63,10 +66,10 @@ class JumpStep(Step):
         sat_required_snowball = boolean(default=True) # Require the center of snowballs to be saturated
         min_sat_radius_extend = float(default=2.5) # The min radius of the sat core to trigger the extension of the core
         sat_expand = integer(default=2) # Number of pixels to add to the radius of the saturated core of snowballs
-        edge_size = integer(default=25) # Distance from detector edge where a saturated core is not required
+        edge_size = integer(default=25) # Distance from detector edge where a saturated core is not required for snowball detection
         mask_snowball_core_next_int = boolean(default=True) # Flag saturated cores of snowballs in the next integration?
-        snowball_time_masked_next_int = integer(default=4000) # Time in seconds over which saturated cores are flagged
-        find_showers = boolean(default=False) # Apply MIRI shower flagging? (not provided)
+        snowball_time_masked_next_int = integer(default=4000) # Time in seconds over which saturated cores are flagged in next integration
+        find_showers = boolean(default=False) # Apply MIRI shower flagging?
         max_shower_amplitude = float(default=4) # Maximum MIRI shower amplitude in DN/s
         extend_snr_threshold = float(default=1.2) # The SNR minimum for detection of extended showers in MIRI
         extend_min_area = integer(default=90) # Min area of emission after convolution for the detection of showers
@@ -93,17 +96,21 @@ class JumpStep(Step):
         -------
         RampModel
             The ramp with JUMP_DET set in GROUPDQ (and NO_GAIN_VALUE |
-            DO_NOT_USE in PIXELDQ where the gain is not positive).  Ramps with
-            fewer than three groups are returned unchanged, marked SKIPPED.
+            DO_NOT_USE in PIXELDQ where the gain is not positive; SATURATED
+            on the grown cores of snowballs).  Ramps with fewer than three
+            groups are returned unchanged, marked SKIPPED.
 
         Raises
         ------
         ParameterError
-            If a feature this step does not provide is switched on.
+            If a snowball or shower parameter that must be positive is not.
         ReferenceFileError
             If the gain or read-noise reference is not available.
+        StepError
+            If snowballs or showers are asked for and the ramp has no
+            positive ``meta.exposure.group_time``.
         """
-        self._refuse_unsupported()
+        self._check_parameters()
         model = open_ramp(self, step_input)
         nints, ngroups, ny, nx = model.data.shape
         if ngroups <= 2:
@@ -124,23 +131,36 @@ class JumpStep(Step):
             "CR rejection threshold = %g sigma; detection mode: %s", self.rejection_threshold, mode
         )
         if mode == "skip":
+            # as in JWST, snowball and shower flagging still run on the flags as they are
             self.log.info(
                 "Jump detection skipped: fewer than %d usable groups", self.minimum_groups
             )
             _flag_bad_gain(model, _whole(gain))
-            return model
-        self._detect(model, gain, readnoise, mode)
-        self._record_rate(model, nints, ngroups, ny * nx)
+            self._primary = 0
+        else:
+            self._detect(model, gain, readnoise, mode)
+        events = self._flag_large_events(model, gain, readnoise)
+        self._record_rate(model, nints, ngroups, ny * nx, events)
         return model
 
-    def _refuse_unsupported(self) -> None:
-        for name, feature in _UNSUPPORTED.items():
-            if getattr(self, name):
-                raise ParameterError(
-                    f"step {self.name}: parameter {name}=True asks for {feature}, which this jump "
-                    f"step does not provide; accepted value: False. Set {name}=False (the default) "
-                    "or run a plugin step that provides it after the jump step"
-                )
+    def _check_parameters(self) -> None:
+        if self.use_ellipses:
+            self.log.warning("use_ellipses is deprecated (as in JWST) and has no effect")
+        for feature, names in _POSITIVE.items():
+            if not getattr(self, feature):
+                continue
+            for name in names:
+                value = getattr(self, name)
+                if not value > 0:
+                    raise ParameterError(
+                        f"step {self.name}: parameter {name}={value!r} is not accepted with "
+                        f"{feature}=True; accepted: a number > 0"
+                    )
+        if self.find_showers and self.extend_inner_radius < 0:
+            raise ParameterError(
+                f"step {self.name}: parameter extend_inner_radius={self.extend_inner_radius!r} "
+                "is not accepted; accepted: a number >= 0"
+            )
 
     def _references(self, model: Any) -> tuple[Any, Any]:
         """The gain and read noise under the science pixels, as arrays or row readers.
@@ -229,12 +249,71 @@ class JumpStep(Step):
                 rules.append((float(dn), int(seconds // group_time)))
         return rules
 
-    def _record_rate(self, model: Any, nints: int, ngroups: int, npix: int) -> None:
+    def _flag_large_events(self, model: Any, gain: Any, readnoise: Any) -> int:
+        """Snowball and shower flagging on the full frame; the number of events found."""
+        if not (self.expand_large_events or self.find_showers):
+            return 0
         group_time = model.meta.exposure.group_time
-        total_groups = nints * ngroups - nints
+        if not group_time or group_time <= 0:
+            raise StepError(
+                f"step {self.name}: snowball and shower flagging need the group time, but "
+                f"meta.exposure.group_time is {group_time!r} in "
+                f"'{model.meta.filename or 'the input'}'; accepted: a time in seconds > 0"
+            )
+        events = 0
+        if self.expand_large_events:
+            options = SnowballOptions(
+                min_sat_area=self.min_sat_area,
+                min_jump_area=self.min_jump_area,
+                expand_factor=self.expand_factor,
+                sat_required_snowball=self.sat_required_snowball,
+                min_sat_radius_extend=self.min_sat_radius_extend,
+                sat_expand=self.sat_expand,
+                edge_size=self.edge_size,
+                max_extended_radius=self.max_extended_radius,
+                core_groups_next_int=(
+                    int(self.snowball_time_masked_next_int // group_time)
+                    if self.mask_snowball_core_next_int
+                    else 0
+                ),
+            )
+            groupdq = np.array(model.groupdq, dtype=np.uint8)
+            events = flag_snowballs(groupdq, options, jump_flag=JUMP_DET, sat_flag=SATURATED)
+            model.groupdq = groupdq
+            self.log.info("Total snowballs = %d", events)
+        if self.find_showers:
+            if usable_differences(model.groupdq) < MIN_SHOWER_DIFFS:
+                self.log.warning(
+                    "Not enough group differences for shower detection (fewer than %d)",
+                    MIN_SHOWER_DIFFS,
+                )
+                return 0  # as in JWST, the shower count replaces the snowball count
+            options = ShowerOptions(
+                extend_snr_threshold=self.extend_snr_threshold,
+                extend_min_area=self.extend_min_area,
+                extend_inner_radius=self.extend_inner_radius,
+                extend_outer_radius=self.extend_outer_radius,
+                extend_ellipse_expand_ratio=self.extend_ellipse_expand_ratio,
+                max_extended_radius=self.max_extended_radius,
+                minimum_sigclip_groups=self.minimum_sigclip_groups,
+                groups_masked_after=int(self.time_masked_after_shower // group_time),
+                max_amplitude=self.max_shower_amplitude * group_time,
+                nframes=int(model.meta.exposure.nframes or 1),
+            )
+            model.groupdq, events = flag_showers(
+                model.data, model.groupdq, model.pixeldq, _whole(gain), _whole(readnoise), options
+            )
+            self.log.info("Total showers = %d", events)
+        return events
+
+    def _record_rate(self, model: Any, nints: int, ngroups: int, npix: int, events: int) -> None:
+        """Primary cosmic rays (per 1000 s) and extended events (per 1e6 s) per pixel."""
+        group_time = model.meta.exposure.group_time
+        total_groups = nints * ngroups - count_unusable_groups(model.groupdq) - nints
         if group_time and total_groups >= 1 and npix:
-            rate = 1000.0 * self._primary / (group_time * total_groups * npix)
-            model.meta.exposure.primary_cosmic_rays = float(rate)
+            total = group_time * total_groups * npix
+            model.meta.exposure.primary_cosmic_rays = float(1000.0 * self._primary / total)
+            model.meta.exposure.extended_emission_events = float(1e6 * events / total)
 
 
 def _count_jumps(groupdq: np.ndarray) -> int:
@@ -249,76 +328,7 @@ def _whole(array: Any) -> np.ndarray:
     return array.read_rows(0, array.shape[0], 0)
 
 
-def _bad_gain_flags(gain: np.ndarray) -> np.ndarray:
-    """NO_GAIN_VALUE | DO_NOT_USE where the gain is not positive (or NaN), else 0."""
-    return np.where(gain > 0, np.uint32(0), np.uint32(NO_GAIN_VALUE | DO_NOT_USE))
-
-
 def _flag_bad_gain(model: Any, gain: np.ndarray) -> None:
-    bad = _bad_gain_flags(gain)
+    bad = bad_gain_flags(gain)
     if bad.any():
         model.pixeldq = model.pixeldq | bad
-
-
-def detect_jumps_in_block(
-    data: np.ndarray,
-    groupdq: np.ndarray,
-    pixeldq: np.ndarray,
-    gain: np.ndarray,
-    readnoise: np.ndarray,
-    *,
-    after_jump_rules: list[tuple[float, int]] = (),  # type: ignore[assignment]
-    **options: Any,
-) -> dict[str, np.ndarray]:
-    """Detect, count and flag the jumps of a block of rows: the jump step's kernel.
-
-    The kernel :func:`~pipeline_core.parallel.rows.map_row_slices` runs for the jump step
-    (outside ``sigma_clip`` mode), with ``halo=1``:
-    :func:`~builtin_steps.jump.twopoint.detect_jumps`, the count of new jumps, the
-    four neighbours of the jumps in range
-    (:func:`~builtin_steps.jump.neighbors.flag_four_neighbors`) and the groups after
-    large jumps (:func:`~builtin_steps.jump.neighbors.flag_after_jumps`). A row's
-    flags depend on the rows next to it (their jumps flag it as a neighbour), so
-    the block must hold one row more on each side than the rows it is asked for;
-    the results of those outer rows are incomplete and dropped. Called on whole
-    arrays, it gives the same result.
-
-    Parameters
-    ----------
-    data, groupdq, gain, readnoise : numpy.ndarray
-        A block of rows, as for :func:`~builtin_steps.jump.twopoint.detect_jumps`.
-    pixeldq : ndarray of uint32, shape (ny, nx)
-        Pixel flags of the block.
-    after_jump_rules : list of (float, int), optional
-        The ``rules`` of :func:`~builtin_steps.jump.neighbors.flag_after_jumps`
-        (none by default).
-    **options
-        The keyword arguments of :func:`~builtin_steps.jump.twopoint.detect_jumps`.
-
-    Returns
-    -------
-    dict of str to numpy.ndarray
-        ``groupdq``: the new group flags; ``pixeldq``: the pixel flags with
-        NO_GAIN_VALUE | DO_NOT_USE added where the gain is not positive;
-        ``new_jumps``: shape ``(ny, 1)``, the number of new JUMP_DET flags (before
-        neighbour and after-jump flagging) of each row.
-    """
-    gain = np.asarray(gain, dtype=np.float32)
-    result = detect_jumps(data, groupdq, gain, readnoise, **options)
-    new = result["groupdq"]
-    ny, nx = new.shape[-2:]
-    # detection only adds flags: the JUMP_DET bits that differ are the new jumps
-    changed = ((new ^ groupdq) & JUMP_DET).reshape(-1, ny, nx)
-    per_pixel = np.add.reduce(changed, axis=0, dtype=np.uint32)
-    new_jumps = (per_pixel.sum(axis=-1, dtype=np.int64) // JUMP_DET)[:, None]
-    if options.get("flag_4_neighbors", True):
-        flag_four_neighbors(new, result["neighbor_seed"])
-    if after_jump_rules:
-        flag_after_jumps(
-            new, data, gain, readnoise, nframes=options.get("nframes", 1), rules=list(after_jump_rules)
-        )
-    return {
-        "groupdq": new,
-        "pixeldq": pixeldq | _bad_gain_flags(gain),
-        "new_jumps": new_jumps,
-    }

@@ -41,7 +41,14 @@ import numpy as np
 
 from pipeline_core.errors import ParameterError
 
-__all__ = ["MODES", "choose_mode", "detect_jumps", "signed_median_diffs", "clear_frame_wide_jumps"]
+__all__ = [
+    "MODES",
+    "choose_mode",
+    "count_unusable_groups",
+    "detect_jumps",
+    "signed_median_diffs",
+    "clear_frame_wide_jumps",
+]
 
 DO_NOT_USE = 1
 SATURATED = 2
@@ -93,6 +100,22 @@ def choose_mode(
     if min_usable_groups - 1 >= min_diffs_single_pass:
         return "single_pass"
     return "iterative"
+
+
+def count_unusable_groups(groupdq: np.ndarray) -> int:
+    """Number of groups (over all integrations) flagged DO_NOT_USE in every pixel.
+
+    Parameters
+    ----------
+    groupdq : ndarray of uint8, shape (nints, ngroups, ny, nx)
+        Group flags.
+
+    Returns
+    -------
+    int
+    """
+    nints, ngroups = groupdq.shape[:2]
+    return sum(_all_do_not_use(groupdq[i, g]) for i in range(nints) for g in range(ngroups))
 
 
 def _all_do_not_use(plane: np.ndarray) -> bool:

@@ -6,32 +6,99 @@ from typing import Any
 
 from pipeline_core import Pipeline
 from pipeline_core.datamodels import open_model
-from pipeline_core.config.omissions import OmittedStep
 
-__all__ = ["Detector1Pipeline", "STEP_ORDER", "step_list_path"]
+__all__ = ["Detector1Pipeline", "STEP_ORDER", "MIRI_ORDER", "NEAR_INFRARED_ORDER", "COMMON_TAIL", "steps_for", "step_list_path"]
 
-#: The steps of the near-infrared Detector1 stage, in the order they run.
+#: Every step of the stage, in the order of jwst's ``calwebb_detector1`` step list.
 STEP_ORDER = (
     "group_scale",
     "dq_init",
+    "emicorr",
     "saturation",
+    "ipc",
     "superbias",
     "refpix",
+    "rscd",
+    "firstframe",
+    "lastframe",
     "linearity",
     "dark_current",
+    "reset",
+    "persistence",
+    "charge_migration",
     "jump",
+    "picture_frame",
+    "clean_flicker_noise",
     "ramp_fit",
     "gain_scale",
 )
 
+#: The ramp corrections of MIRI exposures, in the order they run.
+MIRI_ORDER = (
+    "group_scale",
+    "dq_init",
+    "emicorr",
+    "saturation",
+    "ipc",
+    "firstframe",
+    "lastframe",
+    "reset",
+    "linearity",
+    "rscd",
+    "dark_current",
+    "refpix",
+)
+
+#: The ramp corrections of near-infrared exposures (NIRCam, NIRISS, NIRSpec, FGS).
+NEAR_INFRARED_ORDER = (
+    "group_scale",
+    "dq_init",
+    "saturation",
+    "ipc",
+    "superbias",
+    "refpix",
+    "linearity",
+    "dark_current",
+)
+
+#: What every detector runs after its ramp corrections, before ramp fitting.
+COMMON_TAIL = ("charge_migration", "jump", "picture_frame", "clean_flicker_noise", "persistence")
+
+
+def steps_for(instrument: str | None) -> tuple[str, ...]:
+    """Return the ramp steps run for an instrument, in order (ramp fitting excluded).
+
+    Parameters
+    ----------
+    instrument : str or None
+        ``meta.instrument.name`` of the exposure.
+
+    Returns
+    -------
+    tuple of str
+        MIRI runs its own order (no superbias; reset, rscd and the dark after
+        linearity; reference pixels last); every other detector runs the
+        near-infrared order. Both end with :data:`COMMON_TAIL`.
+    """
+    head = MIRI_ORDER if (instrument or "").upper() == "MIRI" else NEAR_INFRARED_ORDER
+    return head + COMMON_TAIL
+
 
 class Detector1Pipeline(Pipeline):
-    """Calibrate near-infrared ramps into count rates.
+    """Calibrate raw ramps into count rates, for every JWST detector.
 
-    Runs group_scale, dq_init, saturation, superbias, refpix, linearity,
-    dark_current, jump and ramp_fit on the ramp, then gain_scale on both
-    products. The ramp is corrected in place: the steps pass one model along
-    without copying it.
+    Runs the 20 steps of jwst's ``calwebb_detector1`` in jwst's order. A MIRI
+    exposure runs group_scale, dq_init, emicorr, saturation, ipc, firstframe,
+    lastframe, reset, linearity, rscd, dark_current and refpix; any other
+    exposure runs group_scale, dq_init, saturation, ipc, superbias, refpix,
+    linearity and dark_current. Both then run charge_migration, jump,
+    picture_frame, clean_flicker_noise and persistence on the ramp, ramp_fit,
+    and gain_scale on both products. Steps that do not apply to an exposure
+    (a MIRI step on NIRCam data, a reference CRDS answers N/A for) skip
+    themselves; emicorr, firstframe, persistence, charge_migration,
+    picture_frame and clean_flicker_noise are off by default, as in jwst. The
+    ramp is corrected in place: the steps pass one model along without copying
+    it.
 
     Returns the rate image (``ImageModel``). With ``save_results`` the rate is
     saved with suffix ``rate`` and the per-integration rates (``CubeModel``)
@@ -46,20 +113,6 @@ class Detector1Pipeline(Pipeline):
         save_calibrated_ramp = boolean(default=False) # save the calibrated ramp (suffix 'ramp') before ramp fitting
     """
     step_defs = {name: name for name in STEP_ORDER}
-    #: The JWST Detector1 steps steppe does not provide, and why (see
-    #: :mod:`pipeline_core.config.omissions`): a JWST parameter file naming them loads.
-    omitted_steps = {
-        "emicorr": OmittedStep("MIRI electromagnetic-interference correction", instruments=("MIRI",)),
-        "ipc": "inter-pixel capacitance deconvolution is not provided; CRDS skips it for every instrument",
-        "rscd": OmittedStep("MIRI reset-switch-charge-decay flagging", instruments=("MIRI",)),
-        "firstframe": OmittedStep("MIRI first-group flagging", instruments=("MIRI",)),
-        "lastframe": OmittedStep("MIRI last-group flagging", instruments=("MIRI",)),
-        "reset": OmittedStep("MIRI reset-anomaly correction", instruments=("MIRI",)),
-        "persistence": "persistence correction is not provided; JWST skips it by default",
-        "charge_migration": "charge-migration flagging is not provided; JWST skips it by default",
-        "picture_frame": OmittedStep("NIRSpec full-frame picture-frame correction", instruments=("NIRSPEC",)),
-        "clean_flicker_noise": "1/f flicker-noise cleaning is not provided; JWST skips it by default",
-    }
 
     def planned_products(self) -> list[str]:
         """Return the paths of the products the pipeline itself saves.
@@ -92,9 +145,9 @@ class Detector1Pipeline(Pipeline):
             The count-rate image.
         """
         model = open_model(step_input)
-        for name in STEP_ORDER[:-3]:
+        instrument = getattr(model.meta.instrument, "name", None)
+        for name in steps_for(instrument):
             model = getattr(self, name).run(model)
-        model = self.jump.run(model)
         if self.save_calibrated_ramp:
             self.save_model(model, suffix="ramp", force=True)
         fitted = self.ramp_fit.run(model)

@@ -13,7 +13,11 @@ from builtin_steps._common import (
     reference_row_reader,
     reference_rows,
 )
+from builtin_steps.ramp_fit.fitopt_model import RampFitOutputModel
+from builtin_steps.ramp_fit.likely import LIKELY_MIN_NGROUPS, fit_likely
 from builtin_steps.ramp_fit.ols import DO_NOT_USE, allocate_outputs, fit_ramps
+from builtin_steps.ramp_fit.optional import optional_results
+from builtin_steps.ramp_fit.step_support import likely_read_pattern, save_fitopt
 from pipeline_core import Step
 from pipeline_core.datamodels import open_model
 from pipeline_core.errors import ParameterError, ReferenceFileError
@@ -25,12 +29,16 @@ _BAND_PIXELS = 1 << 19
 
 
 class RampFitStep(Step):
-    """Fit a line to each ramp with optimally weighted least squares.
+    """Fit a count rate to each ramp: optimally weighted OLS or likelihood.
 
     The parameters and defaults are those of the JWST ``ramp_fit`` step.
-    ``OLS_C`` (the default) and ``OLS`` name the same algorithm here;
-    ``LIKELY`` and ``save_opt=True`` (the optional fit product) are not
-    provided and raise a ParameterError.
+    ``algorithm='OLS_C'`` (the default) fits segments of good groups by least
+    squares with optimal weighting (:mod:`builtin_steps.ramp_fit.ols`);
+    ``'LIKELY'`` fits resultant differences by maximum likelihood with their
+    full covariance and its own jump search (:mod:`builtin_steps.ramp_fit.likely`;
+    exposures of fewer than 4 groups fall back to OLS_C, as in JWST).
+    ``save_opt=True`` writes the per-segment product (suffix ``fitopt``) of an
+    OLS fit when the step saves its results or ``opt_name`` names the file.
 
     The result is a pair ``(rate, rateints)``: an ImageModel with the
     exposure's slope and a CubeModel with one slope per integration, both in
@@ -47,16 +55,16 @@ class RampFitStep(Step):
     reference_file_types = ("readnoise", "gain")
     parallel = True
     spec = """
-        algorithm = option('OLS', 'OLS_C', 'LIKELY', default='OLS_C') # 'OLS' and 'OLS_C' are the same algorithm here
+        algorithm = option('OLS_C', 'LIKELY', default='OLS_C') # OLS_C: weighted least squares; LIKELY: likelihood
         int_name = string(default='')  # accepted for JWST files; the rateints product is named from the input or output_file
-        save_opt = boolean(default=False) # Save optional output (not provided)
-        opt_name = string(default='')  # accepted for JWST files; unused, since save_opt is not provided
+        save_opt = boolean(default=False) # Save optional output
+        opt_name = string(default='')  # File name of the optional output (suffix fitopt appended)
         suppress_one_group = boolean(default=True)  # Suppress saturated ramps with good 0th group
         firstgroup = integer(default=None)   # Ignore groups before this one (zero indexed)
         lastgroup = integer(default=None)   # Ignore groups after this one (zero indexed)
     """
 
-    #: The only weighting offered (as in JWST, not a parameter).
+    #: The weighting of the OLS fit (as in JWST, not a parameter).
     weighting = "optimal"
 
     def process(self, step_input: Any) -> tuple[Any, Any]:
@@ -75,19 +83,28 @@ class RampFitStep(Step):
         Raises
         ------
         ParameterError
-            For ``algorithm='LIKELY'`` or ``save_opt=True``.
+            If the input has no group time.
         ReferenceFileError
             If the gain or read-noise reference is not available.
         """
-        self._refuse_unsupported()
         model = open_ramp(self, step_input)
         refs = self._references(model)
         groupdq = model.groupdq
         if self.firstgroup is not None or self.lastgroup is not None:
             groupdq = groupdq.copy()
             flag_outside_groups(groupdq, self.firstgroup, self.lastgroup, log=self.log)
-        self.log.info("Using algorithm = %s, weighting = %s", self.algorithm, self.weighting)
-        products = self._fit(model, groupdq, refs)
+        algorithm = self._algorithm(model)
+        self.log.info("Using algorithm = %s, weighting = %s", algorithm, self.weighting)
+        inputs, kwargs = self._inputs(model, groupdq)
+        if algorithm == "LIKELY":
+            kernel = fit_likely
+            kwargs = {"read_pattern": likely_read_pattern(self, model)}
+            inputs.pop("zeroframe", None)
+        else:
+            kernel = fit_ramps
+        products = self._fit(model, inputs, refs, kernel, kwargs)
+        if self.save_opt:
+            self._optional_product(model, inputs, refs, kwargs, products, algorithm)
         self._warn_unusable(model, products["rate"])
         return self._rate_model(model, products), self._rateints_model(model, products)
 
@@ -121,17 +138,16 @@ class RampFitStep(Step):
                 self.name, odd, total, 100.0 * odd / total, name, unusable, 100.0 * unusable / total,
             )
 
-    def _refuse_unsupported(self) -> None:
-        if self.algorithm == "LIKELY":
-            raise ParameterError(
-                f"step {self.name}: parameter algorithm='LIKELY' (likelihood fitting) is not "
-                "provided by this ramp_fit step; accepted values: 'OLS_C' (default) or 'OLS'"
+    def _algorithm(self, model: Any) -> str:
+        """The algorithm to run: LIKELY needs at least 4 groups, else OLS_C."""
+        ngroups = model.data.shape[1]
+        if self.algorithm == "LIKELY" and ngroups < LIKELY_MIN_NGROUPS:
+            self.log.info(
+                "The LIKELY ramp fitting algorithm needs at least %d groups, but ngroups = %d; "
+                "using OLS_C", LIKELY_MIN_NGROUPS, ngroups,
             )
-        if self.save_opt:
-            raise ParameterError(
-                f"step {self.name}: parameter save_opt=True asks for the optional per-segment fit "
-                "product, which this ramp_fit step does not write; accepted value: False"
-            )
+            return "OLS_C"
+        return self.algorithm
 
     def _references(self, model: Any) -> dict[str, Any]:
         """Open the gain and read-noise references lazily (checked, not yet read)."""
@@ -152,15 +168,8 @@ class RampFitStep(Step):
             refs[reftype] = ref
         return refs
 
-    def _fit(self, model: Any, groupdq: np.ndarray, refs: dict[str, Any]) -> dict:
-        """Fit all pixels: in bands of rows in this process, or on ``max_workers`` cores.
-
-        In this process the gain and read noise are read band by band (only the
-        outputs are full-size); on several cores every block of rows reads its
-        own rows of them. Pixels are independent, so both give identical results.
-        """
-        from pipeline_core.parallel import map_row_slices
-
+    def _inputs(self, model: Any, groupdq: np.ndarray) -> tuple[dict, dict]:
+        """The per-pixel inputs and the OLS keyword arguments of the kernels."""
         exposure = model.meta.exposure
         group_time = exposure.group_time
         frame_time = exposure.frame_time or group_time
@@ -169,7 +178,7 @@ class RampFitStep(Step):
                 f"step {self.name}: the input '{model.meta.filename or 'ramp'}' has no group time "
                 "(meta.exposure.group_time, keyword TGROUP); it is needed to compute rates"
             )
-        nints, _ngroups, ny, nx = model.data.shape
+        _nints, _ngroups, ny, nx = model.data.shape
         inputs = {"data": model.data, "groupdq": groupdq, "pixeldq": model.pixeldq}
         if exposure.zero_frame and model.zeroframe is not None:
             inputs["zeroframe"] = model.zeroframe
@@ -183,12 +192,25 @@ class RampFitStep(Step):
             "nframes": int(exposure.nframes or 1),
             "suppress_one_group": bool(self.suppress_one_group),
         }
+        return inputs, kwargs
+
+    def _fit(self, model: Any, inputs: dict, refs: dict, kernel: Any, kwargs: dict) -> dict:
+        """Fit all pixels: in bands of rows in this process, or on ``max_workers`` cores.
+
+        In this process the gain and read noise are read band by band (only the
+        outputs are full-size); on several cores every block of rows reads its
+        own rows of them. Pixels are independent, so both give identical results.
+        """
+        from pipeline_core.parallel import map_row_slices
+
+        nints, _ngroups, ny, nx = model.data.shape
         if self.max_workers > 1 and ny > 1:
+            inputs = dict(inputs)
             for reftype in ("gain", "readnoise"):
                 # still in its file: each block reads its own rows
                 inputs[reftype] = reference_row_reader(self, model, refs[reftype], "data", reftype)
             return map_row_slices(
-                fit_ramps, inputs, max_workers=self.max_workers, kwargs=kwargs, out_keyword="out"
+                kernel, inputs, max_workers=self.max_workers, kwargs=kwargs, out_keyword="out"
             )
         products = allocate_outputs(nints, ny, nx)
         band = max(1, _BAND_PIXELS // max(nx, 1))
@@ -197,11 +219,35 @@ class RampFitStep(Step):
             part = {name: arr[..., rows, :] for name, arr in inputs.items()}
             for reftype in ("gain", "readnoise"):
                 part[reftype] = self._ref_rows(model, refs[reftype], rows, reftype)
-            fit_ramps(**part, **kwargs, out={name: arr[..., rows, :] for name, arr in products.items()})
+            views = {name: arr[..., rows, :] for name, arr in products.items()}
+            kernel(**part, **kwargs, out=views)
         return products
 
     def _ref_rows(self, model: Any, ref: Any, rows: slice, reftype: str) -> np.ndarray:
         return np.asarray(reference_rows(self, model, ref, "data", rows, reftype), dtype=np.float32)
+
+    def _optional_product(
+        self, model: Any, inputs: dict, refs: dict, kwargs: dict, products: dict, algorithm: str
+    ) -> None:
+        """Build and save the ``fitopt`` product of an OLS fit."""
+        if algorithm == "LIKELY":
+            self.log.info("save_opt: the LIKELY algorithm has no optional product; none is written")
+            return
+        ny = model.data.shape[-2]
+        arrays = optional_results(
+            inputs["data"], inputs["groupdq"],
+            self._ref_rows(model, refs["gain"], slice(0, ny), "gain"),
+            self._ref_rows(model, refs["readnoise"], slice(0, ny), "readnoise"),
+            products["ints"],
+            group_time=kwargs["group_time"], frame_time=kwargs["frame_time"],
+            nframes=kwargs["nframes"], drop_frames1=int(model.meta.exposure.drop_frames1 or 0),
+            suppress_one_group=kwargs["suppress_one_group"],
+            zeroframe=inputs.get("zeroframe"), dark_current=inputs.get("dark_current"),
+        )
+        opt = RampFitOutputModel(**arrays)
+        opt.update(model)
+        opt.meta.filename = model.meta.filename
+        save_fitopt(self, opt)
 
     def _rate_model(self, model: Any, products: dict) -> Any:
         from pipeline_core.datamodels import ImageModel

@@ -14,12 +14,13 @@ odd detector columns apart, are subtracted from the matching columns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from builtin_steps._common import DO_NOT_USE, REFERENCE_PIXEL, Window
 from builtin_steps.refpix.orientation import FULL_SIZE, detector_coordinates, orientation, to_detector
+from builtin_steps.refpix.sirs import SirsKernels, sirs_side_signal
 from builtin_steps.refpix.stats import clipped_mean, running_median
 
 __all__ = ["RefpixOptions", "correct_nir", "correct_full_frame", "correct_one_output"]
@@ -43,12 +44,19 @@ class RefpixOptions:
         Height of the running-median window on the side reference pixels.
     side_gain : float
         Factor applied to the side reference signal.
+    siglimit : float
+        Sigma-clipping limit (both sides) of the reference-pixel means.
+    sirs : SirsKernels or None
+        Kernels of the SIRS side correction, which replaces the running
+        median on full frames when given.
     """
 
     odd_even_columns: bool = True
     use_side_ref_pixels: bool = True
     side_smoothing_length: int = 11
     side_gain: float = 1.0
+    siglimit: float = 3.0
+    sirs: SirsKernels | None = None
 
 
 def correct_nir(
@@ -104,7 +112,9 @@ def correct_nir(
         elif noutputs == 4:
             found |= _four_output_subarray(target, pixeldq, kind, r0, c0, options)
         else:
-            found |= correct_one_output(target, pixeldq, kind, r0, c0, options.odd_even_columns)
+            found |= correct_one_output(
+                target, pixeldq, kind, r0, c0, options.odd_even_columns, options.siglimit
+            )
         if zeros is not None:
             target[zeros] = 0
     return "ok" if found else "no_reference_pixels"
@@ -135,9 +145,14 @@ def correct_full_frame(data: np.ndarray, pixeldq: np.ndarray, kind: str, options
     """
     det = to_detector(data, kind)
     usable = to_detector((pixeldq & np.uint32(DO_NOT_USE)) == 0, kind)
-    per_column, found = _top_bottom(det, usable, options.odd_even_columns)
+    per_column, found = _top_bottom(det, usable, options.odd_even_columns, options.siglimit)
     _subtract_detector_vector(data, per_column, kind, along="columns")
-    if options.use_side_ref_pixels:
+    if options.use_side_ref_pixels and options.sirs is not None:
+        signal = sirs_side_signal(det, options.sirs)  # (..., amp, rows)
+        for amp in range(signal.shape[-2]):
+            cols = slice(amp * _AMP_WIDTH, (amp + 1) * _AMP_WIDTH)
+            det[..., :, cols] -= signal[..., amp, :, None].astype(data.dtype)
+    elif options.use_side_ref_pixels:
         per_row, side_found = _side(det, usable, options)
         _subtract_detector_vector(data, per_row, kind, along="rows")
         found |= side_found
@@ -159,7 +174,9 @@ def _subtract_detector_vector(data: np.ndarray, vector: np.ndarray, kind: str, *
     data -= vector[..., None, :] if science_columns else vector[..., :, None]
 
 
-def _top_bottom(det: np.ndarray, usable: np.ndarray, odd_even: bool) -> tuple[np.ndarray, bool]:
+def _top_bottom(
+    det: np.ndarray, usable: np.ndarray, odd_even: bool, siglimit: float = 3.0
+) -> tuple[np.ndarray, bool]:
     lead = det.shape[:-2]
     npar = 2 if odd_even else 1
     signals = []
@@ -170,7 +187,7 @@ def _top_bottom(det: np.ndarray, usable: np.ndarray, odd_even: bool) -> tuple[np
         shape = lead + (_BORDER, _NAMP, _AMP_WIDTH // npar, npar)
         b = np.moveaxis(block.reshape(shape), (-4, -2), (-2, -1)).reshape(lead + (_NAMP, npar, -1))
         m = np.moveaxis(ok.reshape(shape[-4:]), (-4, -2), (-2, -1)).reshape((_NAMP, npar, -1))
-        signals.append(clipped_mean(b, m))
+        signals.append(clipped_mean(b, m, siglimit))
     signal = _nan_average(*signals)  # (..., amp, parity)
     offsets = np.nan_to_num(signal, nan=0.0)
     per_column = np.broadcast_to(offsets[..., :, None, :], lead + (_NAMP, _AMP_WIDTH // npar, npar))
@@ -199,6 +216,7 @@ def correct_one_output(
     row0: int,
     col0: int,
     odd_even_columns: bool,
+    siglimit: float = 3.0,
 ) -> bool:
     """Correct a subarray read through one output, in place.
 
@@ -214,6 +232,8 @@ def correct_one_output(
         0-based position of the subarray on the full detector.
     odd_even_columns : bool
         Separate values for even and odd detector columns.
+    siglimit : float
+        Sigma-clipping limit of the reference-pixel means.
 
     Returns
     -------
@@ -227,7 +247,7 @@ def correct_one_output(
         return False
     if not odd_even_columns:
         idx = np.nonzero(ref)
-        value = clipped_mean(data[..., idx[0], idx[1]], np.ones(idx[0].size, bool))
+        value = clipped_mean(data[..., idx[0], idx[1]], np.ones(idx[0].size, bool), siglimit)
         data -= np.nan_to_num(value, nan=0.0).astype(data.dtype)[..., None, None]
         return True
     # detector-column parity is constant along science rows or along science
@@ -248,13 +268,14 @@ def correct_one_output(
         if idx[0].size == 0:
             continue
         view = data[(Ellipsis, *sel)]
-        value = clipped_mean(view[..., idx[0], idx[1]], np.ones(idx[0].size, bool))
+        value = clipped_mean(view[..., idx[0], idx[1]], np.ones(idx[0].size, bool), siglimit)
         view -= np.nan_to_num(value, nan=0.0).astype(data.dtype)[..., None, None]
     return True
 
 
 def _four_output_subarray(data, pixeldq, kind, row0, col0, options) -> bool:
-    """Embed each group in a full frame and apply the full-frame correction."""
+    """Embed each group in a full frame and apply the full-frame correction (no SIRS)."""
+    options = replace(options, sirs=None)
     ny, nx = data.shape[-2:]
     frame_dq = np.zeros((FULL_SIZE, FULL_SIZE), dtype=np.uint32)
     border = np.uint32(DO_NOT_USE | REFERENCE_PIXEL)

@@ -120,6 +120,7 @@ def flag_saturation(
     n_pix_grow_sat: int = 1,
     frames: Sequence[Sequence[float]] | None = None,
     zeroframe: np.ndarray | None = None,
+    bias: np.ndarray | None = None,
     saturated: int = SATURATED,
     ad_floor: int = AD_FLOOR,
     do_not_use: int = DO_NOT_USE,
@@ -141,6 +142,10 @@ def flag_saturation(
         backward pass for frame-averaged groups.
     zeroframe : numpy.ndarray, optional
         ``(nints, ny, nx)`` zero frame; saturated or floor values are set to 0.
+    bias : numpy.ndarray, optional
+        ``(ny, nx)`` superbias (DN; NaN counts as 0), used by the group-2 test
+        of frame-averaged groups to extrapolate the bias-free signal of the
+        first group; None for no bias.
     saturated, ad_floor, do_not_use : int
         DQ bit values.
 
@@ -173,7 +178,7 @@ def flag_saturation(
         any_sat |= (groupdq[i, -1] & sat_bit) != 0
         if dilution is not None:
             _backward_pass(data[i], groupdq[i], threshold, unchecked, dilution, n_pix_grow_sat, sat_bit, dnu_bit)
-            _second_group_pass(data[i], groupdq[i], threshold, frames, sat_bit, dnu_bit)
+            _second_group_pass(data[i], groupdq[i], threshold, frames, sat_bit, dnu_bit, bias)
         if zeroframe is not None:
             plane = zeroframe[i]
             bad = grow(plane >= threshold, n_pix_grow_sat) | (plane <= 0)
@@ -215,11 +220,21 @@ def _backward_pass(data, groupdq, threshold, unchecked, dilution, n_grow, sat_bi
             _or_where(this, grow(cand, n_grow), dnu_bit)
 
 
-def _second_group_pass(data, groupdq, threshold, frames, sat_bit, dnu_bit):
-    """Flag group 2 when group 3 saturated and group 2 is suspiciously high."""
+def _second_group_pass(data, groupdq, threshold, frames, sat_bit, dnu_bit, bias=None):
+    """Flag group 2 (DO_NOT_USE) when it saturated part-way.
+
+    Three conditions: the first group's bias-free signal, extrapolated to the
+    last frame of group 3, stays below the threshold (no steady source would
+    saturate by then); the rise from group 1 to group 2 exceeds the room left
+    below the threshold divided by the frames averaged in group 2 (a jump to
+    saturation in its last frame); and group 3 is saturated while group 2 is
+    not flagged yet.
+    """
     if data.shape[0] <= 2:
         return
-    first = data[0] / np.float32(np.mean(frames[0])) * np.float32(frames[2][-1])
-    mask = (first < threshold) & (data[1] > threshold / np.float32(len(frames[1])))
+    b = np.float32(0.0) if bias is None else np.nan_to_num(bias.astype(np.float32, copy=False), nan=0.0)
+    first = (data[0] - b) / np.float32(np.mean(frames[0])) * np.float32(frames[2][-1]) + b
+    rise = data[1] - data[0]
+    mask = (first < threshold) & (rise > (threshold - data[0]) / np.float32(len(frames[1])))
     mask &= ((groupdq[2] & sat_bit) != 0) & ((groupdq[1] & sat_bit) == 0)
     _or_where(groupdq[1], mask, dnu_bit)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline_core.datamodels.base import ArraySpec, DataModel
+from pipeline_core.datamodels.tree_nodes import TreeNodesMixin
 
 __all__ = [
     "ReferenceFileModel",
@@ -15,7 +16,13 @@ __all__ = [
     "DarkModel",
     "GainModel",
     "ReadnoiseModel",
+    "IRS2Model",
+    "PictureFrameModel",
     "FlatModel",
+    "IPCModel",
+    "ResetModel",
+    "RSCDModel",
+    "EmiModel",
     "PhotomModel",
     "PixelAreaModel",
     "REFTYPE_MODELS",
@@ -118,6 +125,14 @@ class ReadnoiseModel(ReferenceFileModel):
     reftype = "readnoise"
 
 
+class PictureFrameModel(ReferenceFileModel):
+    """NIRSpec thermal "picture frame" rate image: ``data`` (float32, ``ny x nx``)."""
+
+    arrays = (ArraySpec("data", "SCI", "float32", (2,), required=True, like="data"),)
+    primary = "data"
+    reftype = "pictureframe"
+
+
 class FlatModel(ReferenceFileModel):
     """Flat field: ``data``, ``err`` (float32, ``ny x nx``), ``dq``, ``dq_def``.
 
@@ -127,7 +142,7 @@ class FlatModel(ReferenceFileModel):
     arrays = (
         ArraySpec("data", "SCI", "float32", (2,), required=True, like="data"),
         ArraySpec("dq", "DQ", "uint32", (2,), required=True, like="data"),
-        ArraySpec("err", "ERR", "float32", (2,), required=True, like="data"),
+        ArraySpec("err", "ERR", "float32", (2,), required=True, like="data", save_default=False),
         _DQ_DEF,
     )
     primary = "data"
@@ -160,6 +175,76 @@ class PixelAreaModel(ReferenceFileModel):
     reftype = "area"
 
 
+class IPCModel(ReferenceFileModel):
+    """Inter-pixel capacitance deconvolution kernel: ``data`` (float32).
+
+    ``data`` is either one small 2-D kernel (``kny x knx``, odd sizes) used for
+    every pixel, or a 4-D per-pixel kernel (``kny x knx x ny x nx``).
+    """
+
+    arrays = (ArraySpec("data", "SCI", "float32", (2, 4), required=True),)
+    primary = "data"
+    reftype = "ipc"
+
+
+class ResetModel(ReferenceFileModel):
+    """MIRI reset anomaly: ``data`` (float32, ``nints x ngroups x ny x nx``), ``dq``, ``err``.
+
+    ``meta.exposure.nints`` and ``meta.exposure.ngroups`` give the integrations
+    and groups the correction covers; ``dq`` is 2-D (``ny x nx``).
+    """
+
+    arrays = (
+        ArraySpec("data", "SCI", "float32", (4,), required=True, like="data"),
+        ArraySpec("dq", "DQ", "uint32", (2,), required=True, like="image"),
+        ArraySpec("err", "ERR", "float32", (4,), like="data"),
+        _DQ_DEF,
+    )
+    primary = "data"
+    reftype = "reset"
+
+
+class RSCDModel(ReferenceFileModel):
+    """MIRI RSCD: the ``rscd_group_skip_table`` (``RSCD_GROUP_SKIP`` binary table).
+
+    Columns ``subarray``, ``readpatt``, ``group_skip1`` (groups to flag in the
+    first integration) and ``group_skip`` (in later integrations). Older files
+    lack ``group_skip1``.
+    """
+
+    arrays = (ArraySpec("rscd_group_skip_table", "RSCD_GROUP_SKIP", None),)
+    reftype = "rscd"
+
+
+class EmiModel(TreeNodesMixin, ReferenceFileModel):
+    """MIRI EMI waveforms (an ASDF file): ``frequencies`` and ``subarray_cases`` nodes.
+
+    ``frequencies`` maps a name (``"Hz390"``) to ``{"frequency": Hz,
+    "phase_amplitudes": 1-D waveform}``; ``subarray_cases`` maps a subarray name
+    (``FULL_FAST``/``FULL_SLOW`` for full frame) to ``{"rowclocks",
+    "frameclocks", "freqs": {"FAST": [names], "SLOW": {detector: [names]}}}``.
+    """
+
+    tree_nodes = ("frequencies", "subarray_cases")
+    reftype = "emicorr"
+
+
+class IRS2Model(ReferenceFileModel):
+    """NIRSpec IRS2 reference-pixel weights (REFTYPE ``REFPIX``).
+
+    ``irs2_table`` (extension ``IRS2``): float32 columns ``ALPHA_0``..``ALPHA_3``
+    and ``BETA_0``..``BETA_3``, each ``2 * 712 * 2048`` values (real and
+    imaginary parts alternating) of the Fourier weights of the reference output
+    (alpha) and of the interleaved reference pixels (beta), per amplifier.
+    Optional ``dq_table`` (extension ``DQ``): columns ``OUTPUT``, ``ODD_EVEN``
+    and ``MASK`` listing bad interleaved reference pixels.
+    """
+
+    arrays = (ArraySpec("irs2_table", "IRS2", None, required=True), ArraySpec("dq_table", "DQ", None))
+    primary = "irs2_table"
+    reftype = "refpix"
+
+
 #: Reference type (lower case) -> model class.
 REFTYPE_MODELS: dict[str, type[ReferenceFileModel]] = {
     cls.reftype: cls
@@ -171,7 +256,13 @@ REFTYPE_MODELS: dict[str, type[ReferenceFileModel]] = {
         DarkModel,
         GainModel,
         ReadnoiseModel,
+        IRS2Model,
+        PictureFrameModel,
         FlatModel,
+        IPCModel,
+        ResetModel,
+        RSCDModel,
+        EmiModel,
         PhotomModel,
         PixelAreaModel,
     )

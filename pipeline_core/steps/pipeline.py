@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from pipeline_core.errors import ParameterError, PluginError, StepError
-from pipeline_core.config.omissions import OmittedStep, check_omitted_step, enabled_problem, omitted_steps_of
 from pipeline_core.config.params import merge_layers, raise_problems, unknown_name_problem
 from pipeline_core.config.parfile import StepConfig, layer_from_values
 from pipeline_core.steps.step import Step, is_model
@@ -116,16 +115,6 @@ class Pipeline(Step):
     ----------
     step_defs : dict
         Step names to step classes or registered aliases / class paths.
-    omitted_steps : mapping of str to (str or OmittedStep)
-        Steps of the pipeline this class stands in for (see
-        :attr:`~pipeline_core.steps.step.Step.legacy_class_paths`) that it does not
-        provide, with the reason; an :class:`~pipeline_core.config.omissions.OmittedStep`
-        also names the instruments the step applies to. Configurations mentioning
-        them load: a skipped one (or one without ``skip``) is logged as not
-        provided, an enabled one is an error when it applies to the exposure and
-        logged as not applicable otherwise. Each one that applies to the exposure
-        is recorded as ``meta.cal_step.<name> = "SKIPPED"``. See
-        :mod:`pipeline_core.config.omissions`.
 
     Notes
     -----
@@ -135,7 +124,6 @@ class Pipeline(Step):
     """
 
     step_defs: ClassVar[Mapping[str, type[Step] | str]] = {}
-    omitted_steps: ClassVar[Mapping[str, str | OmittedStep]] = {}
 
     def __init__(
         self, name: str | None = None, parent: Step | None = None, *,
@@ -164,17 +152,9 @@ class Pipeline(Step):
                 f"step names to parameter mappings. Valid steps: {', '.join(defs) or '(none)'}"
             )
             steps_layer = {}
-        omitted = omitted_steps_of(type(self)) if type(self).omitted_steps else {}
-        mentioned: dict[str, tuple[OmittedStep, bool | None]] = {}
         for key, value in steps_layer.items():
-            if key in omitted:
-                skip, found = check_omitted_step(self.name, key, omitted[key], value)
-                problems.extend(found)
-                mentioned[key] = (omitted[key], skip)
-            elif key not in defs:
+            if key not in defs:
                 problems.append(unknown_name_problem(self.name, "step", key, value, list(defs)))
-        object.__setattr__(self, "_omitted", omitted)
-        object.__setattr__(self, "_omitted_config", mentioned)
         substeps: dict[str, Step] = {}
         for step_name, step_class in defs.items():
             if step_name in self._specs or hasattr(type(self), step_name):
@@ -206,28 +186,6 @@ class Pipeline(Step):
             object.__setattr__(value, "name", key)
             steps[key] = value
         super().__setattr__(key, value)
-
-    def _check_applicable(self, data: Any) -> None:
-        """Refuse enabled steps that are not provided; log and record the others."""
-        if not self._omitted:
-            return
-        instrument = None
-        if is_model(data):
-            instrument = getattr(data.meta.instrument, "name", None)
-        for name, (entry, skip) in self._omitted_config.items():
-            if skip is False and entry.applies_to(instrument):
-                raise ParameterError(enabled_problem(self.name, name, entry, instrument))
-            if skip is False:
-                self.log.info(
-                    "Step %s: step %s is enabled but does not apply to %s exposures; not run",
-                    self.name, name, instrument,
-                )
-            else:
-                self.log.info("Step %s: step %s is not provided (%s); skipped", self.name, name, entry.reason)
-        if instrument:
-            for name, entry in self._omitted.items():
-                if entry.applies_to(instrument) and getattr(data.meta.cal_step, name, None) is None:
-                    setattr(data.meta.cal_step, name, "SKIPPED")
 
     @property
     def substeps(self) -> dict[str, Step]:

@@ -13,9 +13,6 @@ which JWST's data models read and keep as extra metadata)::
         parameters: {save_calibrated_ramp: false, ...}
         steps:
         - {class: builtin_steps.jump.step.JumpStep, name: jump, parameters: {rejection_threshold: 4.0, ...}}
-      not_provided:                          # only when the configuration mentioned such things
-        steps: {ipc: <reason>, ...}
-        parameters: {refpix: {sigreject: 4.0}}
 
 ``meta.steppe.parameters`` loads back as a parameter file
 (``Step.from_config(model.meta.steppe.parameters.to_dict())``). Parameters whose
@@ -56,22 +53,6 @@ def _software(steps: list[Step]) -> dict[str, str]:
     return software
 
 
-def _not_provided(steps: list[Step]) -> dict[str, Any]:
-    omitted: dict[str, str] = {}
-    ignored: dict[str, dict[str, Any]] = {}
-    for step in steps:
-        for name, entry in getattr(step, "_omitted_config", {}).items():
-            omitted[name] = entry[0].reason
-        if step._ignored_parameters:
-            ignored[step.name] = dict(step._ignored_parameters)
-    block: dict[str, Any] = {}
-    if omitted:
-        block["steps"] = omitted
-    if ignored:
-        block["parameters"] = ignored
-    return block
-
-
 def provenance_of(step: Step) -> dict[str, Any]:
     """Return the provenance block of a run of ``step`` (or of its pipeline).
 
@@ -83,9 +64,7 @@ def provenance_of(step: Step) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``version``, ``software``, ``parameters`` and, when the configuration
-        mentioned steps or parameters that are not provided, ``not_provided``;
-        plain YAML-friendly values.
+        ``version``, ``software`` and ``parameters``; plain YAML-friendly values.
     """
     from pipeline_core.config.parfile import config_to_tree
 
@@ -96,9 +75,6 @@ def provenance_of(step: Step) -> dict[str, Any]:
         "software": _software(steps),
         "parameters": config_to_tree(root._config()),
     }
-    missing = _not_provided(steps)
-    if missing:
-        block["not_provided"] = missing
     return block
 
 

@@ -20,9 +20,11 @@ the keyword arguments.
 Product naming and saving live in :mod:`pipeline_core.steps.saving` (the
 :class:`~pipeline_core.steps.saving.ProductSaving` base class), pre- and post-hooks in
 ``pipeline_core.steps.prepost``, the provenance written
-into products in :mod:`pipeline_core.steps.provenance`, and the parameters a step
-declares it does not implement (:attr:`Step.omitted_parameters`) in
-:mod:`pipeline_core.config.omissions`.
+into products in :mod:`pipeline_core.steps.provenance`.
+
+A step whose coded default is ``skip = True`` (a step that is off by default inside
+its pipeline) runs when called on its own, as in stpipe, unless ``skip`` was given
+explicitly (keyword, parameter file or attribute).
 
 Why one module of this size: it is the Step class, whose methods share its
 configuration state; parameters (:mod:`~pipeline_core.config`), names
@@ -45,7 +47,6 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar
 from pipeline_core import logconfig
 from pipeline_core.errors import StepError
 from pipeline_core.plugins.descriptor import StepBase
-from pipeline_core.config.omissions import OmittedParameter, check_omitted_parameters, omitted_parameters_of
 from pipeline_core.config.params import (
     COMMON_SPEC,
     ParamSpec,
@@ -181,24 +182,6 @@ class Step(ProductSaving, StepBase):
     cal_step_key : str or None
         The ``meta.cal_step`` entry set to ``"COMPLETE"``/``"SKIPPED"``; default:
         :attr:`class_alias`.
-    omitted_parameters : mapping of str to (str or OmittedParameter)
-        Parameters of the step this class stands in for (see
-        :attr:`legacy_class_paths`) that it does not implement, with the reason:
-        parameter files written for that step load unchanged. A plain reason
-        accepts any value (the parameter has no effect here); an
-        :class:`~pipeline_core.config.omissions.OmittedParameter` lists the values that
-        match this step's behaviour, and any other value is an error. See
-        :mod:`pipeline_core.config.omissions`.
-
-    Examples
-    --------
-    >>> class AddStep(Step):
-    ...     spec = "value = float(default=1.0)"
-    ...     class_alias = "add"
-    ...     def process(self, x):
-    ...         return x + self.value
-    >>> AddStep.call(1.0, value=2)
-    3.0
     """
 
     spec: ClassVar[str] = ""
@@ -208,7 +191,6 @@ class Step(ProductSaving, StepBase):
     parallel: ClassVar[bool] = False
     default_suffix: ClassVar[str | None] = None
     cal_step_key: ClassVar[str | None] = None
-    omitted_parameters: ClassVar[Mapping[str, str | OmittedParameter]] = {}
 
     name: str
     parent: Step | None
@@ -244,10 +226,7 @@ class Step(ProductSaving, StepBase):
                     f"step '{self.name}' ({type(self).__name__}) is not a pipeline; "
                     f"remove `steps` (given {value!r})"
                 )
-        omitted = omitted_parameters_of(type(self), specs)
-        ignored, found = check_omitted_parameters(self.name, omitted, params) if omitted else ({}, [])
-        problems.extend(found)
-        object.__setattr__(self, "_ignored_parameters", ignored)
+        object.__setattr__(self, "_skip_given", "skip" in params)
         converted, found = validate(self.name, specs, params)
         problems.extend(found)
         for key, spec in specs.items():
@@ -258,6 +237,8 @@ class Step(ProductSaving, StepBase):
         specs = self.__dict__.get("_specs")
         if specs is not None and key in specs:
             value = specs[key].convert(value, step=self.name)
+            if key == "skip":
+                object.__setattr__(self, "_skip_given", True)
         object.__setattr__(self, key, value)
 
     def __repr__(self) -> str:
@@ -634,17 +615,14 @@ class Step(ProductSaving, StepBase):
         log.info("Step %s running on %s", self.name, _describe(data))
         if log.isEnabledFor(logging.DEBUG):
             log.debug("Step %s parameters: %s", self.name, self.get_pars())
-        if self._ignored_parameters:
-            log.info(
-                "Step %s ignores parameters it does not implement: %s", self.name,
-                ", ".join(f"{k}={v!r}" for k, v in self._ignored_parameters.items()),
-            )
+        if self.skip and self.parent is None and not self._skip_given:
+            # as stpipe: a step off by default inside its pipeline runs when called alone
+            log.info("Step %s run standalone, so skip set to False", self.name)
+            object.__setattr__(self, "skip", False)
         hooks = registry().hook
         hooks.step_started(step=self, input=data)
         ticket = progress.enter_step(self)
         try:
-            if not self.skip:
-                self._check_applicable(data)
             if self.skip:
                 log.info("Step %s skipped.", self.name)
                 self._mark(data, "SKIPPED")
@@ -677,13 +655,6 @@ class Step(ProductSaving, StepBase):
 
         with running_step(self.name):
             return self.process(data)
-
-    def _check_applicable(self, data: Any) -> None:
-        """Refuse, before any work, a configuration that cannot be run on ``data``.
-
-        The base class accepts everything; a pipeline checks the steps it does
-        not provide (:attr:`Pipeline.omitted_steps`) against the exposure.
-        """
 
     def _record_provenance(self, result: Any) -> None:
         from pipeline_core.steps.provenance import record_provenance

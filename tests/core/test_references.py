@@ -257,11 +257,11 @@ def test_detector_without_full_frame_files_is_an_error(crds_env):
 
 
 def test_unknown_instrument_is_an_error(crds_env):
-    model = _model(instrument="NIRSPEC", detector="NRS1", subarray="FULL")
+    model = _model(instrument="FGS", detector="GUIDER1", subarray="FULL")
     with pytest.raises(ReferenceFileError) as info:
         get_reference_file(GainStep(), model, "gain")
     assert str(info.value).startswith(
-        "step 'gain_user': no GAIN reference file: the CRDS context has no rules for instrument 'NIRSPEC' ("
+        "step 'gain_user': no GAIN reference file: the CRDS context has no rules for instrument 'FGS' ("
     )
     assert f"Metadata used: {_described(model)}. Set override_gain" in str(info.value)
 

@@ -418,6 +418,45 @@ def test_skip_returns_the_input_and_marks_skipped(caplog):
     assert AddStep.call(5.0, skip=True) == 5.0
 
 
+class OffByDefault(Step):
+    """A step that is off by default inside its pipeline (``skip = True`` in its spec)."""
+
+    class_alias = "offdefault"
+    spec = "skip = boolean(default=True) # off inside the pipeline"
+
+    def process(self, model):
+        model.data += 1
+        return model
+
+
+def test_a_step_off_by_default_runs_when_called_alone(caplog):
+    with caplog.at_level("INFO", logger="steppe"):
+        result = OffByDefault.call(ImageModel((1, 1)))
+    assert result.meta.cal_step.offdefault == "COMPLETE" and result.data[0, 0] == 1
+    assert "Step offdefault run standalone, so skip set to False" in caplog.messages
+    assert OffByDefault().run(ImageModel((1, 1))).data[0, 0] == 1
+
+
+def test_an_explicit_skip_is_honoured_even_alone():
+    assert OffByDefault.call(ImageModel((1, 1)), skip=True).meta.cal_step.offdefault == "SKIPPED"
+    step = OffByDefault()
+    step.skip = True
+    assert step.run(ImageModel((1, 1))).meta.cal_step.offdefault == "SKIPPED"
+
+
+def test_a_step_off_by_default_stays_off_inside_a_pipeline():
+    from pipeline_core import Pipeline
+
+    class Wrapper(Pipeline):
+        step_defs = {"offdefault": OffByDefault}
+
+        def process(self, model):
+            return self.offdefault.run(model)
+
+    result = Wrapper.call(ImageModel((1, 1)))
+    assert result.meta.cal_step.offdefault == "SKIPPED" and result.data[0, 0] == 0
+
+
 def test_a_step_may_mark_itself_skipped():
     class NotApplicable(Step):
         class_alias = "na"

@@ -1,184 +1,156 @@
-"""Existing JWST parameter files run unchanged on the sample exposure.
+"""Parameter files written by jwst 3.0.0 itself load and run unchanged.
 
-``JWST_DETECTOR1`` below is a ``calwebb_detector1`` parameter file in the layout
-JWST 3.x writes (``strun --save-parameters`` / ``export_config``, or a CRDS
-``pars-detector1pipeline`` file): JWST class paths, the stpipe common parameters
-of every step, and every step of JWST's Detector1 with all of its parameters,
-including the steps steppe does not provide (MIRI-only ones, ipc, persistence,
-charge_migration, picture_frame, clean_flicker_noise) and the reference-pixel
-parameters of algorithms steppe does not implement.
+The corpus in ``tests/data/jwst_parameter_files`` was written by jwst 3.0.0's own
+``export_config`` and ``strun --save-parameters`` (see the README there): the
+Detector1 pipeline with all 20 steps and every parameter, each step on its own,
+and non-default variants. Every file must load, name a step steppe provides,
+set only parameters steppe knows, and run.
 """
 
 from __future__ import annotations
 
-import re
+from pathlib import Path
 
+import asdf
 import numpy as np
 import pytest
 
-from builtin_steps.pipelines.detector1 import Detector1Pipeline
-from pipeline_core.errors import ParameterError
+from builtin_steps.pipelines.detector1 import STEP_ORDER, Detector1Pipeline
+from pipeline_core import Step
+from pipeline_core.config.parfile import read_parameter_file
 from tests.e2e._samples import STEM, UNCAL, cli_overrides, step_overrides
 
-pytestmark = pytest.mark.skipif(not UNCAL["level1b"].exists(), reason="JWST sample files not available")
-
-COMMON = (
-    "pre_hooks: [], post_hooks: [], output_file: null, output_dir: null, output_ext: .fits, "
-    "output_use_model: false, output_use_index: true, save_results: false, suffix: null, "
-    "search_output_file: true, input_dir: ''"
-)
-
-#: (step name, JWST class path, skip, the step's own parameters as JWST 3.x writes them)
-JWST_STEPS = (
-    ("group_scale", "jwst.group_scale.group_scale_step.GroupScaleStep", "false", ""),
-    ("dq_init", "jwst.dq_init.dq_init_step.DQInitStep", "false", "user_supplied_dq: null"),
-    ("emicorr", "jwst.emicorr.emicorr_step.EmiCorrStep", "false",
-     "algorithm: joint, nints_to_phase: null, nbins: null, scale_reference: true, onthefly_corr_freq: null, "
-     "use_n_cycles: 3, fit_ints_separately: false, user_supplied_reffile: null, save_intermediate_results: false"),
-    ("saturation", "jwst.saturation.saturation_step.SaturationStep", "false",
-     "n_pix_grow_sat: 1, use_readpatt: true"),
-    ("ipc", "jwst.ipc.ipc_step.IPCStep", "true", ""),
-    ("superbias", "jwst.superbias.superbias_step.SuperBiasStep", "false", ""),
-    ("refpix", "jwst.refpix.refpix_step.RefPixStep", "false",
-     "odd_even_columns: true, use_side_ref_pixels: true, side_smoothing_length: 11, side_gain: 1.0, "
-     "odd_even_rows: true, ovr_corr_mitigation_ftr: 3.0, preserve_irs2_refpix: false, "
-     "irs2_mean_subtraction: false, refpix_algorithm: median, sigreject: 4.0, gaussmooth: 1.0, halfwidth: 30"),
-    ("rscd", "jwst.rscd.rscd_step.RscdStep", "false", ""),
-    ("firstframe", "jwst.firstframe.firstframe_step.FirstFrameStep", "false", "bright_use_group1: true"),
-    ("lastframe", "jwst.lastframe.lastframe_step.LastFrameStep", "false", ""),
-    ("linearity", "jwst.linearity.linearity_step.LinearityStep", "false", ""),
-    ("dark_current", "jwst.dark_current.dark_current_step.DarkCurrentStep", "false",
-     "dark_output: null, average_dark_current: null"),
-    ("reset", "jwst.reset.reset_step.ResetStep", "false", ""),
-    ("persistence", "jwst.persistence.persistence_step.PersistenceStep", "true",
-     "save_persistence: null, persistence_time: null, persistence_array_file: null, persistence_dnu: false"),
-    ("charge_migration", "jwst.charge_migration.charge_migration_step.ChargeMigrationStep", "true",
-     "signal_threshold: 25000.0"),
-    ("jump", "jwst.jump.jump_step.JumpStep", "false",
-     "rejection_threshold: 4.0, three_group_rejection_threshold: 6.0, four_group_rejection_threshold: 5.0, "
-     "maximum_cores: '1', flag_4_neighbors: true, max_jump_to_flag_neighbors: 1000.0, "
-     "min_jump_to_flag_neighbors: 10.0, after_jump_flag_dn1: 0.0, after_jump_flag_time1: 0.0, "
-     "after_jump_flag_dn2: 0.0, after_jump_flag_time2: 0.0, expand_large_events: false, min_sat_area: 1.0, "
-     "min_jump_area: 5.0, expand_factor: 2.0, use_ellipses: false, sat_required_snowball: true, "
-     "min_sat_radius_extend: 2.5, sat_expand: 2, edge_size: 25, mask_snowball_core_next_int: true, "
-     "snowball_time_masked_next_int: 4000, find_showers: false, max_shower_amplitude: 4.0, "
-     "extend_snr_threshold: 1.2, extend_min_area: 90, extend_inner_radius: 1.0, extend_outer_radius: 2.6, "
-     "extend_ellipse_expand_ratio: 1.1, time_masked_after_shower: 15.0, min_diffs_single_pass: 10, "
-     "max_extended_radius: 200, minimum_groups: 3, minimum_sigclip_groups: 100, only_use_ints: true"),
-    ("picture_frame", "jwst.picture_frame.picture_frame_step.PictureFrameStep", "true",
-     "n_sigma: 2.0, save_mask: false, save_correction: false"),
-    ("clean_flicker_noise", "jwst.clean_flicker_noise.clean_flicker_noise_step.CleanFlickerNoiseStep", "true",
-     "autoparam: false, fit_method: median, fit_by_channel: false, background_method: median, "
-     "background_box_size: null, mask_science_regions: false, apply_flat_field: false, n_sigma: 2.0, "
-     "fit_histogram: false, single_mask: true, user_mask: null, save_mask: false, save_background: false, "
-     "save_noise: false"),
-    ("ramp_fit", "jwst.ramp_fitting.ramp_fit_step.RampFitStep", "false",
-     "algorithm: OLS_C, int_name: '', save_opt: false, opt_name: '', suppress_one_group: true, "
-     "firstgroup: null, lastgroup: null, maximum_cores: '1'"),
-    ("gain_scale", "jwst.gain_scale.gain_scale_step.GainScaleStep", "false", ""),
-)
-
-HEADER = """\
-#ASDF 1.0.0
-#ASDF_STANDARD 1.5.0
-%YAML 1.1
-%TAG ! tag:stsci.edu:asdf/
---- !core/asdf-1.1.0
-asdf_library: !core/software-1.0.0 {author: The ASDF Developers, homepage: 'http://github.com/asdf-format/asdf',
-  name: asdf, version: 3.5.0}
-history:
-  extensions:
-  - !core/extension_metadata-1.0.0
-    extension_class: asdf.extension._manifest.ManifestExtension
-    extension_uri: asdf://asdf-format.org/core/extensions/core-1.5.0
-    manifest_software: !core/software-1.0.0 {name: asdf_standard, version: 1.1.1}
-    software: !core/software-1.0.0 {name: asdf, version: 3.5.0}
-class: jwst.pipeline.calwebb_detector1.Detector1Pipeline
-meta:
-  author: <SPECIFY>
-  date: '2025-06-02T14:21:07'
-  description: Parameters for calibration step jwst.pipeline.calwebb_detector1.Detector1Pipeline
-  instrument: {name: <SPECIFY>}
-  origin: <SPECIFY>
-  pedigree: <SPECIFY>
-  reftype: <SPECIFY>
-  telescope: <SPECIFY>
-  useafter: <SPECIFY>
-name: Detector1Pipeline
-parameters: {COMMON, skip: false, save_calibrated_ramp: false}
-steps:
-"""
-
-NOT_PROVIDED = ("emicorr", "ipc", "rscd", "firstframe", "lastframe", "reset", "persistence",
-                "charge_migration", "picture_frame", "clean_flicker_noise")
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "jwst_parameter_files"
+FILES = sorted(CORPUS.glob("*.asdf"))
+STEP_FILES = [f for f in FILES if f.stem in STEP_ORDER]
+samples = pytest.mark.skipif(not UNCAL["level1b"].exists(), reason="JWST sample files not available")
 
 
-def jwst_detector1_text(**changes: str) -> str:
-    """Return the parameter file's text; ``changes`` replaces a step's ``skip``."""
-    lines = [HEADER.replace("COMMON", COMMON)]
-    for name, class_path, skip, own in JWST_STEPS:
-        skip = changes.get(name, skip)
-        parameters = ", ".join(part for part in (COMMON, f"skip: {skip}", own) if part)
-        lines.append(f"- class: {class_path}\n  name: {name}\n  parameters: {{{parameters}}}\n")
-    lines.append("...\n")
-    return "".join(lines)
+def _tree(path: Path) -> dict:
+    with asdf.open(path, lazy_load=False) as af:
+        return {k: v for k, v in af.tree.items() if k in ("class", "name", "parameters", "steps")}
 
 
-@pytest.fixture
-def jwst_file(tmp_path):
-    path = tmp_path / "jwst_detector1.asdf"
-    path.write_text(jwst_detector1_text())
-    return path
+def test_the_corpus_has_the_pipeline_and_every_step():
+    assert {f.stem for f in STEP_FILES} == set(STEP_ORDER)
+    steps = _tree(CORPUS / "calwebb_detector1.asdf")["steps"]
+    assert [s["name"] for s in steps] == list(STEP_ORDER)
 
 
-def test_the_file_lists_every_jwst_detector1_step(jwst_file):
-    from pipeline_core.config.parfile import read_parameter_file
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_every_jwst_file_builds_the_step_it_names(path):
+    tree = _tree(path)
+    step = Step.from_config_file(path)
+    assert tree["class"] in (type(step).class_path(), *type(step).legacy_class_paths)
+    for name, value in tree["parameters"].items():
+        if name in ("input_dir", "output_ext", "output_use_model", "output_use_index", "search_output_file"):
+            continue
+        assert hasattr(step, name), f"{path.name}: parameter {name} is not known"
+    for entry in tree.get("steps", ()):
+        sub = getattr(step, entry["name"])
+        for name, value in entry["parameters"].items():
+            assert hasattr(sub, name), f"{path.name}: {entry['name']}.{name} is not known"
+        assert sub.skip is entry["parameters"]["skip"]
 
-    config = read_parameter_file(jwst_file)
-    assert config.class_name == "jwst.pipeline.calwebb_detector1.Detector1Pipeline"
-    names = {step.name for step in config.steps}
-    assert names == set(Detector1Pipeline.step_defs) | set(NOT_PROVIDED)
-    assert set(Detector1Pipeline.omitted_steps) == set(NOT_PROVIDED)
+
+@pytest.mark.parametrize("path", STEP_FILES, ids=lambda p: p.stem)
+def test_each_step_has_jwst_parameters_and_defaults(path):
+    """Every parameter jwst 3.0 exports for a step exists in steppe with the same default."""
+    tree = _tree(path)
+    cls = type(Step.from_config_file(path))
+    defaults = cls()
+    different = {}
+    for name, value in tree["parameters"].items():
+        if name in ("input_dir", "output_ext", "output_use_model", "output_use_index", "search_output_file"):
+            continue
+        ours = getattr(defaults, name)
+        if name == "maximum_cores":
+            # jwst writes '1'; steppe's default 'none' is the same single process
+            assert str(ours).lower() in ("none", "1"), ours
+            continue
+        if ours != value and not (ours in (None, "") and value in (None, "")):
+            different[name] = (value, ours)
+    assert not different, f"{cls.class_alias}: defaults differ from jwst 3.0 (jwst, steppe): {different}"
+    own = set(cls.param_specs()) - set(tree["parameters"])
+    own -= {f"override_{r}" for r in cls.reference_file_types}
+    assert own <= {"maximum_cores"}, f"{cls.class_alias}: parameters jwst 3.0 does not have: {own}"
 
 
-def test_jwst_parameter_file_runs_unchanged(jwst_file, tmp_path, caplog):
-    with caplog.at_level("INFO", logger="steppe"):
-        rate = Detector1Pipeline.call(
-            str(UNCAL["level1b"]), config_file=str(jwst_file), steps=step_overrides(),
-            save_results=True, output_dir=str(tmp_path),
-        )
-    plain = Detector1Pipeline.call(str(UNCAL["level1b"]), steps=step_overrides())
+def test_the_default_file_configures_the_default_pipeline():
+    from_file = Step.from_config_file(CORPUS / "calwebb_detector1.asdf")
+    assert isinstance(from_file, Detector1Pipeline)
+    coded = Detector1Pipeline()
+    for name in STEP_ORDER:
+        ours, theirs = getattr(coded, name).get_pars(), getattr(from_file, name).get_pars()
+        assert theirs.pop("input_dir") in ("", None)  # jwst writes '' for the default None
+        ours.pop("input_dir")
+        if "maximum_cores" in ours:  # jwst's '1' and steppe's 'none' both mean one process
+            assert str(theirs.pop("maximum_cores")) == "1" and ours.pop("maximum_cores") == "none"
+        assert theirs == ours, name
+
+
+def _overrides() -> dict:
+    steps = step_overrides()
+    steps.setdefault("ipc", {})["override_ipc"] = "N/A"
+    steps.setdefault("refpix", {})["override_sirskernel"] = "N/A"
+    steps["saturation"]["override_superbias"] = steps["superbias"]["override_superbias"]
+    return steps
+
+
+@samples
+def test_the_jwst_detector1_file_runs_unchanged(tmp_path):
+    path = CORPUS / "calwebb_detector1.asdf"
+    rate = Detector1Pipeline.call(
+        str(UNCAL["level1b"]), config_file=str(path), steps=_overrides(),
+        save_results=True, output_dir=str(tmp_path),
+    )
+    plain = Detector1Pipeline.call(str(UNCAL["level1b"]), steps=_overrides())
     np.testing.assert_array_equal(rate.data, plain.data)
     np.testing.assert_array_equal(rate.dq, plain.dq)
     cal = rate.meta.cal_step
+    # off by default in jwst 3.0, or MIRI only: skipped, as jwst records them
     assert (cal.ipc, cal.persistence, cal.charge_migration, cal.clean_flicker_noise) == ("SKIPPED",) * 4
-    assert (cal.emicorr, cal.rscd, cal.firstframe, cal.picture_frame) == (None,) * 4  # MIRI / NIRSpec only
-    assert "step firstframe is enabled but does not apply to NIRCAM exposures; not run" in caplog.text
-    assert "step clean_flicker_noise is not provided" in caplog.text
-    assert "Step refpix ignores parameters it does not implement: ovr_corr_mitigation_ftr=3.0" in caplog.text
-    block = rate.meta.steppe.to_dict()
-    assert set(block["not_provided"]["steps"]) == set(NOT_PROVIDED)
-    assert block["not_provided"]["parameters"]["refpix"]["refpix_algorithm"] == "median"
+    assert (cal.jump, cal.ramp_fit, cal.superbias, cal.refpix) == ("COMPLETE",) * 4
     assert (tmp_path / f"{STEM}_rate.fits").exists() and (tmp_path / f"{STEM}_rateints.fits").exists()
 
 
-def test_jwst_parameter_file_runs_from_the_command_line(jwst_file, tmp_path):
+@samples
+@pytest.mark.parametrize(
+    "name",
+    ["calwebb_detector1_variant_jump5_norefpix_likely_flicker", "calwebb_detector1_variant_miri_style",
+     "strun_calwebb_detector1", "strun_calwebb_detector1_variant"],
+)
+def test_jwst_variant_files_run(name, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a variant saves the calibrated ramp
+    path = CORPUS / f"{name}.asdf"
+    rate = Detector1Pipeline.call(str(UNCAL["level1b"]), config_file=str(path), steps=_overrides())
+    assert rate.data.shape == (64, 64)
+    assert np.isfinite(rate.data).mean() > 0.9
+
+
+@samples
+def test_jwst_parameter_file_runs_from_the_command_line(tmp_path):
     from pipeline_core.cli.main import run_cli
 
-    argv = ["run", str(jwst_file), str(UNCAL["level1b"]), "--save-results", "--output-dir", str(tmp_path)]
-    assert run_cli(argv + cli_overrides()) == 0
+    path = CORPUS / "calwebb_detector1.asdf"
+    extra = ["--steps.ipc.override_ipc=N/A", "--steps.refpix.override_sirskernel=N/A",
+             f"--steps.saturation.override_superbias={step_overrides()['superbias']['override_superbias']}"]
+    argv = ["run", str(path), str(UNCAL["level1b"]), "--save-results", "--output-dir", str(tmp_path)]
+    assert run_cli(argv + cli_overrides() + extra) == 0
     assert (tmp_path / f"{STEM}_rate.fits").exists()
 
 
-def test_a_file_enabling_a_step_steppe_does_not_provide_is_refused(tmp_path):
-    path = tmp_path / "flicker.asdf"
-    path.write_text(jwst_detector1_text(clean_flicker_noise="false"))
-    with pytest.raises(ParameterError, match=re.escape("step 'clean_flicker_noise' is enabled (skip = False)")):
-        Detector1Pipeline.call(str(UNCAL["level1b"]), config_file=str(path), steps=step_overrides())
+@samples
+def test_a_jwst_steps_dict_is_accepted():
+    """The ``steps=`` keys jwst 3.0 users pass, including the new reference overrides."""
+    steps = _overrides()
+    steps["refpix"].update({"refpix_algorithm": "sirs", "siglimit": 3.0})
+    steps["jump"].update({"expand_large_events": True, "find_showers": False})
+    steps["clean_flicker_noise"] = {"skip": False, "fit_method": "median"}
+    rate = Detector1Pipeline.call(str(UNCAL["level1b"]), steps=steps)
+    assert rate.meta.cal_step.clean_flicker_noise == "COMPLETE"
 
 
-def test_a_refpix_algorithm_steppe_does_not_implement_is_refused(jwst_file):
-    with pytest.raises(ParameterError, match=re.escape("parameter 'refpix_algorithm' = 'sirs' asks for")):
-        Detector1Pipeline.call(
-            str(UNCAL["level1b"]), config_file=str(jwst_file), steps={"refpix": {"refpix_algorithm": "sirs"}}
-        )
+def test_read_parameter_file_keeps_every_step_of_the_jwst_file():
+    config = read_parameter_file(CORPUS / "calwebb_detector1.asdf")
+    assert [s.name for s in config.steps] == list(STEP_ORDER)

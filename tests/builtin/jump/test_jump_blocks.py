@@ -87,7 +87,9 @@ def _whole_array_truth(ramps, gain, *, rules=(), **params):
     bad = ~(gain > 0)
     pixeldq = ramps.pixeldq | np.where(bad, np.uint32(NO_GAIN_DNU), np.uint32(0))
     nints, ngroups, ny, nx = groupdq.shape
-    rate = 1000.0 * primary / (ramps.group_time * (nints * ngroups - nints) * ny * nx)
+    # as in JWST, groups DO_NOT_USE in every pixel do not count towards the exposure time
+    unusable = int(np.all((groupdq & DNU) != 0, axis=(2, 3)).sum())
+    rate = 1000.0 * primary / (ramps.group_time * (nints * ngroups - nints - unusable) * ny * nx)
     return new, pixeldq, primary, rate
 
 

@@ -36,11 +36,55 @@ def test_identity_and_defaults():
     assert step.minimum_sigclip_groups == 100 and step.min_diffs_single_pass == 10
 
 
-@pytest.mark.parametrize("name", ["expand_large_events", "find_showers"])
-def test_unprovided_features_are_refused(exposure, name):
-    _, model, refs = exposure
-    with pytest.raises(ParameterError, match=f"{name}=True"):
-        JumpStep(**{name: True}, **refs).run(model)
+#: The JWST 3.0 jump parameters (besides maximum_cores) and their defaults.
+JWST_DEFAULTS = {
+    "rejection_threshold": 4.0,
+    "three_group_rejection_threshold": 6.0,
+    "four_group_rejection_threshold": 5.0,
+    "flag_4_neighbors": True,
+    "max_jump_to_flag_neighbors": 1000.0,
+    "min_jump_to_flag_neighbors": 10.0,
+    "after_jump_flag_dn1": 0.0,
+    "after_jump_flag_time1": 0.0,
+    "after_jump_flag_dn2": 0.0,
+    "after_jump_flag_time2": 0.0,
+    "expand_large_events": False,
+    "min_sat_area": 1.0,
+    "min_jump_area": 5.0,
+    "expand_factor": 2.0,
+    "use_ellipses": False,
+    "sat_required_snowball": True,
+    "min_sat_radius_extend": 2.5,
+    "sat_expand": 2,
+    "edge_size": 25,
+    "mask_snowball_core_next_int": True,
+    "snowball_time_masked_next_int": 4000,
+    "find_showers": False,
+    "max_shower_amplitude": 4.0,
+    "extend_snr_threshold": 1.2,
+    "extend_min_area": 90,
+    "extend_inner_radius": 1.0,
+    "extend_outer_radius": 2.6,
+    "extend_ellipse_expand_ratio": 1.1,
+    "time_masked_after_shower": 15.0,
+    "min_diffs_single_pass": 10,
+    "max_extended_radius": 200,
+    "minimum_groups": 3,
+    "minimum_sigclip_groups": 100,
+    "only_use_ints": True,
+}
+
+
+def test_every_jwst_parameter_with_its_default():
+    step = JumpStep()
+    for name, default in JWST_DEFAULTS.items():
+        value = getattr(step, name)
+        assert value == default and type(value) is type(default), name
+
+
+def test_parameter_types_are_checked():
+    with pytest.raises(ParameterError, match="sat_expand"):
+        JumpStep(sat_expand="wide")
 
 
 def test_flags_jumps(exposure):
