@@ -134,7 +134,9 @@ def test_every_mapping_passes_crds_checksum(embedded_crds_cache):
     from crds.core import rmap
 
     maps = sorted((Path(embedded_crds_cache) / "mappings" / "jwst").iterdir())
-    assert len(maps) == 1 + 2 + 10 + 7  # pmap, 2 imaps, NIRCam 7+3 rmaps, NIRISS 7
+    # pmap, 4 imaps; rmaps: NIRCam 7 + sirskernel + 3 pars, NIRISS 7 + sirskernel,
+    # MIRI 7 + rscd + emicorr, NIRSpec 8 + sirskernel + refpix
+    assert len(maps) == 1 + 4 + 11 + 8 + 9 + 10
     for path in maps:
         loaded = rmap.load_mapping(str(path))
         assert loaded.name == path.name
