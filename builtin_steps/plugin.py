@@ -221,13 +221,15 @@ def default_crds_cache() -> str | None:
 
 
 @hookimpl
-def prepare_demo(directory: str) -> dict[str, Any] | None:
+def prepare_demo(directory: str, instrument: str) -> dict[str, Any] | None:
     """Write the demonstration ramps and name the pipeline that processes them.
 
     Parameters
     ----------
     directory : str
         Folder that receives the demo inputs.
+    instrument : str
+        ``"nircam"`` (the ``steppe demo`` default), ``"miri"``, ``"nirspec"`` or ``"niriss"``.
 
     Returns
     -------
@@ -236,4 +238,4 @@ def prepare_demo(directory: str) -> dict[str, Any] | None:
     """
     from builtin_steps.refdata.demo import prepare_demo as _prepare
 
-    return _prepare(directory)
+    return _prepare(directory, instrument)

@@ -42,6 +42,7 @@ from builtin_steps.refdata.mappings import (
 )
 from builtin_steps.refdata.parsfiles import write_pars_file
 from builtin_steps.refdata.reffiles import write_reference_file
+from builtin_steps.refdata.shared import write_shared_file
 
 __all__ = [
     "CACHE_DIR_ENV",
@@ -59,12 +60,13 @@ log = logging.getLogger("steppe.refdata")
 CACHE_DIR_ENV = "STEPPE_CACHE_DIR"
 
 #: Revision of the embedded set's content; a new revision is built into a new folder.
-SET_REVISION = 3
+#: 4: MIRI imager and NIRSpec (traditional and IRS2) files, every Detector1 type listed;
+#: 5: with the imaging (Image2) references.
+SET_REVISION = 5
 
 #: File written last into a complete cache.
 MANIFEST_NAME = "steppe-embedded-set.json"
 
-_CALIBRATION_KEYS = ("META.INSTRUMENT.DETECTOR", "META.SUBARRAY.NAME")
 _PARS_KEYS = ("META.INSTRUMENT.DETECTOR", "META.EXPOSURE.READPATT")
 
 
@@ -139,12 +141,20 @@ class _Builder:
         self.files.append(f"mappings/jwst/{name}")
 
     def calibration_rules(self, inst: layout.Instrument) -> dict[str, dict]:
-        rules: dict[str, dict] = {reftype: {} for reftype in layout.CALIBRATION_REFTYPES}
+        rules: dict[str, dict] = {reftype: {} for reftype in inst.calibration_reftypes}
         for detector in inst.detectors:
+            written: dict[tuple[str, str], str] = {}  # (readout name, reftype) -> file
             for readout in inst.readouts(detector):
                 truth = DetectorTruth(inst.name, detector, *readout.slices)
-                for reftype in layout.CALIBRATION_REFTYPES:
-                    dates = {layout.FIRST_USEAFTER: self.reference(inst, reftype, truth, readout)}
+                key = _rule_key(inst, detector, readout)
+                for reftype in inst.calibration_reftypes:
+                    if reftype in readout.shares:
+                        rules[reftype][key] = {layout.FIRST_USEAFTER: written[(readout.name, reftype)]}
+                        continue
+                    name = self.reference(inst, reftype, truth, readout)
+                    if not readout.readpatts:
+                        written[(readout.name, reftype)] = name
+                    dates = {layout.FIRST_USEAFTER: name}
                     if (
                         reftype in layout.UPDATE_SCALE
                         and detector in inst.updated_detectors
@@ -158,8 +168,16 @@ class _Builder:
                             useafter=layout.GAIN_UPDATE_USEAFTER,
                             scale=layout.UPDATE_SCALE[reftype],
                         )
-                    rules[reftype][(detector, readout.name)] = dates
+                    rules[reftype][key] = dates
         return rules
+
+    def shared_rules(self, inst: layout.Instrument, single: layout.SingleFile) -> dict:
+        ext = "asdf" if single.reftype in ("emicorr", "sirskernel") else "fits"
+        name = self.next_name(inst.name, single.reftype, ext)
+        detectors = sorted({d for key, used in single.rules if used for d in key[0].split("|")})
+        write_shared_file(str(self.refs / name), single.reftype, inst.name, detectors, layout.FIRST_USEAFTER)
+        self.files.append(f"references/jwst/{name}")
+        return {key: {layout.FIRST_USEAFTER: name if used else "N/A"} for key, used in single.rules}
 
     def reference(
         self,
@@ -211,7 +229,9 @@ class _Builder:
             if inst is not None:
                 selector.update({reftype: "N/A" for reftype in inst.not_applicable})
                 for reftype, rules in self.calibration_rules(inst).items():
-                    rule_sets[reftype] = (_CALIBRATION_KEYS, rules)
+                    rule_sets[reftype] = (inst.match_keys, rules)
+                for single in inst.singles:
+                    rule_sets[single.reftype] = (single.match_keys, self.shared_rules(inst, single))
                 for reftype in inst.pars:
                     rule_sets[reftype] = (_PARS_KEYS, self.pars_rules(inst, reftype))
             if name in IMAGING_INSTRUMENTS:
@@ -248,6 +268,13 @@ class _Builder:
             "files": sorted(self.files),
         }
         (self.root / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1) + "\n")
+
+
+def _rule_key(inst: layout.Instrument, detector: str, readout: layout.Subarray) -> tuple[str, ...]:
+    """The match values of a readout's files: by subarray, or by readout pattern and subarray."""
+    if inst.match_keys == layout.READPATT_KEYS:
+        return (detector, readout.readpatt_key, readout.name)
+    return (detector, readout.name)
 
 
 def build_cache(path: str | os.PathLike[str]) -> str:

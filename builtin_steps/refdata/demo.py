@@ -1,5 +1,7 @@
 """Synthetic raw NIRCam ramps for ``steppe demo``, consistent with the embedded references.
 
+(The other instruments' demo exposures are in :mod:`builtin_steps.refdata.demo_exposures`.)
+
 :func:`prepare_demo` writes two dithered exposures of one star field (NIRCam
 NRCA1, subarray SUB160, 2 integrations of 10 RAPID groups). The ramps are made
 from the same detector truth as the embedded reference files, so the Detector1
@@ -32,16 +34,21 @@ import numpy as np
 
 from builtin_steps.refdata import layout
 from builtin_steps.refdata.detector import DetectorTruth
+from builtin_steps.refdata.ramps import make_ramp, scene, star_field
 
 __all__ = [
     "DEMO_DETECTOR",
     "DEMO_SUBARRAY",
     "DEMO_FILTER",
     "DEMO_POINTING",
+    "DEMO_INSTRUMENTS",
     "make_ramp",
     "exposure_pointing",
     "prepare_demo",
 ]
+
+#: The instruments ``steppe demo --instrument`` accepts; the first is the default.
+DEMO_INSTRUMENTS = ("nircam", "miri", "nirspec", "niriss")
 
 #: Detector and subarray of the demo exposures.
 DEMO_DETECTOR = "NRCA1"
@@ -56,99 +63,10 @@ _NINTS = 2
 _NGROUPS = 10
 _OBS_START = datetime.datetime(2024, 9, 15, 3, 12, 0)
 _DITHERS = ((0.0, 0.0), (3.5, -2.5))  # pixels, per exposure
-_SKY = 1.5  # e-/s per pixel
-_PSF_SIGMA = 1.2  # pixels
-_CR_PER_INTEGRATION = 25
 
 
 def _readout() -> layout.Subarray:
     return next(s for s in layout.NIRCAM.subarrays if s.name == DEMO_SUBARRAY)
-
-
-def _star_field(rng: np.random.Generator, size: int) -> list[tuple[float, float, float]]:
-    """(x, y, flux in e-/s) of the field's stars; the first one saturates."""
-    stars = [(size * 0.55, size * 0.4, 3.0e6)]
-    for _ in range(30):
-        x, y = rng.uniform(8, size - 8, 2)
-        stars.append((float(x), float(y), float(10 ** rng.uniform(2.3, 4.5))))
-    return stars
-
-
-def _scene(stars, shape, dx: float, dy: float) -> np.ndarray:
-    """Count rate in e-/s per pixel: sky plus Gaussian stars, shifted by (dx, dy)."""
-    y, x = np.indices(shape, dtype=np.float64)
-    rate = np.full(shape, _SKY)
-    norm = 1.0 / (2 * np.pi * _PSF_SIGMA**2)
-    for sx, sy, flux in stars:
-        r2 = (x - sx - dx) ** 2 + (y - sy - dy) ** 2
-        rate += flux * norm * np.exp(-r2 / (2 * _PSF_SIGMA**2))
-    return rate
-
-
-def _uncorrect(linear: np.ndarray, coeffs: np.ndarray) -> np.ndarray:
-    """Invert the linearity correction: the raw signal whose correction is ``linear``."""
-    s = linear.copy()
-    for _ in range(6):
-        value = sum(coeffs[i] * s**i for i in range(coeffs.shape[0]))
-        slope = sum(i * coeffs[i] * s ** (i - 1) for i in range(1, coeffs.shape[0]))
-        s -= (value - linear) / slope
-    return s
-
-
-def make_ramp(
-    truth: DetectorTruth,
-    rate: np.ndarray,
-    rng: np.random.Generator,
-    *,
-    frame_time: float,
-    nints: int = _NINTS,
-    ngroups: int = _NGROUPS,
-    gain_scale: float = 1.0,
-    readnoise_scale: float = 1.0,
-) -> np.ndarray:
-    """Simulate raw RAPID ramps (one frame per group) of a scene.
-
-    Parameters
-    ----------
-    truth : DetectorTruth
-        The detector region read out.
-    rate : numpy.ndarray
-        Count rate of the scene in e-/s, shape ``(ny, nx)``.
-    rng : numpy.random.Generator
-        Source of the noise and cosmic rays.
-    frame_time : float
-        Seconds per frame.
-    nints, ngroups : int, optional
-        Integrations and groups.
-    gain_scale, readnoise_scale : float, optional
-        Factors on the detector's gain and read noise (a later calibration).
-
-    Returns
-    -------
-    numpy.ndarray
-        Raw counts in DN, integer-valued float32, ``(nints, ngroups, ny, nx)``.
-    """
-    ny, nx = truth.shape
-    gain = truth.gain.astype(np.float64) * gain_scale
-    read_sigma = truth.readnoise.astype(np.float64) * readnoise_scale / np.sqrt(2.0)
-    blind = truth.reference_pixels | truth.dead
-    electrons_rate = np.where(blind, 0.0, rate) + truth.dark_signal_rate * gain
-    bias = truth.bias.astype(np.float64)
-    coeffs = truth.linearity.astype(np.float64)
-    ceiling = np.where(np.isnan(truth.saturation), 65535.0, truth.saturation + 150.0)
-    ramps = np.empty((nints, ngroups, ny, nx), np.float32)
-    for integration in range(nints):
-        increments = rng.poisson(electrons_rate * frame_time, size=(ngroups, ny, nx))
-        signal = np.cumsum(increments, axis=0) / gain  # DN, linear
-        for _ in range(_CR_PER_INTEGRATION):
-            group = rng.integers(1, ngroups)
-            y, x = rng.integers(0, ny), rng.integers(0, nx)
-            if not blind[y, x]:
-                signal[group:, y, x] += rng.uniform(200.0, 3000.0)
-        raw = bias + _uncorrect(signal, coeffs)
-        raw = np.minimum(raw, ceiling) + rng.normal(0.0, 1.0, raw.shape) * read_sigma
-        ramps[integration] = np.clip(np.round(raw), 0, 65535)
-    return ramps
 
 
 def exposure_pointing(dither: tuple[float, float]) -> dict[str, float]:
@@ -273,20 +191,30 @@ def _metadata(model: Any, exposure: int, readout: layout.Subarray, start: dateti
     meta.visit.tsovisit = False
 
 
-def prepare_demo(directory: str | os.PathLike[str]) -> dict[str, Any]:
+def prepare_demo(directory: str | os.PathLike[str], instrument: str = "nircam") -> dict[str, Any]:
     """Write the demo exposures and make sure the embedded reference set exists.
 
     Parameters
     ----------
     directory : str or path-like
         Folder for the raw ramps (created if missing).
+    instrument : str, optional
+        ``"nircam"`` (default: two dithered NRCA1 SUB160 exposures), ``"miri"``
+        (MIRIMAGE full frame), ``"nirspec"`` (NRS1 IRS2 full frame) or ``"niriss"``
+        (NIS SUB80); see :mod:`builtin_steps.refdata.demo_exposures`.
 
     Returns
     -------
     dict
-        ``{"pipeline": "calwebb_detector1", "then": ["calwebb_image2"], "inputs":
-        [two _uncal.fits paths], "description": "..."}``: Detector1 makes the
-        rates, Image2 the calibrated (``cal``) and resampled (``i2d``) images.
+        ``{"pipeline": "calwebb_detector1", "inputs": [_uncal.fits paths],
+        "description": "..."}``; for NIRCam also ``"then": ["calwebb_image2"]``:
+        Detector1 makes the rates, Image2 the calibrated (``cal``) and resampled
+        (``i2d``) images.
+
+    Raises
+    ------
+    pipeline_core.errors.ParameterError
+        For an instrument without a demo; the message lists those with one.
 
     Examples
     --------
@@ -299,18 +227,30 @@ def prepare_demo(directory: str | os.PathLike[str]) -> dict[str, Any]:
 
     from builtin_steps.refdata.cache import ensure_embedded_cache
 
+    name = str(instrument).strip().lower()
+    if name not in DEMO_INSTRUMENTS:
+        from pipeline_core.errors import ParameterError
+
+        raise ParameterError(
+            f"steppe demo: no demo for instrument {instrument!r}; choose one of {list(DEMO_INSTRUMENTS)}"
+        )
     ensure_embedded_cache()
     folder = os.fspath(directory)
     os.makedirs(folder, exist_ok=True)
+    if name != "nircam":
+        from builtin_steps.refdata.demo_exposures import write_exposure
+
+        path, description = write_exposure(name, folder)
+        return {"pipeline": "calwebb_detector1", "inputs": [path], "description": description}
     readout = _readout()
     truth = DetectorTruth("NIRCAM", DEMO_DETECTOR, *readout.slices)
-    field = _star_field(np.random.default_rng(20240915), readout.xsize)
+    field = star_field(np.random.default_rng(20240915), readout.xsize)
     response = _response(readout)
     updated = _OBS_START >= datetime.datetime.fromisoformat(layout.GAIN_UPDATE_USEAFTER)
     inputs = []
     for exposure, (dx, dy) in enumerate(_DITHERS, start=1):
         rng = np.random.default_rng(1000 + exposure)
-        rate = _scene(field, truth.shape, dx, dy) * response
+        rate = scene(field, truth.shape, dx, dy) * response
         data = make_ramp(
             truth,
             rate,

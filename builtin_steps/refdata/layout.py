@@ -13,7 +13,21 @@ instrument and the pipeline context ``jwst_0001.pmap``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from builtin_steps.refdata.plan import (
+    CALIBRATION_REFTYPES,
+    CONTEXT_NAME,
+    DETECTOR1_REFTYPES,
+    FIRST_USEAFTER,
+    GAIN_UPDATE_USEAFTER,
+    NIR_KEYS,
+    PARS_REFTYPES,
+    READPATT_KEYS,
+    UPDATE_SCALE,
+    Instrument,
+    ParsRule,
+    SingleFile,
+    Subarray,
+)
 
 __all__ = [
     "CONTEXT_NAME",
@@ -21,153 +35,37 @@ __all__ = [
     "GAIN_UPDATE_USEAFTER",
     "UPDATE_SCALE",
     "CALIBRATION_REFTYPES",
+    "DETECTOR1_REFTYPES",
+    "PARS_REFTYPES",
+    "NIR_KEYS",
+    "READPATT_KEYS",
     "Subarray",
+    "SingleFile",
     "Instrument",
     "ParsRule",
+    "NIRCAM",
+    "NIRISS",
+    "MIRI",
+    "NIRSPEC",
     "INSTRUMENTS",
     "instrument",
 ]
-
-#: Name of the pipeline context (``.pmap``) of the embedded set.
-CONTEXT_NAME = "jwst_0001.pmap"
-
-#: Use-after date of the first version of every reference file (CRDS format).
-FIRST_USEAFTER = "2022-01-01 00:00:00"
-
-#: Use-after date of the updated gain and read noise files of the subarray readouts
-#: of the detectors in :attr:`Instrument.updated_detectors` (observations on or
-#: after it select them).
-GAIN_UPDATE_USEAFTER = "2024-06-01 00:00:00"
-
-#: How the updated gain and read noise files differ from the first ones (factors).
-UPDATE_SCALE = {"gain": 1.01, "readnoise": 0.97}
-
-#: The calibration reference types with synthetic files, in the order they are built.
-CALIBRATION_REFTYPES = ("mask", "saturation", "superbias", "linearity", "dark", "gain", "readnoise")
-
-
-@dataclass(frozen=True)
-class Subarray:
-    """A detector readout region.
-
-    Parameters
-    ----------
-    name : str
-        ``META.SUBARRAY.NAME`` (``SUBARRAY`` keyword), e.g. ``"FULL"``, ``"SUB160"``.
-    xstart, ystart : int
-        First pixel in full-frame coordinates, 1-based (``SUBSTRT1``/``SUBSTRT2``).
-    xsize, ysize : int
-        Size in pixels (``SUBSIZE1``/``SUBSIZE2``).
-    noutputs : int
-        Number of amplifiers read out (4 for full frame, 1 for these subarrays).
-    dark_frames : int
-        Number of frames in the dark reference file for this readout.
-    """
-
-    name: str
-    xstart: int
-    ystart: int
-    xsize: int
-    ysize: int
-    noutputs: int
-    dark_frames: int
-
-    @property
-    def slices(self) -> tuple[slice, slice]:
-        """The ``(rows, columns)`` of the full frame this subarray covers (0-based)."""
-        return (
-            slice(self.ystart - 1, self.ystart - 1 + self.ysize),
-            slice(self.xstart - 1, self.xstart - 1 + self.xsize),
-        )
-
-    @property
-    def frame_time(self) -> float:
-        """Seconds between frames for this readout (the NIRCam/NIRISS timing rule).
-
-        ``(xsize / noutputs + 12) * (ysize + 1)`` clocks of 10 microseconds for the
-        full frame, with one more row for a subarray.
-        """
-        extra_rows = 1 if self.name == "FULL" else 2
-        return round((self.xsize / self.noutputs + 12) * (self.ysize + extra_rows) * 1e-5, 8)
-
-
-@dataclass(frozen=True)
-class ParsRule:
-    """One rule of a parameter reference type (``pars-<classname>``).
-
-    Parameters
-    ----------
-    readpatts : tuple of str
-        Readout patterns (``META.EXPOSURE.READPATT``) the rule matches.
-    parameters : dict or None
-        The step parameters the file holds; ``None`` makes the rule say "N/A".
-    steps : dict
-        For a pipeline: step name -> parameters of that step.
-    """
-
-    readpatts: tuple[str, ...]
-    parameters: dict | None
-    steps: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Instrument:
-    """The part of the embedded set that belongs to one instrument.
-
-    Parameters
-    ----------
-    name : str
-        Upper-case instrument name (``META.INSTRUMENT.NAME``).
-    known_detectors : tuple of str
-        Every detector of the instrument; the parameter reference files apply to all.
-    full_frame_detectors : tuple of str
-        Detectors with a full-frame (``FULL``) reference set.
-    subarray_detectors : tuple of str
-        Detectors with reference sets for :attr:`subarrays`.
-    subarrays : tuple of Subarray
-        The subarray readouts with reference files (besides ``FULL``).
-    full_frame : Subarray
-        The full-frame readout.
-    readpatts : tuple of str
-        Readout patterns of the instrument.
-    not_applicable : tuple of str
-        Reference types that are N/A for the whole instrument.
-    updated_detectors : tuple of str
-        Detectors whose subarray readouts get a second, later gain and read noise file.
-    pars : dict
-        ``pars-*`` reference type -> (JWST class path, step name, rules).
-    """
-
-    name: str
-    known_detectors: tuple[str, ...]
-    full_frame_detectors: tuple[str, ...]
-    subarray_detectors: tuple[str, ...]
-    subarrays: tuple[Subarray, ...]
-    full_frame: Subarray
-    readpatts: tuple[str, ...]
-    not_applicable: tuple[str, ...]
-    updated_detectors: tuple[str, ...] = ()
-    pars: dict[str, tuple[str, str, tuple[ParsRule, ...]]] = field(default_factory=dict)
-
-    @property
-    def detectors(self) -> tuple[str, ...]:
-        """Every detector with at least one reference file, sorted."""
-        return tuple(sorted(set(self.full_frame_detectors) | set(self.subarray_detectors)))
-
-    def readouts(self, detector: str) -> tuple[Subarray, ...]:
-        """The readouts (``FULL`` and subarrays) with reference files for ``detector``."""
-        result: list[Subarray] = []
-        if detector in self.full_frame_detectors:
-            result.append(self.full_frame)
-        if detector in self.subarray_detectors:
-            result.extend(self.subarrays)
-        return tuple(result)
-
 
 _NIRCAM_PATTERNS = (
     "RAPID", "BRIGHT1", "BRIGHT2", "SHALLOW2", "SHALLOW4",
     "MEDIUM2", "MEDIUM8", "DEEP2", "DEEP8",
 )  # fmt: skip
+
+_NIRCAM_DETECTORS = (
+    "NRCA1", "NRCA2", "NRCA3", "NRCA4", "NRCALONG",
+    "NRCB1", "NRCB2", "NRCB3", "NRCB4", "NRCBLONG",
+)  # fmt: skip
+
+
+def _sirs_kernels(detectors: tuple[str, ...]) -> SingleFile:
+    """One SIRSKERNEL file (ASDF, a node per detector) for the detectors listed."""
+    return SingleFile("sirskernel", ("META.INSTRUMENT.DETECTOR",), ((("|".join(detectors),), True),))
+
 
 # The parameter values below equal the JWST defaults for the fast readout
 # patterns; the patterns that average many frames per group have fewer, noisier
@@ -182,10 +80,7 @@ _RAMPFIT = {"save_opt": False, "suppress_one_group": True}
 
 NIRCAM = Instrument(
     name="NIRCAM",
-    known_detectors=(
-        "NRCA1", "NRCA2", "NRCA3", "NRCA4", "NRCALONG",
-        "NRCB1", "NRCB2", "NRCB3", "NRCB4", "NRCBLONG",
-    ),  # fmt: skip
+    known_detectors=_NIRCAM_DETECTORS,
     full_frame_detectors=("NRCA1",),
     subarray_detectors=("NRCA1", "NRCA3", "NRCB1"),
     subarrays=(
@@ -194,10 +89,8 @@ NIRCAM = Instrument(
     ),
     full_frame=Subarray("FULL", 1, 1, 2048, 2048, noutputs=4, dark_frames=10),
     readpatts=_NIRCAM_PATTERNS,
-    not_applicable=(
-        "ipc", "persat", "trapdensity", "trappars", "refpix", "rscd", "reset", "sirskernel",
-    ),  # fmt: skip
     updated_detectors=("NRCA1",),
+    singles=(_sirs_kernels(_NIRCAM_DETECTORS),),
     pars={
         "pars-jumpstep": (
             "jwst.jump.jump_step.JumpStep",
@@ -239,14 +132,67 @@ NIRISS = Instrument(
     subarrays=(Subarray("SUB80", 1, 1, 80, 80, noutputs=1, dark_frames=20),),
     full_frame=Subarray("FULL", 1, 1, 2048, 2048, noutputs=4, dark_frames=10),
     readpatts=("NISRAPID", "NIS"),
-    not_applicable=(
-        "ipc", "persat", "trapdensity", "trappars", "refpix", "rscd", "reset", "sirskernel",
-        "pars-jumpstep", "pars-rampfitstep", "pars-detector1pipeline",
-    ),  # fmt: skip
+    singles=(_sirs_kernels(("NIS",)),),
+)
+
+# MIRI imager: 1032 x 1024 with 4 reference columns on each side; frame times of
+# the FAST readout. The dark and reset files are 4-D (2 integrations).
+_MIRI_PATTERNS = ("FAST", "FASTR1", "FASTR100", "SLOW", "SLOWR1")
+
+MIRI = Instrument(
+    name="MIRI",
+    known_detectors=("MIRIMAGE", "MIRIFULONG", "MIRIFUSHORT"),
+    full_frame_detectors=("MIRIMAGE",),
+    subarray_detectors=("MIRIMAGE",),
+    subarrays=(
+        Subarray("SUB256", 413, 51, 256, 256, noutputs=4, dark_frames=10, frame_seconds=0.29952, dark_ints=2),
+    ),
+    full_frame=Subarray(
+        "FULL", 1, 1, 1032, 1024, noutputs=4, dark_frames=6, frame_seconds=2.77504, dark_ints=2
+    ),
+    readpatts=_MIRI_PATTERNS,
+    calibration_reftypes=("mask", "saturation", "linearity", "dark", "gain", "readnoise", "reset"),
+    match_keys=READPATT_KEYS,
+    singles=(
+        SingleFile("rscd", ("META.INSTRUMENT.DETECTOR",), ((("MIRIMAGE|MIRIFULONG|MIRIFUSHORT",), True),)),
+        SingleFile("emicorr", ("META.INSTRUMENT.DETECTOR",), ((("MIRIMAGE|MIRIFULONG|MIRIFUSHORT",), True),)),
+    ),
+)
+
+# NIRSpec: full frame (traditional readout, any pattern but IRS2) and the IRS2
+# readout (3200 x 2048 in science orientation before the reference-pixel step),
+# which has its own mask, superbias and dark, and shares the other files.
+_NIRSPEC_IRS2 = ("NRSIRS2RAPID", "NRSIRS2")
+_NIRSPEC_SHARED = ("saturation", "linearity", "gain", "readnoise", "pictureframe")
+
+NIRSPEC = Instrument(
+    name="NIRSPEC",
+    known_detectors=("NRS1", "NRS2"),
+    full_frame_detectors=("NRS1", "NRS2"),
+    subarray_detectors=(),
+    subarrays=(),
+    full_frame=Subarray("FULL", 1, 1, 2048, 2048, noutputs=4, dark_frames=5),
+    full_frame_variants=(
+        Subarray(
+            "FULL", 1, 1, 2048, 2048, noutputs=4, dark_frames=4, readpatts=_NIRSPEC_IRS2,
+            frame_seconds=14.58889, irs2=True, shares=_NIRSPEC_SHARED,
+        ),
+    ),
+    readpatts=("NRSRAPID", "NRS", "NRSN16R4", "NRSN32R8", "NRSSLOW", *_NIRSPEC_IRS2),
+    calibration_reftypes=CALIBRATION_REFTYPES + ("pictureframe",),
+    match_keys=READPATT_KEYS,
+    singles=(
+        _sirs_kernels(("NRS1", "NRS2")),
+        SingleFile(
+            "refpix",
+            ("META.INSTRUMENT.DETECTOR", "META.EXPOSURE.READPATT"),
+            ((("NRS1|NRS2", "|".join(_NIRSPEC_IRS2)), True), (("NRS1|NRS2", "N/A"), False)),
+        ),
+    ),
 )
 
 #: The instruments of the embedded set, by upper-case name.
-INSTRUMENTS: dict[str, Instrument] = {inst.name: inst for inst in (NIRCAM, NIRISS)}
+INSTRUMENTS: dict[str, Instrument] = {inst.name: inst for inst in (NIRCAM, NIRISS, MIRI, NIRSPEC)}
 
 
 def instrument(name: str) -> Instrument:

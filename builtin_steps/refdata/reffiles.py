@@ -20,8 +20,9 @@ from collections.abc import Callable
 import numpy as np
 from astropy.io import fits
 
+from builtin_steps.refdata import irs2
 from builtin_steps.refdata.detector import DetectorTruth
-from builtin_steps.refdata.layout import Subarray
+from builtin_steps.refdata.plan import Subarray
 
 __all__ = ["WRITERS", "DQ_FLAGS", "write_reference_file"]
 
@@ -40,7 +41,11 @@ DQ_FLAGS: dict[str, tuple[int, str]] = {
 _AUTHOR = "steppe refdata (synthetic)"
 # What a writer returns: DATAMODL, DESCRIP and the extensions.
 _Written = tuple[str, str, list[fits.ImageHDU | fits.BinTableHDU]]
-_FAST_SLOW = {"NRCA": (-1, 2), "NRCB": (1, -2), "NIS": (-2, -1)}
+_FAST_SLOW = {
+    "NRCA": (-1, 2), "NRCB": (1, -2), "NIS": (-2, -1), "MIR": (1, 2), "NRS1": (2, 1), "NRS2": (-2, -1),
+}  # fmt: skip
+# Bias of the IRS2 interleaved reference pixels and reference output (DN).
+_IRS2_REFERENCE_BIAS = 12000.0
 
 
 def _flag(name: str) -> int:
@@ -107,6 +112,8 @@ def _mask(truth: DetectorTruth, readout: Subarray, scale: float) -> _Written:
     dq[truth.reference_pixels] |= _flag("REFERENCE_PIXEL")
     dq[truth.dead] |= _flag("DEAD") | _flag("DO_NOT_USE")
     dq[truth.hot] |= _flag("HOT")
+    if readout.irs2:
+        dq = irs2.expand(dq, truth.detector, _flag("REFERENCE_PIXEL"))
     return "MaskModel", "synthetic bad-pixel mask", [_image(dq, "DQ"), _dq_def()]
 
 
@@ -122,10 +129,13 @@ def _saturation(truth: DetectorTruth, readout: Subarray, scale: float) -> _Writt
 
 
 def _superbias(truth: DetectorTruth, readout: Subarray, scale: float) -> _Written:
-    err = np.full(truth.shape, 1.0, np.float32)
+    bias = truth.bias
+    if readout.irs2:
+        bias = irs2.expand(bias, truth.detector, irs2_reference_bias(truth.detector))
+    err = np.full(bias.shape, 1.0, np.float32)
     hdus = [
-        _image(truth.bias, "SCI", unit="DN"),
-        _image(np.zeros(truth.shape, np.uint32), "DQ"),
+        _image(bias, "SCI", unit="DN"),
+        _image(np.zeros(bias.shape, np.uint32), "DQ"),
         _image(err, "ERR", unit="DN"),
         _dq_def(),
     ]
@@ -145,12 +155,37 @@ def _dark(truth: DetectorTruth, readout: Subarray, scale: float) -> _Written:
     dq = np.zeros(truth.shape, np.uint32)
     dq[truth.hot] |= _flag("HOT")
     dq[truth.warm] |= _flag("WARM")
+    model = "DarkNirspecModel" if truth.instrument == "NIRSPEC" else "DarkModel"
+    if readout.dark_ints:
+        # MIRI darks hold every group of several integrations, DQ included (4-D)
+        cube = np.broadcast_to(cube, (readout.dark_ints, *cube.shape))
+        dq = np.broadcast_to(dq, cube.shape)
+        model = "DarkMIRIModel"
     hdus = [
-        _image(cube, "SCI", unit="DN"),
-        _image(dq, "DQ"),
+        _image(np.ascontiguousarray(cube), "SCI", unit="DN"),
+        _image(np.ascontiguousarray(dq), "DQ"),
         _dq_def(),
     ]
-    return "DarkModel", "synthetic dark (noise-free)", hdus
+    return model, "synthetic dark (noise-free)", hdus
+
+
+def _reset(truth: DetectorTruth, readout: Subarray, scale: float) -> _Written:
+    data = truth.reset_anomaly(readout.dark_ints, readout.dark_frames)
+    hdus = [
+        _image(data, "SCI", unit="DN"),
+        _image(np.zeros(truth.shape, np.uint32), "DQ"),
+        _dq_def(),
+    ]
+    return "ResetModel", "synthetic MIRI reset anomaly (DN per group)", hdus
+
+
+def _pictureframe(truth: DetectorTruth, readout: Subarray, scale: float) -> _Written:
+    # thermal glow of the detector frame: a rate that rises towards the edges (DN/s)
+    ny, nx = truth.full_shape
+    edge = np.minimum(np.minimum(truth.y, ny - 1 - truth.y), np.minimum(truth.x, nx - 1 - truth.x))
+    rate = 0.002 + 0.01 * np.exp(-edge / 60.0)
+    rate = np.broadcast_to(rate, truth.shape).astype(np.float32)
+    return "PictureFrameModel", "synthetic picture-frame rate (DN/s)", [_image(rate, "SCI", unit="DN/s")]
 
 
 def _gain(truth: DetectorTruth, readout: Subarray, scale: float) -> _Written:
@@ -176,7 +211,28 @@ WRITERS: dict[str, Callable[[DetectorTruth, Subarray, float], _Written]] = {
     "dark": _dark,
     "gain": _gain,
     "readnoise": _readnoise,
+    "reset": _reset,
+    "pictureframe": _pictureframe,
 }
+
+
+def irs2_reference_bias(detector: str) -> np.ndarray:
+    """Bias of the IRS2 reference rows (interleaved pixels and reference output), DN.
+
+    Parameters
+    ----------
+    detector : str
+        ``"NRS1"`` or ``"NRS2"``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(1152, 2048)`` float32: a level per detector with a small column structure.
+    """
+    rows = int((~irs2.normal_rows(detector)).sum())
+    offset = 80.0 if detector.upper() == "NRS2" else 0.0
+    columns = 5.0 * np.sin(np.arange(2048) / 97.0)
+    return np.broadcast_to(_IRS2_REFERENCE_BIAS + offset + columns, (rows, 2048)).astype(np.float32)
 
 
 def write_reference_file(
@@ -195,8 +251,8 @@ def write_reference_file(
     path : str
         Destination; its basename is recorded as ``FILENAME``.
     reftype : str
-        One of ``mask``, ``saturation``, ``superbias``, ``linearity``, ``dark``,
-        ``gain``, ``readnoise``.
+        A key of :data:`WRITERS`: ``mask``, ``saturation``, ``superbias``,
+        ``linearity``, ``dark``, ``gain``, ``readnoise``, ``reset``, ``pictureframe``.
     truth : DetectorTruth
         The detector maps for the region of ``readout``.
     readout : Subarray
@@ -216,11 +272,18 @@ def write_reference_file(
     primary = _primary(
         reftype, datamodel, description, truth, readout, useafter, os.path.basename(path)
     )
-    if reftype == "dark":
-        primary.header["READPATT"] = ("RAPID", "Readout pattern")
+    readpatt = readout.readpatts[0] if readout.readpatts else "ANY"
+    if reftype in ("dark", "reset"):
+        if reftype == "dark" and not readout.readpatts:
+            readpatt = {"NIRCAM": "RAPID", "NIRISS": "NISRAPID", "NIRSPEC": "NRSRAPID"}.get(
+                truth.instrument, "FAST"
+            )
+        primary.header["READPATT"] = (readpatt, "Readout pattern")
         primary.header["NFRAMES"] = (1, "Number of frames per group")
         primary.header["NGROUPS"] = (readout.dark_frames, "Number of groups in integration")
         primary.header["GROUPGAP"] = (0, "Number of frames dropped between groups")
-    elif reftype in ("superbias", "readnoise"):
-        primary.header["READPATT"] = ("ANY", "Readout pattern")
+        if readout.dark_ints:
+            primary.header["NINTS"] = (readout.dark_ints, "Number of integrations in exposure")
+    elif reftype in ("superbias", "readnoise", "mask"):
+        primary.header["READPATT"] = (readpatt, "Readout pattern")
     fits.HDUList([primary, *hdus]).writeto(path)

@@ -14,7 +14,7 @@ Subcommands::
                [--config-file F] [--logcfg F] [--save-parameters F]
                [--disable-crds-steppars] [--quiet | --verbose] [--debug]
     steppe config NAME [-o FILE.asdf]
-    steppe demo [--output-dir D] [--quiet | --verbose]
+    steppe demo [--output-dir D] [--instrument NAME] [--quiet | --verbose]
     steppe show PRODUCT [-o OUT.png] [--open]
     steppe info PRODUCT
     steppe batch ...
@@ -178,6 +178,10 @@ def build_parser(*, with_batch: bool = False) -> argparse.ArgumentParser:
         "--output-dir", dest="output_dir", default="steppe-demo", metavar="DIR",
         help="folder for the demo inputs and products (default: ./steppe-demo)",
     )
+    p_demo.add_argument(
+        "--instrument", default="nircam", metavar="NAME", type=str.lower,
+        help="instrument of the demo exposure, e.g. nircam (default), miri, nirspec, niriss",
+    )
     p_demo.add_argument("--debug", action="store_true", help="print the full traceback of an error")
     _add_verbosity(p_demo)
 
@@ -220,11 +224,14 @@ def _cmd_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     reg = registry()
     pattern = args.pattern
-    rows = [
+    matching = [
         d
         for d in reg.descriptors()
         if any(fnmatch.fnmatchcase(n, pattern) for n in d.names())
     ]
+    # a step of a bridged package (jwst) that steppe provides itself is not listed
+    shadowed = [d for d in matching if reg.shadowing(d) is not None]
+    rows = [d for d in matching if d not in shadowed]
     table = [("ALIAS", "CLASS PATH", "DISTRIBUTION", "PARALLEL")] + [
         (
             d.alias or "-",
@@ -239,10 +246,29 @@ def _cmd_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n")
     for message in reg.conflicts():
         err.write(f"steppe: warning: {message}\n")
+    _list_notes(shadowed, out)
     if not rows:
         err.write(f"steppe: no step matches {pattern!r}\n")
         return 1
     return 0
+
+
+def _list_notes(shadowed: list[Any], out: TextIO) -> None:
+    """Say which bridged steps steppe provides itself, or how to enable the bridge."""
+    from pipeline_core.bridge.discovery import enable_hint
+
+    if shadowed:
+        by_dist: dict[str, list[str]] = {}
+        for d in shadowed:
+            by_dist.setdefault(d.distribution, []).append(d.alias or d.class_path)
+        for dist, names in sorted(by_dist.items()):
+            out.write(
+                f"\nsteppe provides its own {', '.join(sorted(names))}; "
+                f"{dist}'s are run as '{dist}::NAME'\n"
+            )
+    hint = enable_hint()
+    if hint:
+        out.write(f"\nnote: {hint}\n")
 
 
 def _console_logging(args: argparse.Namespace, err: TextIO) -> contextlib.AbstractContextManager[Any]:
@@ -325,7 +351,7 @@ def _cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     directory = Path(args.output_dir).resolve()
     directory.mkdir(parents=True, exist_ok=True)
     reg = registry()
-    demo = reg.hook.prepare_demo(directory=str(directory))
+    demo = reg.hook.prepare_demo(directory=str(directory), instrument=args.instrument)
     if demo is None:
         raise PluginError(
             "no installed plugin offers demonstration data (hook prepare_demo); install "

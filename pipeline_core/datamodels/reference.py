@@ -95,18 +95,26 @@ class LinearityModel(ReferenceFileModel):
 class DarkModel(ReferenceFileModel):
     """Dark current: ``data`` (float32, ``ngroups x ny x nx`` or 4-D), ``dq``, ``err``.
 
-    ``dq`` is 2-D (``ny x nx``), ``err`` has the shape of ``data`` and is
-    optional, as is the ``dq_def`` table.
+    ``dq`` is 2-D (``ny x nx``), or 4-D like ``data`` in MIRI darks
+    (``DarkMIRIModel``); ``err`` has the shape of ``data`` and is optional, as
+    is the ``dq_def`` table.
     """
 
     arrays = (
         ArraySpec("data", "SCI", "float32", (3, 4), required=True, like="data"),
-        ArraySpec("dq", "DQ", "uint32", (2,), required=True, like="image"),
+        ArraySpec("dq", "DQ", "uint32", (2, 4), required=True, like="image"),
         ArraySpec("err", "ERR", "float32", (3, 4), like="data"),
         _DQ_DEF,
     )
     primary = "data"
     reftype = "dark"
+
+    def _expected_shape(self, spec: ArraySpec) -> tuple[int, ...] | None:
+        # a MIRI dark's DQ has one plane per group and integration, like its data
+        dq = self._arrays.get("dq") if spec.name == "dq" else None
+        if dq is not None and dq.ndim == 4:
+            return self.shape
+        return super()._expected_shape(spec)
 
 
 class GainModel(ReferenceFileModel):

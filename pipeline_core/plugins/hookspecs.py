@@ -180,7 +180,7 @@ def step_finished(step: Step, result: Any, elapsed: float) -> None:
 
 
 @hookspec(firstresult=True)
-def prepare_demo(directory: str) -> dict[str, Any] | None:
+def prepare_demo(directory: str, instrument: str) -> dict[str, Any] | None:
     """Offer demonstration data for ``steppe demo``.
 
     Called by ``steppe demo``; the pipeline named in the answer is then run on
@@ -194,6 +194,10 @@ def prepare_demo(directory: str) -> dict[str, Any] | None:
     ----------
     directory : str
         An existing folder where the demo inputs (and anything they need) are written.
+    instrument : str
+        The instrument asked for (``steppe demo --instrument``, lower case;
+        ``"nircam"`` by default). A plugin without a demo for it returns ``None``
+        or raises an error naming the instruments it has.
 
     Returns
     -------

@@ -16,6 +16,13 @@ one distribution. A dotted path that no plugin registered is refused without
 being imported, unless importing is explicitly allowed (``allow_import=True`` or
 the environment variable ``STEPPE_ALLOW_IMPORT=1``).
 
+A plugin that registers steps on behalf of other distributions (a *bridge*,
+such as steppe's ``stpipe`` plugin) sets the module attribute
+``STEPPE_BRIDGE = True``: its descriptors keep the distribution they name, and
+when another plugin registers one of their names, every plain name of that step
+(its alias and class paths) means the other plugin's step, and only
+``"dist::name"`` selects the bridged one.
+
 A plugin that fails to import, fails hook validation or raises inside a hook is
 reported once with a :class:`PluginWarning` naming ``distribution==version``; the
 other plugins keep working.
@@ -57,6 +64,7 @@ from pipeline_core.truth import parse_truth
 __all__ = [
     "ENTRY_POINT_GROUP",
     "ALLOW_IMPORT_ENV",
+    "BRIDGE_ATTRIBUTE",
     "GENERIC_PIPELINE",
     "PluginWarning",
     "StepDescriptor",
@@ -71,6 +79,9 @@ ENTRY_POINT_GROUP = "pipeline_core.plugins"
 
 #: Environment variable that, when true, allows resolving unregistered class paths.
 ALLOW_IMPORT_ENV = "STEPPE_ALLOW_IMPORT"
+
+#: Attribute a bridge plugin sets to True (see the module documentation).
+BRIDGE_ATTRIBUTE = "STEPPE_BRIDGE"
 
 class PluginWarning(UserWarning):
     """A plugin could not be loaded or one of its hooks failed; it was skipped."""
@@ -148,6 +159,7 @@ class Registry:
         self._lock = threading.RLock()
         self._classes: dict[str, type] = {}
         self._in_process_classes: dict[str, type] = {}
+        self._bridges: set[str] = set()
 
     # ---------------------------------------------------------------- discovery
 
@@ -236,6 +248,7 @@ class Registry:
                 "pipeline_core.plugins.hookspecs (or mark optional hooks with @hookimpl(optionalhook=True))"
             ) from exc
         self._plugins[plugin.name] = plugin
+        bridge = getattr(plugin.obj, BRIDGE_ATTRIBUTE, False) is True
         descriptors: list[StepDescriptor] = []
         for impl in self._pm.hook.register_steps.get_hookimpls():
             if impl.plugin_name != plugin.name:
@@ -250,7 +263,9 @@ class Registry:
                         "of StepDescriptor objects or dicts"
                     )
                 descriptors.extend(
-                    StepDescriptor.from_value(
+                    item
+                    if bridge and isinstance(item, StepDescriptor) and item.distribution
+                    else StepDescriptor.from_value(
                         item, distribution=plugin.distribution, version=plugin.version
                     )
                     for item in answer
@@ -260,6 +275,8 @@ class Registry:
                 del self._plugins[plugin.name]
                 raise PluginError(f"register_steps of plugin {plugin.label} failed: {exc}") from exc
         plugin.descriptors = list(dict.fromkeys(descriptors))
+        if bridge:
+            self._bridges.add(plugin.name)
         self._classes.clear()
         return list(plugin.descriptors)
 
@@ -267,6 +284,43 @@ class Registry:
     def _descriptors(self) -> list[StepDescriptor]:
         """Every plugin's descriptors, duplicates removed, in registration order."""
         return list(dict.fromkeys(d for p in self._plugins.values() for d in p.descriptors))
+
+    @property
+    def _bridged(self) -> set[StepDescriptor]:
+        """The descriptors registered by bridge plugins."""
+        return {d for name in self._bridges for d in self._plugins[name].descriptors}
+
+    def _prefer_native(self, descs: list[StepDescriptor]) -> list[StepDescriptor]:
+        """Replace each bridged descriptor that a native one shadows by that native one."""
+        bridged = self._bridged
+        if not bridged.intersection(descs):
+            return descs
+        return list(dict.fromkeys((self.shadowing(d) or d) if d in bridged else d for d in descs))
+
+    def shadowing(self, desc: StepDescriptor) -> StepDescriptor | None:
+        """Return the native step that takes precedence over a bridged one, if any.
+
+        Parameters
+        ----------
+        desc : StepDescriptor
+            A registered descriptor.
+
+        Returns
+        -------
+        StepDescriptor or None
+            For a step registered by a bridge plugin, the first registration of
+            another plugin that claims one of its names (which then means that
+            registration); None otherwise.
+        """
+        self._ensure_loaded()
+        bridged = self._bridged
+        if desc not in bridged:
+            return None
+        names = set(desc.names())
+        for other in self._descriptors:
+            if other not in bridged and names & set(other.names()):
+                return other
+        return None
 
     def _check_no_wrappers(self, plugin: PluginRecord) -> None:
         for caller in self._pm.get_hookcallers(plugin.obj) or ():
@@ -426,6 +480,7 @@ class Registry:
                 raise PluginError(f"plugin {plugin!r} is not registered; nothing to unregister")
             self._pm.unregister(plugin, name=name)
             del self._plugins[name]
+            self._bridges.discard(name)
             self._classes.clear()
 
     # ---------------------------------------------------------------- queries
@@ -468,6 +523,7 @@ class Registry:
         for desc in self._descriptors:
             for name in desc.names():
                 claims.setdefault(name, set()).add(desc)
+        claims = {name: set(self._prefer_native(list(descs))) for name, descs in claims.items()}
         return [
             _ambiguity_message(name, sorted(descs, key=lambda d: d.distribution))
             for name, descs in sorted(claims.items())
@@ -520,6 +576,8 @@ class Registry:
             matches = [d for d in pool if bare in names_of(d)]
             if not matches:
                 continue
+            if not sep:
+                matches = self._prefer_native(matches)
             if len({(d.class_path, d.distribution) for d in matches}) > 1:
                 raise PluginError(_ambiguity_message(bare, matches))
             return matches[0]

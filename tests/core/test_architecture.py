@@ -31,7 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("config",),
     ("references",),
     ("steps",),
-    ("batch",),
+    ("batch", "bridge"),
     ("cli",),
     ("__init__",),
 )

@@ -134,8 +134,10 @@ def test_every_mapping_passes_crds_checksum(embedded_crds_cache):
     from crds.core import rmap
 
     maps = sorted((Path(embedded_crds_cache) / "mappings" / "jwst").iterdir())
-    # pmap, 3 imaps; NIRCam 7+3 detector rmaps, NIRISS 7; 5 imaging rmaps for each of the three
-    assert len(maps) == 1 + 3 + 10 + 7 + 3 * 5
+    # pmap, 4 imaps; rmaps: NIRCam 7 + sirskernel + 3 pars, NIRISS 7 + sirskernel,
+    # MIRI 7 + rscd + emicorr, NIRSpec 8 + sirskernel + refpix; 5 imaging rmaps for each of
+    # NIRCam, NIRISS and MIRI
+    assert len(maps) == 1 + 4 + 11 + 8 + 9 + 10 + 3 * 5
     for path in maps:
         loaded = rmap.load_mapping(str(path))
         assert loaded.name == path.name
