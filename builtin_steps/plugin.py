@@ -156,6 +156,26 @@ STEPS: tuple[tuple[str, str, str, bool], ...] = (
     ),
     ("builtin_steps.photom.step.PhotomStep", "photom", "jwst.photom.photom_step.PhotomStep", False),
     ("builtin_steps.resample.step.ResampleStep", "resample", "jwst.resample.resample_step.ResampleStep", False),
+    (
+        "builtin_steps.assign_mtwcs.step.AssignMTWcsStep",
+        "assign_mtwcs",
+        "jwst.assign_mtwcs.assign_mtwcs_step.AssignMTWcsStep",
+        False,
+    ),
+    ("builtin_steps.tweakreg.step.TweakRegStep", "tweakreg", "jwst.tweakreg.tweakreg_step.TweakRegStep", False),
+    ("builtin_steps.skymatch.step.SkyMatchStep", "skymatch", "jwst.skymatch.skymatch_step.SkyMatchStep", False),
+    (
+        "builtin_steps.outlier_detection.step.OutlierDetectionStep",
+        "outlier_detection",
+        "jwst.outlier_detection.outlier_detection_step.OutlierDetectionStep",
+        False,
+    ),
+    (
+        "builtin_steps.source_catalog.step.SourceCatalogStep",
+        "source_catalog",
+        "jwst.source_catalog.source_catalog_step.SourceCatalogStep",
+        False,
+    ),
 )
 
 #: (class path, alias, JWST class path) of every built-in pipeline.
@@ -169,6 +189,11 @@ PIPELINES: tuple[tuple[str, str, str], ...] = (
         "builtin_steps.pipelines.image2.Image2Pipeline",
         "calwebb_image2",
         "jwst.pipeline.calwebb_image2.Image2Pipeline",
+    ),
+    (
+        "builtin_steps.pipelines.image3.Image3Pipeline",
+        "calwebb_image3",
+        "jwst.pipeline.calwebb_image3.Image3Pipeline",
     ),
 )
 

@@ -86,7 +86,9 @@ class ResampleStep(Step):
 
     # ------------------------------------------------------------------ inputs
     def _inputs(self, step_input: Any) -> list[Any]:
-        if isinstance(step_input, (list, tuple)):
+        from builtin_steps.library import ModelLibrary
+
+        if isinstance(step_input, (list, tuple, ModelLibrary)):
             items = list(step_input)
         elif isinstance(step_input, (str, os.PathLike)) and os.fspath(step_input).lower().endswith(".json"):
             from builtin_steps.association import load_level2

@@ -110,12 +110,18 @@ def read_parameter_file(path: str | os.PathLike[str]) -> StepConfig:
         raise ParameterError(
             f"parameter file {text!r} does not exist; give the path of an ASDF parameter file"
         )
+    import warnings
+
     import asdf
 
     try:
-        with asdf.open(text, lazy_load=False, memmap=False) as handle:
-            tree = {key: to_plain(value) for key, value in handle.tree.items()
-                    if key not in ("asdf_library", "history")}
+        with warnings.catch_warnings():
+            # a file written by a newer asdf names newer extensions; a parameter tree
+            # is plain data, so that does not matter here
+            warnings.simplefilter("ignore", asdf.exceptions.AsdfPackageVersionWarning)
+            with asdf.open(text, lazy_load=False, memmap=False) as handle:
+                tree = {key: to_plain(value) for key, value in handle.tree.items()
+                        if key not in ("asdf_library", "history")}
     except Exception as exc:  # asdf and yaml raise many types; all mean "unreadable"
         raise ParameterError(
             f"parameter file {text!r} could not be read as ASDF "

@@ -60,9 +60,12 @@ def test_steppe_wins_plain_names_and_dist_prefix_selects_jwst():
     assert reg.resolve("calwebb_detector1").__module__ == "builtin_steps.pipelines.detector1"
     assert reg.resolve("jwst::calwebb_detector1").stpipe_class.__name__ == "Detector1Pipeline"
     # steps steppe does not provide resolve by alias and by both class paths
-    wcs = reg.resolve("assign_wcs")
-    assert reg.resolve("jwst.assign_wcs.assign_wcs_step.AssignWcsStep") is wcs
-    assert reg.resolve("jwst.step.AssignWcsStep") is wcs
+    contam = reg.resolve("wfss_contam")
+    assert reg.resolve("jwst.wfss_contam.wfss_contam_step.WfssContamStep") is contam
+    assert reg.resolve("jwst.step.WfssContamStep") is contam
+    # steppe's own Image2 steps win over jwst's; jwst's are named with jwst::
+    assert reg.resolve("assign_wcs").__module__ == "builtin_steps.assign_wcs.step"
+    assert reg.resolve("jwst::assign_wcs").stpipe_class.__name__ == "AssignWcsStep"
 
 
 @jwst_installed
@@ -72,7 +75,8 @@ def test_steppe_list_shows_jwst_steps_steppe_does_not_provide():
     out, err = io.StringIO(), io.StringIO()
     assert run_cli(["list"], stdout=out, stderr=err) == 0
     rows = {line.split()[0]: line for line in out.getvalue().splitlines() if line.strip()}
-    assert "jwst 3.0.0" in rows["assign_wcs"] and "jwst 3.0.0" in rows["calwebb_image2"]
+    assert "jwst 3.0.0" in rows["wfss_contam"] and "jwst 3.0.0" in rows["calwebb_spec2"]
+    assert "steppe" in rows["assign_wcs"] and "jwst" not in rows["assign_wcs"]
     assert "steppe" in rows["jump"] and "jwst" not in rows["jump"]
     assert "jwst's are run as 'jwst::NAME'" in out.getvalue()
     assert "pip install steppe[jwst]" not in out.getvalue()

@@ -64,7 +64,7 @@ def test_steppe_detector1_then_jwst_flat_field_from_an_asdf_step_list(flat_file,
             "pipeline_core.Pipeline", "mixed", {},
             steps=[
                 StepConfig("calwebb_detector1", "detector1", {}),
-                StepConfig("jwst.flatfield.flat_field_step.FlatFieldStep", "flat_field",
+                StepConfig("jwst::jwst.flatfield.flat_field_step.FlatFieldStep", "flat_field",
                            {"override_flat": flat_file, **NOT_NIRSPEC_FLATS}),
             ],
         ),

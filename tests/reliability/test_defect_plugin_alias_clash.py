@@ -54,7 +54,8 @@ def clashing_plugin(make_distribution):
         modules={"thirdparty_jump.plugin": PLUGIN, "thirdparty_jump.steps": STEPS},
         entry_points={"jump": "thirdparty_jump.plugin"},
     )
-    assert {d.distribution for d in registry().descriptors() if d.alias == "jump"} == {
+    # (the stpipe bridge also lists jwst's own jump when jwst is installed; it gives way)
+    assert {d.distribution for d in registry().descriptors() if d.alias == "jump"} - {"jwst"} == {
         "steppe", "thirdparty-jump"
     }
 

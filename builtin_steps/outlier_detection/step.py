@@ -1,0 +1,164 @@
+"""OutlierDetectionStep: flag outliers in imaging exposures against their resampled median.
+
+The imaging mode of jwst's step: every exposure is drizzled alone onto one
+output grid (``resample_data``), the median of those is blotted back onto each
+exposure and compared (:mod:`builtin_steps.outlier_detection.imaging`).
+Outliers get ``DO_NOT_USE | OUTLIER`` in DQ and NaN in the data, errors and
+variances; the pipeline saves the flagged exposures as ``crf`` products. With
+``in_memory=False`` the single resampled images are kept in a temporary file,
+and the median is taken a band of rows at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any
+
+import numpy as np
+
+from builtin_steps.library import as_library
+from builtin_steps.outlier_detection.imaging import blot, nan_median, outlier_mask, parse_pair
+from builtin_steps.resample.drizzle_images import VARIANCES, DrizzleInput, drizzle_images
+from builtin_steps.resample.output_wcs import output_grid
+from pipeline_core import Step
+from pipeline_core.datamodels.dqflags import pixel as PIXEL
+from pipeline_core.errors import ParameterError
+
+__all__ = ["OutlierDetectionStep"]
+
+_ROWS_PER_BAND = 64
+
+
+class OutlierDetectionStep(Step):
+    """Flag outliers (cosmic rays left by jump detection, hot pixels) of imaging exposures.
+
+    Input: a :class:`~builtin_steps.library.ModelLibrary`, an Image3
+    association or a list of calibrated images with a WCS. Output: the
+    library, its models flagged (``meta.cal_step.outlier_detection``).
+    """
+
+    class_alias = "outlier_detection"
+    legacy_class_paths = ("jwst.outlier_detection.outlier_detection_step.OutlierDetectionStep",)
+    default_suffix = "crf"
+    spec = """
+        weight_type = option('ivm','exptime',default='ivm')
+        pixfrac = float(min=0.0, max=1.0, default=1.0)  # Pixel shrinkage factor
+        kernel = option('square','point','turbo',default='square')  # Flux distribution kernel
+        fillval = string(default='NAN')
+        maskpt = float(default=0.7)
+        snr = string(default='5.0 4.0')
+        scale = string(default='1.2 0.7')
+        backg = float(default=0.0)
+        kernel_size = string(default='7 7')
+        threshold_percent = float(default=99.8)
+        rolling_window_width = integer(default=25)
+        ifu_second_check = boolean(default=False)
+        save_intermediate_results = boolean(default=False)
+        resample_data = boolean(default=True)
+        good_bits = string(default="~DO_NOT_USE")  # DQ flags to allow
+        search_output_file = boolean(default=False)
+        in_memory = boolean(default=True) # in_memory flag ignored if run within the pipeline; set at pipeline level instead
+        pixmap_stepsize = float(default=1.0)  # Interpolation step size for pixel map; interpolation is used for stepsize > 1
+        pixmap_order = integer(default=1)  # Spline order for pixel mapping, must be 1 or 3
+    """
+
+    def process(self, step_input: Any) -> Any:
+        """Flag the outliers of every exposure.
+
+        Parameters
+        ----------
+        step_input : ModelLibrary, association file or list of images
+            Calibrated images with a WCS.
+
+        Returns
+        -------
+        ModelLibrary
+            The exposures, flagged.
+        """
+        try:
+            snr = parse_pair(self.snr, "snr")
+            scale = parse_pair(self.scale, "scale")
+        except ValueError:
+            raise ParameterError(
+                f"step '{self.name}': snr = {self.snr!r}, scale = {self.scale!r}: each must be one or "
+                "two numbers separated by a space, e.g. snr='5.0 4.0', scale='1.2 0.7'."
+            ) from None
+        library = as_library(step_input, on_disk=not self.in_memory)
+        if len(library) < 2:
+            self.log.warning("Outlier detection needs at least two exposures; step skipped")
+            for _, model in library.models():
+                model.meta.cal_step.outlier_detection = "SKIPPED"
+            return library
+        wcs_list, shapes, info = [], [], None
+        for _, model in library.models(modify=False):
+            wcs_list.append(model.meta.wcs)
+            shapes.append(model.data.shape)
+            if info is None:
+                info = model.meta.wcsinfo.to_dict()
+        grid = output_grid(wcs_list, shapes, info or {})
+        with tempfile.TemporaryDirectory(prefix="steppe-outlier-") as tmp:
+            median = self._median(library, grid, tmp)
+            if self.save_intermediate_results:
+                self.log.info("save_intermediate_results: the median image is not written by steppe")
+            total = 0
+            for _, model in library.models():
+                total += self._flag(model, median, grid.wcs, snr, scale)
+        self.log.info("%d pixels flagged as outliers", total)
+        return library
+
+    def _singles(self, library: Any, grid: Any) -> Any:
+        bad = PIXEL["DO_NOT_USE"] | PIXEL["NON_SCIENCE"]
+        for _, model in library.models(modify=False):
+            item = DrizzleInput(
+                data=model.data, dq=model.dq, wcs=model.meta.wcs,
+                variances={name: getattr(model, name, None) for name in VARIANCES},
+                exposure_time=model.meta.exposure.exposure_time,
+                measurement_time=model.meta.exposure.measurement_time,
+            )
+            result = drizzle_images(
+                [item], grid.wcs, grid.shape, pixfrac=self.pixfrac, kernel=self.kernel, fillval="NAN",
+                weight_type=self.weight_type, bad_bits=bad, enable_ctx=False, enable_var=False,
+                pixmap_stepsize=self.pixmap_stepsize, pixmap_order=self.pixmap_order,
+            )
+            data = np.array(result.data, np.float32)
+            wht = np.asarray(result.wht)
+            covered = wht[wht > 0]
+            limit = self.maskpt * float(np.median(covered)) if covered.size else np.inf
+            data[~(wht >= limit) | (wht <= 0)] = np.nan
+            yield data
+
+    def _median(self, library: Any, grid: Any, tmp: str) -> np.ndarray:
+        shape = (len(library), *grid.shape)
+        if self.in_memory:
+            stack = np.empty(shape, np.float32)
+        else:
+            stack = np.lib.format.open_memmap(os.path.join(tmp, "singles.npy"), mode="w+",
+                                              dtype=np.float32, shape=shape)
+        for index, single in enumerate(self._singles(library, grid)):
+            stack[index] = single
+        median = np.empty(grid.shape, np.float32)
+        for start in range(0, grid.shape[0], _ROWS_PER_BAND):
+            median[start:start + _ROWS_PER_BAND] = nan_median(np.asarray(stack[:, start:start + _ROWS_PER_BAND]))
+        del stack
+        return median
+
+    def _flag(self, model: Any, median: np.ndarray, wcs_median: Any, snr: tuple[float, float],
+              scale: tuple[float, float]) -> int:
+        blotted = blot(median, wcs_median, model.meta.wcs, model.data.shape)
+        data = np.asarray(model.data)
+        err = np.asarray(model.err) if model.err is not None and model.err.shape == data.shape else np.sqrt(
+            np.abs(data))
+        mask = outlier_mask(data, err, blotted, snr=snr, scale=scale, backg=self.backg)
+        mask &= (np.asarray(model.dq) & np.uint32(PIXEL["DO_NOT_USE"])) == 0
+        dq = np.array(model.dq, np.uint32)
+        dq[mask] |= np.uint32(PIXEL["DO_NOT_USE"] | PIXEL["OUTLIER"])
+        model.dq = dq
+        for name in ("data", "err", *VARIANCES):
+            array = getattr(model, name, None)
+            if array is not None and array.shape == data.shape:
+                array = np.array(array)
+                array[mask] = np.nan
+                setattr(model, name, array)
+        model.meta.cal_step.outlier_detection = "COMPLETE"
+        return int(mask.sum())
