@@ -42,22 +42,22 @@ class OutlierDetectionStep(Step):
     legacy_class_paths = ("jwst.outlier_detection.outlier_detection_step.OutlierDetectionStep",)
     default_suffix = "crf"
     spec = """
-        weight_type = option('ivm','exptime',default='ivm')
+        weight_type = option('ivm','exptime',default='ivm')  # Weighting of the resampled exposures: inverse variance or exposure time
         pixfrac = float(min=0.0, max=1.0, default=1.0)  # Pixel shrinkage factor
         kernel = option('square','point','turbo',default='square')  # Flux distribution kernel
-        fillval = string(default='NAN')
-        maskpt = float(default=0.7)
-        snr = string(default='5.0 4.0')
-        scale = string(default='1.2 0.7')
-        backg = float(default=0.0)
-        kernel_size = string(default='7 7')
-        threshold_percent = float(default=99.8)
-        rolling_window_width = integer(default=25)
-        ifu_second_check = boolean(default=False)
-        save_intermediate_results = boolean(default=False)
-        resample_data = boolean(default=True)
+        fillval = string(default='NAN')  # Value of output pixels no input covers
+        maskpt = float(default=0.7)  # Fraction of the median weight below which output pixels are masked
+        snr = string(default='5.0 4.0')  # Signal-to-noise thresholds: for the pixel and for its neighbours
+        scale = string(default='1.2 0.7')  # Scale factors of the derivative term: for the pixel and for its neighbours
+        backg = float(default=0.0)  # Background level added to the blotted median
+        kernel_size = string(default='7 7')  # Box of the spectroscopic (IFU) detection; accepted for compatibility
+        threshold_percent = float(default=99.8)  # Percentile threshold of the IFU detection; accepted for compatibility
+        rolling_window_width = integer(default=25)  # Integrations in the rolling median of time-series data; accepted for compatibility
+        ifu_second_check = boolean(default=False)  # Second IFU check; accepted for compatibility
+        save_intermediate_results = boolean(default=False)  # Save the median and blotted images
+        resample_data = boolean(default=True)  # Resample the exposures before taking the median (False: median of the input frames)
         good_bits = string(default="~DO_NOT_USE")  # DQ flags to allow
-        search_output_file = boolean(default=False)
+        search_output_file = boolean(default=False)  # Accepted for compatibility with jwst; has no effect
         in_memory = boolean(default=True) # in_memory flag ignored if run within the pipeline; set at pipeline level instead
         pixmap_stepsize = float(default=1.0)  # Interpolation step size for pixel map; interpolation is used for stepsize > 1
         pixmap_order = integer(default=1)  # Spline order for pixel mapping, must be 1 or 3

@@ -80,7 +80,7 @@ class TweakRegStep(Step):
         abs_refcat = string(default='') # Catalog file name (columns RA, DEC in degrees), or ''
         save_abs_catalog = boolean(default=False) # Write out used absolute astrometric reference catalog as a separate product
         abs_minobj = integer(default=15) # Minimum number of objects acceptable for matching when performing absolute astrometry
-        abs_fitgeometry = option('shift', 'rshift', 'rscale', 'general', default='rshift')
+        abs_fitgeometry = option('shift', 'rshift', 'rscale', 'general', default='rshift')  # Fit geometry of the alignment to abs_refcat
         abs_nclip = integer(min=0, default=3) # Number of clipping iterations in fit when performing absolute astrometry
         abs_sigma = float(min=0.0, default=3.0) # Clipping limit in sigma units when performing absolute astrometry
         abs_searchrad = float(default=6.0) # The search radius in arcsec for a match when performing absolute astrometry
