@@ -1,29 +1,41 @@
-"""Benchmark of Detector1Pipeline on synthetic full-frame ramps.
+"""Benchmark of Detector1Pipeline.call() on synthetic full-frame NIRCam ramps.
 
-For each size (default 1x10x2048x2048 and 2x20x2048x2048) the script writes a
-synthetic NIRCam uncal file and matching full-frame reference files to a work
-folder, then, in a fresh process per repetition, runs the ten steps of the
-stage one after the other and records each step's wall time, the process's
-peak resident memory so far after each step (``VmHWM``, on Linux; the step at
-which it rises is the one that sets the peak) and the peak memory of numpy
-allocations during the step (``tracemalloc``, in a separate repetition so
-that tracing does not slow the timed runs). Medians are printed as a table,
-with the ratio to the JWST pipeline's figures.
+For each size (default 1x10x2048x2048 and 2x8x2048x2048) the script writes a
+synthetic NIRCam uncal file (uint16, as archive files store it) and matching
+full-frame reference files to a work folder, then times
+``Detector1Pipeline.call(uncal, save_results=True)``: reading the raw file, the
+stage's steps (group_scale, dq_init, saturation, ipc, superbias, refpix,
+linearity, dark_current, jump, ramp_fit, gain_scale; the others skip
+themselves) and writing the rate and rateints products. Every run is a fresh
+process (the modules are imported before the clock starts); the runs of one
+round are:
 
-The JWST figures come from running ``jwst`` 3.0.0 on this machine (1x10x2048^2:
-Detector1 about 18 s and 2.7 GiB peak, jump about 10 s, ramp_fit about 3.6 s).
-When the ``jwst`` package is installed in another environment, set
-``STEPPE_JWST_PYTHON`` to that environment's ``python`` and the script runs
-``calwebb_detector1`` there on the same files (same references, as overrides)
-and uses the measured times instead.
+* ``serial``: ``maximum_cores="none"`` (one core);
+* ``2 cores``: ``maximum_cores`` = 2 for jump and ramp_fit (capped at the
+  available cores), pool start-up included;
+* ``first run``: one serial run per size with an empty numba cache
+  (``NUMBA_CACHE_DIR`` set to a new folder), as after a fresh installation:
+  the compilation of the kernels is in its time;
+* ``jwst``: ``calwebb_detector1`` of jwst 3.0.0 on the same file and
+  references, when ``STEPPE_JWST_PYTHON`` names the ``python`` of an
+  environment where jwst is installed.
+
+Memory is the peak proportional set size of the whole process tree (main
+process, fork server and workers; shared memory counted once), sampled every
+20 ms, as a ratio to the float32 ramp. The table gives medians over the rounds,
+the 1-minute load average before each round and the speed-up that two copies
+of a pure-CPU loop got at the start of each round ("offered": 2.0 on an idle
+2-core machine), which bounds what a parallel run could reach at that moment.
+The products of the serial and 2-core runs are compared: they must be
+identical.
 
 Run::
 
-    python benchmarks/detector1.py                     # both sizes, 3 repetitions
-    python benchmarks/detector1.py --sizes 1x10 --repeat 5 --workdir /tmp/d1bench
-    python benchmarks/detector1.py --maximum-cores all  # jump and ramp_fit on all cores
+    python benchmarks/detector1.py                                  # both sizes, 5 rounds
+    python benchmarks/detector1.py --sizes 2x8 --rounds 7 --workdir /tmp/d1bench
+    STEPPE_JWST_PYTHON=/work/jwst-env/bin/python python benchmarks/detector1.py
+    python benchmarks/detector1.py --profile 2x8                    # cProfile of one serial call
 """
-
 from __future__ import annotations
 
 import argparse
@@ -38,14 +50,6 @@ from pathlib import Path
 
 import numpy as np
 
-from builtin_steps.pipelines.detector1 import STEP_ORDER
-
-STEPS = STEP_ORDER  # the stage's steps, in the order they run
-
-#: JWST 3.0.0 on this 2-core machine, 1 x 10 x 2048 x 2048 (seconds, GiB).
-JWST_REFERENCE = {"total": 18.0, "jump": 10.0, "ramp_fit": 3.6, "peak_gib": 2.7}
-
-GIB = 1024**3
 
 
 # ----------------------------------------------------------------------------- data
@@ -141,7 +145,7 @@ def step_overrides(refs: dict, maximum_cores: str) -> dict:
     noise = {"override_gain": refs["gain"], "override_readnoise": refs["readnoise"]}
     return {
         "dq_init": {"override_mask": refs["mask"]},
-        "saturation": {"override_saturation": refs["saturation"]},
+        "saturation": {"override_saturation": refs["saturation"], "override_superbias": refs["superbias"]},
         "superbias": {"override_superbias": refs["superbias"]},
         "linearity": {"override_linearity": refs["linearity"]},
         "dark_current": {"override_dark": refs["dark"]},
@@ -152,86 +156,34 @@ def step_overrides(refs: dict, maximum_cores: str) -> dict:
 
 
 # ----------------------------------------------------------------------------- one run
-def run_once(inputs: dict, maximum_cores: str, trace: bool) -> dict:
-    """Run the stage step by step in this process; return per-step seconds / peak bytes."""
-    import tracemalloc
-
+def run_call(inputs: dict, maximum_cores: str, outdir: str) -> dict:
+    """Time one ``Detector1Pipeline.call`` in this process (modules imported first)."""
     from builtin_steps.pipelines.detector1 import Detector1Pipeline
-    from pipeline_core.datamodels import open_model
+    from pipeline_core.datamodels import RampModel  # noqa: F401  (imported before the clock)
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from parallel_common import PeakSampler
 
     os.environ.setdefault("STPIPE_DISABLE_CRDS_STEPPARS", "1")
-    pipe = Detector1Pipeline()
-    for step, pars in step_overrides(inputs["refs"], maximum_cores).items():
-        for name, value in pars.items():
-            setattr(getattr(pipe, step), name, value)
-    if trace:
-        tracemalloc.start()
-    out: dict = {"time": {}, "peak": {}}
-    t0 = time.perf_counter()
-    model = open_model(inputs["uncal"])
-    out["time"]["open"] = time.perf_counter() - t0
-    ramp_bytes = model.data.nbytes
-    products = None
-    overall = 0
-    for name in STEPS:
-        step = getattr(pipe, name)
-        if trace:
-            tracemalloc.reset_peak()
-            base = tracemalloc.get_traced_memory()[0]
-        t = time.perf_counter()
-        if name == "gain_scale":
-            products = tuple(step.run(p) for p in products)
-        else:
-            result = step.run(model)
-            if name == "ramp_fit":
-                products = result if isinstance(result, tuple) else (result,)
-                del model
-                model = None
-            else:
-                model = result
-        out["time"][name] = time.perf_counter() - t
-        out.setdefault("hwm", {})[name] = _rss_high_water()
-        if trace:
-            peak = tracemalloc.get_traced_memory()[1]
-            out["peak"][name] = peak - base
-            overall = max(overall, peak)
-    out["time"]["total"] = time.perf_counter() - t0
-    if trace:
-        out["peak"]["total"] = overall
-        tracemalloc.stop()
-    # VmHWM, not getrusage's ru_maxrss: on Linux ru_maxrss keeps the high-water mark
-    # of the process image before exec (here, the forked benchmark driver holding
-    # the synthetic inputs), which is not memory this run used.
-    out["maxrss"] = _rss_high_water()
-    if out["maxrss"] is None:  # not Linux
-        import resource
-
-        out["maxrss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    out["ramp_bytes"] = ramp_bytes
-    return out
+    steps = step_overrides(inputs["refs"], maximum_cores)
+    with PeakSampler() as sampler:
+        cpu = time.process_time()
+        start = time.perf_counter()
+        Detector1Pipeline.call(inputs["uncal"], steps=steps, save_results=True, output_dir=outdir)
+        seconds = time.perf_counter() - start
+        cpu = time.process_time() - cpu
+    return {"seconds": seconds, "cpu": cpu, "peak_mib": sampler.peak}
 
 
-def _rss_high_water() -> int | None:
-    """Peak resident memory of this process so far, in bytes (None off Linux)."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
-
-
-def run_in_subprocess(inputs: dict, maximum_cores: str, trace: bool) -> dict:
-    """Run :func:`run_once` in a fresh interpreter (clean peak RSS)."""
+def run_in_subprocess(inputs: dict, maximum_cores: str, outdir: str, env: dict | None = None) -> dict:
+    """Run :func:`run_call` in a fresh interpreter."""
     code = (
         "import json, sys; sys.path.insert(0, %r); import detector1 as b; "
-        "print('RESULT' + json.dumps(b.run_once(json.loads(sys.argv[1]), sys.argv[2], sys.argv[3] == '1')))"
+        "print('RESULT' + json.dumps(b.run_call(json.loads(sys.argv[1]), sys.argv[2], sys.argv[3])))"
     ) % str(Path(__file__).parent)
     proc = subprocess.run(
-        [sys.executable, "-c", code, json.dumps(inputs), maximum_cores, "1" if trace else "0"],
-        capture_output=True, text=True, check=False,
+        [sys.executable, "-c", code, json.dumps(inputs), maximum_cores, outdir],
+        capture_output=True, text=True, check=False, env=env,
     )
     if proc.returncode != 0:
         raise RuntimeError(f"benchmark run failed:\n{proc.stderr[-3000:]}")
@@ -239,7 +191,36 @@ def run_in_subprocess(inputs: dict, maximum_cores: str, trace: bool) -> dict:
     return json.loads(line[len("RESULT"):])
 
 
-def run_jwst(python: str, inputs: dict, workdir: Path, save_results: bool = False) -> float | None:
+def same_products(first: Path, second: Path) -> bool:
+    """Whether two output folders hold identical rate and rateints arrays."""
+    from astropy.io import fits
+
+    files = sorted(first.glob("*_rate*.fits"))
+    for path in files:
+        with fits.open(path) as a, fits.open(second / path.name) as b:
+            for hdu in a:
+                if hdu.name in ("PRIMARY", "ASDF") or not isinstance(hdu.data, np.ndarray):
+                    continue
+                if hdu.data.dtype.names is None and not np.array_equal(hdu.data, b[hdu.name].data, equal_nan=True):
+                    return False
+    return bool(files)
+
+
+def profile(inputs: dict, top: int = 25) -> None:
+    """Print the cProfile of one serial call (after a warm-up call)."""
+    import cProfile
+    import pstats
+
+    outdir = tempfile.mkdtemp(prefix="steppe_d1prof_")
+    run_call(inputs, "none", outdir)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    run_call(inputs, "none", outdir)
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(top)
+
+
+def run_jwst(python: str, inputs: dict, workdir: Path, save_results: bool = True) -> tuple[float | None, float | None]:
     """Time JWST's calwebb_detector1 on the same input, in another environment.
 
     With `save_results`, its rate and rateints products are written to `workdir`.
@@ -285,65 +266,99 @@ def run_jwst(python: str, inputs: dict, workdir: Path, save_results: bool = Fals
                           capture_output=True, text=True, env=env, check=False)
     if proc.returncode != 0:
         print(f"jwst run failed ({python}):\n{proc.stderr[-2000:]}", file=sys.stderr)
-        return None
+        return None, None
     seconds = float(proc.stdout.split("RESULT")[-1].split()[0])
-    peak_gib = int(proc.stdout.split("PEAK_KIB")[-1].split()[0]) / 2**20
-    print(f"jwst calwebb_detector1: {seconds:.2f} s, peak RSS {peak_gib:.2f} GiB", file=sys.stderr)
-    return seconds
+    peak_mib = int(proc.stdout.split("PEAK_KIB")[-1].split()[0]) / 1024
+    return seconds, peak_mib
 
 
 # ----------------------------------------------------------------------------- report
-def report(tag: str, timed: list[dict], traced: dict, jwst_total: float | None) -> str:
-    """Format the per-step table of one size."""
-    ramp_gib = traced["ramp_bytes"] / GIB
-    rows = [f"\n## {tag}  (float32 ramp {ramp_gib:.2f} GiB, {len(timed)} timed runs, medians)",
-            f"{'step':<14}{'time s':>9}{'RSS high-water GiB':>20}{'peak alloc GiB':>16}"]
-    for name in ("open", *STEPS, "total"):
-        t = statistics.median(r["time"][name] for r in timed)
-        marks = [r.get("hwm", {}).get(name) for r in timed]
-        hwm = statistics.median(marks) if marks and None not in marks else None
-        peak = traced["peak"].get(name)
-        rows.append(
-            f"{name:<14}{t:>9.3f}{'' if hwm is None else f'{hwm / GIB:>20.3f}':>20}"
-            f"{'' if peak is None else f'{peak / GIB:>16.3f}'}"
+def report(tag: str, ramp_bytes: int, runs: dict, first: dict | None, rounds: list[dict], identical: bool) -> str:
+    """Format the table of one size."""
+    ramp_mib = ramp_bytes / 2**20
+    med = {name: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for name, rs in runs.items() if rs}
+    serial = med["serial"]
+    lines = [
+        f"\n## {tag}  (float32 ramp {ramp_mib:.0f} MiB; {len(rounds)} rounds; load "
+        f"{statistics.median(r['load'] for r in rounds):.1f}, offered "
+        f"{statistics.median(r['offered'] for r in rounds):.2f}x, medians)",
+        f"| run | time s | min s | CPU s | speed-up vs serial | peak MiB | peak / ramp | jwst time / run | jwst peak / run |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    jwst = med.get("jwst")
+    for name in ("serial", "2 cores", "jwst"):
+        if name not in med:
+            continue
+        m = med[name]
+        low = min(r["seconds"] for r in runs[name])
+        vs = "" if jwst is None else f"{jwst['seconds'] / m['seconds']:.1f}x"
+        vs_peak = "" if jwst is None else f"{jwst['peak_mib'] / m['peak_mib']:.1f}x"
+        cpu = f"{m['cpu']:.2f}" if m.get("cpu") is not None else ""
+        lines.append(
+            f"| {name} | {m['seconds']:.2f} | {low:.2f} | {cpu} | {serial['seconds'] / m['seconds']:.2f}x | "
+            f"{m['peak_mib']:.0f} | {m['peak_mib'] / ramp_mib:.2f}x | {vs} | {vs_peak} |"
         )
-    total = statistics.median(r["time"]["total"] for r in timed)
-    rss = statistics.median(r["maxrss"] for r in timed) / GIB
-    rows.append(f"peak RSS of the whole run: {rss:.2f} GiB = {rss / ramp_gib:.2f} x the float32 ramp; "
-                f"peak numpy allocations {traced['peak']['total'] / GIB:.2f} GiB")
-    if jwst_total is not None:
-        rows.append(f"JWST calwebb_detector1 (measured here): {jwst_total:.2f} s -> speed-up {jwst_total / total:.1f}x")
-    elif tag.startswith("1x10x2048"):
-        ref = JWST_REFERENCE
-        jump = statistics.median(r["time"]["jump"] for r in timed)
-        fit = statistics.median(r["time"]["ramp_fit"] for r in timed)
-        rows.append(
-            f"vs JWST 3.0.0 figures: Detector1 {ref['total']:.1f} s -> {ref['total'] / total:.1f}x faster; "
-            f"jump {ref['jump']:.1f} s -> {ref['jump'] / jump:.1f}x; ramp_fit {ref['ramp_fit']:.1f} s -> "
-            f"{ref['ramp_fit'] / fit:.1f}x; peak {ref['peak_gib']:.1f} GiB -> {ref['peak_gib'] / rss:.1f}x less"
+    if first is not None:
+        lines.append(
+            f"| first run, empty numba cache | {first['seconds']:.2f} | | {first['cpu']:.2f} | | "
+            f"{first['peak_mib']:.0f} | {first['peak_mib'] / ramp_mib:.2f}x | | |"
         )
-    return "\n".join(rows)
+    lines.append(f"products of the serial and 2-core runs identical: {identical}")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="1x10,2x20", help="comma-separated NINTSxNGROUPS[xSIZE] (default: 1x10,2x20)")
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs per size (default 3)")
+    parser.add_argument("--sizes", default="1x10,2x8", help="comma-separated NINTSxNGROUPS[xSIZE] (default: 1x10,2x8)")
+    parser.add_argument("--rounds", type=int, default=5, help="fresh processes per run and size (default 5)")
     parser.add_argument("--workdir", default=None, help="folder for the synthetic files (default: a temp folder)")
-    parser.add_argument("--maximum-cores", default="none", help="maximum_cores of jump and ramp_fit (default none)")
+    parser.add_argument("--cores", default="2", help="maximum_cores of the parallel run (default 2)")
+    parser.add_argument("--no-first-run", action="store_true", help="skip the run with an empty numba cache")
+    parser.add_argument("--profile", default=None, metavar="SIZE", help="print the cProfile of one serial call and stop")
     args = parser.parse_args(argv)
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="steppe_d1bench_"))
+    sys.path.insert(0, str(Path(__file__).parent))
+    from parallel_common import cpu_scaling, load
+
+    def parse(spec: str) -> tuple[int, int, int]:
+        parts = [int(p) for p in spec.lower().split("x")]
+        return tuple((parts + [2048])[:3])  # type: ignore[return-value]
+
+    if args.profile:
+        nints, ngroups, size = parse(args.profile)
+        profile(make_inputs(workdir, nints, ngroups, size))
+        return 0
     jwst_python = os.environ.get("STEPPE_JWST_PYTHON")
     for spec in args.sizes.split(","):
-        parts = [int(p) for p in spec.lower().split("x")]
-        nints, ngroups, size = (parts + [2048])[:3]
+        nints, ngroups, size = parse(spec)
         tag = f"{nints}x{ngroups}x{size}^2"
         inputs = make_inputs(workdir, nints, ngroups, size)
-        timed = [run_in_subprocess(inputs, args.maximum_cores, trace=False) for _ in range(args.repeat)]
-        traced = run_in_subprocess(inputs, args.maximum_cores, trace=True)
-        jwst_total = run_jwst(jwst_python, inputs, workdir) if jwst_python else None
-        print(report(tag, timed, traced, jwst_total), flush=True)
+        ramp_bytes = nints * ngroups * size * size * 4
+        out = {name: workdir / f"out_{spec}_{name.replace(' ', '')}" for name in ("serial", "2 cores", "jwst")}
+        for folder in out.values():
+            folder.mkdir(exist_ok=True)
+        first = None
+        if not args.no_first_run:
+            env = dict(os.environ, NUMBA_CACHE_DIR=tempfile.mkdtemp(prefix="steppe_numba_fresh_"))
+            first = run_in_subprocess(inputs, "none", str(out["serial"]), env=env)
+        runs: dict[str, list[dict]] = {"serial": [], "2 cores": []}
+        rounds = []
+        for index in range(args.rounds):
+            rounds.append({"load": load(), "offered": cpu_scaling(2)})
+            order = [("serial", "none"), ("2 cores", args.cores)]
+            for name, cores in order if index % 2 == 0 else order[::-1]:
+                runs[name].append(run_in_subprocess(inputs, cores, str(out[name])))
+            if jwst_python:
+                seconds, peak_mib = run_jwst(jwst_python, inputs, out["jwst"])
+                if seconds is not None:
+                    runs.setdefault("jwst", []).append({"seconds": seconds, "cpu": None, "peak_mib": peak_mib})
+        runs = {k: v for k, v in runs.items() if v}
+        if "jwst" in runs:
+            for r in runs["jwst"]:
+                r.pop("cpu")
+        identical = same_products(out["serial"], out["2 cores"])
+        print(report(tag, ramp_bytes, runs, first, rounds, identical), flush=True)
     return 0
 
 

@@ -17,9 +17,6 @@ import logging
 import warnings
 
 import numpy as np
-from astropy.stats import sigma_clipped_stats
-from astropy.utils.exceptions import AstropyUserWarning
-from scipy.optimize import curve_fit
 
 from builtin_steps.clean_flicker_noise.mesh_background import MeshBackgroundError, mesh_background
 
@@ -33,6 +30,9 @@ CLIP_SIGMA = 3.0
 
 def _clipped_stats(values: np.ndarray, mask: np.ndarray | None = None) -> tuple[float, float, float]:
     """Mean, median and standard deviation after 3-sigma, 5-iteration clipping."""
+    from astropy.stats import sigma_clipped_stats  # imported on use (slow import)
+    from astropy.utils.exceptions import AstropyUserWarning
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AstropyUserWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -54,6 +54,8 @@ def _histogram_fit(values: np.ndarray, center: float, sigma: float) -> tuple[flo
     peak = int(np.argmax(hist))
     start = (hist[peak], mids[peak], sigma)
     bounds = ([0, mids[0], 0], [np.inf, mids[-1], mids[-1] - mids[0]])
+    from scipy.optimize import curve_fit  # imported on use (slow import)
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -15,7 +15,6 @@ before it is subtracted.
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
 __all__ = ["lowpass_filter", "fft_clean", "CUTOFF", "KILL_WIDTH"]
 
@@ -122,3 +121,9 @@ def fft_clean(image: np.ndarray, mask: np.ndarray, detector: str) -> np.ndarray:
         model[-_REF_LINES:] = 0.0
         model = gaussian_filter1d(model, _BUFFER_SIGMA, axis=0, mode="wrap")
     return np.ascontiguousarray(_from_detector(data - model, detector)).astype(np.float32)
+
+
+def gaussian_filter1d(*args, **kwargs):  # noqa: D103 - scipy.ndimage.gaussian_filter1d, imported on first use (slow import)
+    from scipy.ndimage import gaussian_filter1d as scipy_gaussian_filter1d
+
+    return scipy_gaussian_filter1d(*args, **kwargs)

@@ -16,11 +16,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from astropy.stats import sigma_clip
-from astropy.utils.exceptions import AstropyUserWarning
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy.ndimage import zoom
-from scipy.spatial import cKDTree
 
 __all__ = ["mesh_background", "MeshBackgroundError", "EXCLUDE_PERCENTILE", "FILTER_SIZE"]
 
@@ -50,6 +46,9 @@ def _box_medians(image: np.ndarray, mask: np.ndarray, box: tuple[int, int]) -> n
     values = _boxes(image.astype(np.float64), box, np.nan)
     good = _boxes(mask & np.isfinite(image), box, False)
     excluded = 100.0 * (1.0 - good.mean(axis=-1)) > EXCLUDE_PERCENTILE
+    from astropy.stats import sigma_clip  # imported on use (slow import)
+    from astropy.utils.exceptions import AstropyUserWarning
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AstropyUserWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -69,6 +68,8 @@ def _fill_excluded(grid: np.ndarray) -> np.ndarray:
     good_yx = np.argwhere(~bad)
     if good_yx.size == 0:
         raise MeshBackgroundError("every box has more than 10% masked pixels")
+    from scipy.spatial import cKDTree  # imported on use (slow import)
+
     tree = cKDTree(good_yx)
     k = min(_NEIGHBORS, len(good_yx))
     dist, idx = tree.query(np.argwhere(bad), k=k)
@@ -121,3 +122,9 @@ def mesh_background(image: np.ndarray, mask: np.ndarray, box_size: tuple[int, in
     factors = (padded_shape[0] / grid.shape[0], padded_shape[1] / grid.shape[1])
     model = zoom(grid, factors, order=3, mode="reflect", grid_mode=True)
     return model[:ny, :nx].astype(np.float32)
+
+
+def zoom(*args, **kwargs):  # noqa: D103 - scipy.ndimage.zoom, imported on first use (slow import)
+    from scipy.ndimage import zoom as scipy_zoom
+
+    return scipy_zoom(*args, **kwargs)

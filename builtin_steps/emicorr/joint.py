@@ -27,7 +27,6 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from scipy.interpolate import PPoly, make_interp_spline
 
 from builtin_steps.emicorr.clocks import ReadoutClock, period_in_clocks
 
@@ -58,6 +57,8 @@ def waveform_spline(waveform: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     n = waveform.shape[0]
     extended = np.concatenate([waveform[-1:], waveform, waveform[:1]]).astype(np.float64)
     knots = (np.arange(n + 2, dtype=np.float64) - 0.5) / n
+    from scipy.interpolate import PPoly, make_interp_spline  # imported on use (slow import)
+
     pieces = PPoly.from_spline(make_interp_spline(knots, extended, k=3))
     breaks = pieces.x
     c3, c2, c1, c0 = pieces.c  # highest power first

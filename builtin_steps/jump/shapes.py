@@ -24,7 +24,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy import ndimage
 
 __all__ = ["Ellipse", "ellipse_pixels", "expanded_axes", "filled_areas", "fit_ellipses"]
 
@@ -74,7 +73,7 @@ def filled_areas(labels: np.ndarray, count: int) -> np.ndarray:
     # Background pixels not 8-connected to the frame edge lie in holes. Every hole
     # of a region (taken alone) holds such pixels, so only the regions next to
     # them can have holes: those are filled one by one.
-    background, nback = ndimage.label(labels == 0, structure=_EIGHT)
+    background, nback = _ndimage().label(labels == 0, structure=_EIGHT)
     if nback == 0:
         return areas
     edge = np.zeros(nback + 1, dtype=bool)
@@ -83,11 +82,11 @@ def filled_areas(labels: np.ndarray, count: int) -> np.ndarray:
     holes = (background > 0) & ~edge[background]
     if not holes.any():
         return areas
-    near = np.unique(labels[ndimage.binary_dilation(holes, structure=_EIGHT)])
-    boxes = ndimage.find_objects(labels)
+    near = np.unique(labels[_ndimage().binary_dilation(holes, structure=_EIGHT)])
+    boxes = _ndimage().find_objects(labels)
     for k in near[near > 0]:
         region = labels[boxes[k - 1]] == k
-        areas[k] = np.count_nonzero(ndimage.binary_fill_holes(region, structure=_EIGHT))
+        areas[k] = np.count_nonzero(_ndimage().binary_fill_holes(region, structure=_EIGHT))
     return areas
 
 
@@ -109,7 +108,7 @@ def fit_ellipses(mask: np.ndarray, min_area: float) -> list[Ellipse]:
     flagged = np.asarray(mask) != 0
     if not flagged.any():
         return []
-    labels, count = ndimage.label(flagged, structure=_EIGHT)
+    labels, count = _ndimage().label(flagged, structure=_EIGHT)
     kept = np.flatnonzero(filled_areas(labels, count) >= min_area)
     kept = kept[kept > 0]
     if kept.size == 0:
@@ -206,3 +205,10 @@ def ellipse_pixels(
         c, s = np.cos(angle), np.sin(angle)
         inside = ((dr * c + dc * s) / a) ** 2 + ((dr * s - dc * c) / b) ** 2 < 1.0
     return yy[inside], xx[inside]
+
+
+def _ndimage():
+    """``scipy.ndimage``, imported on first use (a slow import)."""
+    from scipy import ndimage
+
+    return ndimage

@@ -201,6 +201,9 @@ def detect_jumps(
     neighbors = None
     if flag_4_neighbors:
         neighbors = (min_jump_to_flag_neighbors, max_jump_to_flag_neighbors)
+    if mode == "iterative":
+        _iterative_compiled(flat_data, flat_gdq, gain_f, rn2, thresholds, neighbors, flat_seed)
+        return {"groupdq": gdq_out, "neighbor_seed": seed}
     step = max(256, _BLOCK_PIXELS * 8 // max(1, nints * ngroups))
     with np.errstate(divide="ignore", invalid="ignore"):
         for lo in range(0, npix, step):
@@ -217,6 +220,16 @@ def detect_jumps(
             if neighbors is not None:
                 flat_seed[:, :, sl] = _neighbor_seed(diffs, block_gdq, rn2[sl], *neighbors)
     return {"groupdq": gdq_out, "neighbor_seed": seed}
+
+
+def _iterative_compiled(data, gdq, gain, rn2, thresholds, neighbors, seed):
+    """The ``iterative`` mode, compiled (identical flags to the numpy functions below)."""
+    from builtin_steps.jump.twopoint_compiled import iterative_jumps
+
+    low, high = (0.0, 0.0) if neighbors is None else (float(neighbors[0]), float(neighbors[1]))
+    normal, three, two = (float(t) for t in thresholds)
+    iterative_jumps(data, gdq, np.ascontiguousarray(gain), np.ascontiguousarray(rn2),
+                    normal, three, two, neighbors is not None, low, high, seed)
 
 
 def _first_diffs(data, gdq, gain):

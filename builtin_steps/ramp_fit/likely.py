@@ -36,7 +36,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import special, stats
 
 from builtin_steps.ramp_fit.covariance import DifferenceCovariance, difference_covariance
 from builtin_steps.ramp_fit.ols import allocate_outputs
@@ -77,6 +76,8 @@ def jump_thresholds(rejection_threshold: float | None) -> tuple[float, float]:
     if rejection_threshold is None:
         return DEFAULT_THRESHOLDS
     one = float(rejection_threshold) ** 2
+    from scipy import special, stats  # imported on use: scipy.stats is slow to import
+
     two = float(stats.chi2.isf(special.erfc(rejection_threshold / np.sqrt(2.0)), 2))
     return one, (two if np.isfinite(two) else one + 10.0)
 

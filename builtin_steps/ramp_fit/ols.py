@@ -44,7 +44,7 @@ from builtin_steps.ramp_fit.segments import (
     median_rate,
     prepare_integration,
 )
-from builtin_steps.ramp_fit.weights import slope_coefficients
+from builtin_steps.ramp_fit.weights import POWERS, slope_coefficients
 
 __all__ = ["fit_ramps", "allocate_outputs"]
 
@@ -52,6 +52,7 @@ DO_NOT_USE = 1
 SATURATED = 2
 JUMP_DET = 4
 NO_GAIN_VALUE = 524288
+POWER_CLASSES = POWERS.size
 
 #: Variances at or above this are reported as 0 (as the JWST pipeline does).
 LARGE_VARIANCE_THRESHOLD = 1.0e6
@@ -151,21 +152,11 @@ def fit_ramps(
         )
 
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        # Pass 1, block by block: every pixel as if all its groups were good
-        # (the usual case); remember the pixels that have any group flag.
-        flagged = []
-        for lo in range(0, npix, step):
-            sl = slice(lo, min(npix, lo + step))
-            block = inputs(sl)
-            dirty = block[1].any(axis=(0, 1)) | ~np.isfinite(block[0]).all(axis=(0, 1))
-            if ngroups < 2:
-                dirty[:] = True
-            if not dirty.all():
-                views = {name: arr[..., sl] for name, arr in out.items()}
-                _finish(views, block[2], block[3], _clean_integrations(block, table, times))
-            flagged.append(np.flatnonzero(dirty) + lo)
+        # Pass 1, compiled, pixel by pixel: the pixels whose groups are all good
+        # (the usual case); the others are marked for the general code.
+        flagged = _fit_clean_compiled(flat_data, flat_gdq, flat_pdq, flat_gain, flat_rn, flat_dark,
+                                      table, ngroups, times, out)
         # Pass 2: the flagged pixels, gathered, through the general segment logic.
-        flagged = np.concatenate(flagged) if flagged else np.zeros(0, dtype=np.intp)
         for lo in range(0, flagged.size, step):
             index = flagged[lo : lo + step]
             block = _nonfinite_as_do_not_use(inputs(index))
@@ -178,6 +169,28 @@ def fit_ramps(
     return {
         name: arr.reshape(arr.shape[:-1] + (ny, nx)) for name, arr in out.items()
     }
+
+
+def _fit_clean_compiled(data, gdq, pdq, gain, rn, dark, table, ngroups, times, out):
+    """Run :func:`~builtin_steps.ramp_fit.ols_clean.fit_clean_pixels`; return the other pixels."""
+    from builtin_steps.ramp_fit.ols_clean import fit_clean_pixels
+    from builtin_steps.ramp_fit.weights import SNR_EDGES
+
+    npix = data.shape[-1]
+    dirty = np.empty(npix, dtype=np.bool_)
+    coef = np.ascontiguousarray(table.reshape(-1, POWER_CLASSES, max(ngroups, 1))[ngroups])
+    has_dark = dark is not None
+    dark_arr = np.ascontiguousarray(dark) if has_dark else np.zeros(1, np.float32)
+    n = float(ngroups)
+    exact = (ngroups - 1) % 2 == 0
+    fit_clean_pixels(
+        data, gdq, pdq, gain, rn, dark_arr, has_dark, coef, SNR_EDGES, float(times.group),
+        float(np.sqrt(2.0 * times.nframes)), n**3 - n, exact,
+        out["rate"], out["rate_dq"], out["rate_var_poisson"], out["rate_var_rnoise"], out["rate_err"],
+        out["ints"], out["ints_dq"], out["ints_var_poisson"], out["ints_var_rnoise"], out["ints_err"],
+        dirty,
+    )
+    return np.flatnonzero(dirty)
 
 
 def allocate_outputs(nints: int, ny: int, nx: int) -> dict[str, np.ndarray]:

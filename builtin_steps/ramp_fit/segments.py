@@ -34,6 +34,9 @@ __all__ = [
 DO_NOT_USE = 1
 SATURATED = 2
 JUMP_DET = 4
+PERSISTENCE = 32
+#: The group flags a fit looks at: PERSISTENCE alone leaves a group usable (as in JWST).
+_FIT_FLAGS = np.uint8(0xFF & ~PERSISTENCE)
 POWER_CLASSES = POWERS.size
 
 
@@ -118,7 +121,7 @@ class IntegrationState:
 
     Attributes (set by :func:`prepare_integration`, arrays over pixels or
     ``(ngroups, npix)``): ``values`` (group values, ZEROFRAME substituted),
-    ``work`` (group flags with suppressed ramps marked DO_NOT_USE), ``good``
+    ``work`` (group flags without PERSISTENCE, suppressed ramps marked DO_NOT_USE), ``good``
     (usable groups), ``bad`` (DO_NOT_USE or SATURATED groups), ``jump`` (any
     JUMP_DET), ``any_sat``, ``all_sat``, ``sat0`` (first group saturated),
     ``no_data`` (no usable group), ``is_0th`` (only the first group is good,
@@ -148,7 +151,7 @@ def prepare_integration(
     """
     prep = IntegrationState()
     ngroups = data.shape[0]
-    work = gdq.copy()
+    work = gdq & _FIT_FLAGS
     good = work == 0
     ngood = good.sum(axis=0)
     if suppress:

@@ -17,7 +17,14 @@ from builtin_steps.ramp_fit.fitopt_model import RampFitOutputModel
 from builtin_steps.ramp_fit.likely import LIKELY_MIN_NGROUPS, fit_likely
 from builtin_steps.ramp_fit.ols import DO_NOT_USE, allocate_outputs, fit_ramps
 from builtin_steps.ramp_fit.optional import optional_results
-from builtin_steps.ramp_fit.step_support import likely_read_pattern, save_fitopt
+from builtin_steps.ramp_fit.step_support import (
+    CHARGELOSS,
+    chargeloss_rnoise,
+    discard_miri_groups,
+    flag_persistence,
+    likely_read_pattern,
+    save_fitopt,
+)
 from pipeline_core import Step
 from pipeline_core.datamodels import open_model
 from pipeline_core.errors import ParameterError, ReferenceFileError
@@ -102,7 +109,17 @@ class RampFitStep(Step):
             inputs.pop("zeroframe", None)
         else:
             kernel = fit_ramps
+            if (model.meta.instrument.name or "").upper() == "MIRI":
+                inputs["data"], inputs["groupdq"] = discard_miri_groups(
+                    inputs["data"], inputs["groupdq"], log=self.log
+                )
         products = self._fit(model, inputs, refs, kernel, kwargs)
+        if algorithm != "LIKELY":
+            flag_persistence(products, inputs["groupdq"])
+            if (inputs["groupdq"] & np.uint8(CHARGELOSS)).any():
+                ny = model.data.shape[-2]
+                gain, rn = (self._ref_rows(model, refs[r], slice(0, ny), r) for r in ("gain", "readnoise"))
+                chargeloss_rnoise(products, inputs, gain, rn, kwargs, fit_ramps)
         if self.save_opt:
             self._optional_product(model, inputs, refs, kwargs, products, algorithm)
         self._warn_unusable(model, products["rate"])

@@ -23,7 +23,6 @@ reference file.
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import convolve1d
 
 from builtin_steps.refpix.irs2_layout import NSECTIONS, Irs2Layout, irs2_normal_mask
 
@@ -186,3 +185,9 @@ def subtract_reference(
     out = np.moveaxis(sections[1:], 0, 2).reshape(ngroups, ny, -1)
     out += offset[..., irs2_normal_mask(width, layout.scipix_n, layout.refpix_r)]
     return out.astype(np.float32)
+
+
+def convolve1d(*args, **kwargs):  # noqa: D103 - scipy.ndimage.convolve1d, imported on first use (slow import)
+    from scipy.ndimage import convolve1d as scipy_convolve1d
+
+    return scipy_convolve1d(*args, **kwargs)

@@ -18,7 +18,6 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import convolve1d
 
 __all__ = ["SirsKernels", "read_sirs_coefficients", "make_kernels", "sirs_side_signal"]
 
@@ -163,3 +162,9 @@ def sirs_side_signal(det: np.ndarray, kernels: SirsKernels) -> np.ndarray:
             norm_r = _convolve_rows(ones, kr) / _convolve_rows(nright / _BORDER, kr)
         out.append(_convolve_rows(left, kl) * norm_l + _convolve_rows(right, kr) * norm_r)
     return np.stack(out, axis=-2)
+
+
+def convolve1d(*args, **kwargs):  # noqa: D103 - scipy.ndimage.convolve1d, imported on first use (slow import)
+    from scipy.ndimage import convolve1d as scipy_convolve1d
+
+    return scipy_convolve1d(*args, **kwargs)

@@ -121,6 +121,8 @@ def read_fits(
                 if isinstance(hdu, fits.BinTableHDU):
                     arrays[spec.name] = _table_to_native(hdu)
                 continue
+            if isinstance(hdu, fits.ImageHDU) and not hdu.header.get("NAXIS", 0):
+                continue  # a dataless extension (stdatamodels writes one for an unset array): absent
             _check_image(hdu, spec, model_class, path)
             # Tile-compressed images are decompressed by astropy, not read directly.
             direct = None if isinstance(hdu, fits.CompImageHDU) else handle

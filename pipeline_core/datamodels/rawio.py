@@ -54,7 +54,7 @@ def read_image_data(
     for start in range(0, flat.size, chunk):
         part = buffer[: min(chunk, flat.size - start)]
         _read_exact(handle, memoryview(part).cast("B"))
-        convert(part, flat[start : start + part.size], bzero, bscale)
+        convert(part, flat[start : start + part.size], bzero, bscale, overwrite_raw=True)
 
 
 def _read_exact(handle: Any, view: memoryview) -> None:
@@ -69,14 +69,29 @@ def _read_exact(handle: Any, view: memoryview) -> None:
         filled += count
 
 
-def convert(raw: np.ndarray, out: np.ndarray, bzero: float, bscale: float) -> None:
-    """Write ``raw * bscale + bzero`` into ``out`` without a full-size temporary."""
+def convert(
+    raw: np.ndarray, out: np.ndarray, bzero: float, bscale: float, *, overwrite_raw: bool = False
+) -> None:
+    """Write ``raw * bscale + bzero`` into ``out`` without a full-size temporary.
+
+    With `overwrite_raw`, ``raw`` (a scratch buffer) may be changed, which
+    saves a temporary when unsigned integers are converted to floats.
+    """
     nbits = raw.dtype.itemsize * 8
     if bscale == 1 and raw.dtype.kind == "i" and bzero == 2 ** (nbits - 1):
         # Unsigned integers stored as signed with an offset of 2**(n-1).
         if out.dtype.kind == "u" and out.dtype.itemsize == raw.dtype.itemsize:
             unsigned = raw.view(raw.dtype.str.replace("i", "u"))
             np.bitwise_xor(unsigned, unsigned.dtype.type(bzero), out=out)
+        elif overwrite_raw and out.dtype.kind == "f" and raw.dtype.itemsize <= 4:
+            # flip the sign bit and swap to native order in place, then one
+            # exact integer-to-float cast (faster than adding the offset to
+            # byte-swapped values; the same numbers)
+            unsigned = raw.view(raw.dtype.str.replace("i", "u"))
+            np.bitwise_xor(unsigned, unsigned.dtype.type(bzero), out=unsigned)
+            if not unsigned.dtype.isnative:
+                unsigned = unsigned.byteswap(inplace=True).view(unsigned.dtype.newbyteorder("="))
+            np.copyto(out, unsigned, casting="unsafe")
         else:
             np.add(raw, out.dtype.type(bzero), out=out, casting="unsafe")
     elif bscale != 1 or bzero:
