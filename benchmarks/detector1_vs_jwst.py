@@ -47,7 +47,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from detector1_vs_jwst_compare import differing_bits, summary_line  # noqa: E402
-from detector1_vs_jwst_notes import FINDINGS, NOTES  # noqa: E402
+from detector1_vs_jwst_notes import CHAINED, FINDINGS, NOTES  # noqa: E402
 from detector1_vs_jwst_setup import DETECTORS, pipeline_order  # noqa: E402
 
 GIB = 1024**3
@@ -179,6 +179,19 @@ def detector_section(key: str, steppe: list[dict], jwst: list[dict], rates: dict
         for name in pipeline_order(exp):
             if name in diag:
                 lines.append(f"- {name}: {summary_line(diag[name]['chained'])}")
+        same = "identical (to 1e-5)"
+        chained = []
+        for name in pipeline_order(exp):
+            previous = _before(exp, name)
+            if (name in diag and previous in diag and summary_line(diag[name]["isolated"]) == same
+                    and summary_line(diag[name]["chained"]) != same
+                    and summary_line(diag[previous]["chained"]) == same):
+                chained.append((name, CHAINED.get((key, name)) or CHAINED.get(("*", name))))
+        if chained:
+            lines += ["", "Differences that first appear in the chained run, and their causes:", ""]
+            for name, note in chained:
+                lines.append(f"- **{name}**: {summary_line(diag[name]['chained'])}. "
+                             f"{note or 'Cause not yet investigated.'}")
         causes = [(name, NOTES.get((key, name)) or NOTES.get(("*", name))) for name in pipeline_order(exp)
                   if name in diag and summary_line(diag[name]["isolated"]) != "identical (to 1e-5)"]
         lines += ["", "Differences made by a step (isolated) and their causes:", ""]
@@ -188,6 +201,13 @@ def detector_section(key: str, steppe: list[dict], jwst: list[dict], rates: dict
         if not causes:
             lines.append("- none: every step's output equals jwst's to 1e-5 given the same input")
     return lines + [""]
+
+
+def _before(exp, name: str) -> str | None:
+    """The step run before ``name`` in the exposure's pipeline (None for the first)."""
+    order = pipeline_order(exp)
+    index = order.index(name)
+    return order[index - 1] if index else None
 
 
 def main(argv: list[str] | None = None) -> int:

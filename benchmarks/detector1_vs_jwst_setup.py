@@ -68,13 +68,16 @@ class Exposure:
 
 # dn_threshold also flags bright unsaturated groups (PERSISTENCE without DO_NOT_USE).
 _PERSISTENCE = {"persistence_time": 1000, "dn_threshold": 30000.0}
+# clean_flicker_noise declares a FLAT reference (read only with apply_flat_field, off here); jwst
+# looks up every declared type before the run, and the offline set has no full-frame MIRI flat.
+_NO_FLAT = {"override_flat": "N/A"}
 
 DETECTORS: dict[str, Exposure] = {
     "miri": Exposure(
         "miri", "MIRI", "MIRIMAGE", "MIR_IMAGE", "FASTR1", 1, 10, (1024, 1032), 2.77504, (1, 2),
         ("mask", "saturation", "ipc", "reset", "linearity", "rscd", "dark", "emicorr", "gain", "readnoise"),
         ("emicorr", "firstframe", "persistence", "clean_flicker_noise"),
-        {"persistence": _PERSISTENCE},
+        {"persistence": _PERSISTENCE, "clean_flicker_noise": _NO_FLAT},
     ),
     "nirspec": Exposure(
         "nirspec", "NIRSPEC", "NRS1", "NRS_FIXEDSLIT", "NRSIRS2RAPID", 1, 5, (3200, 2048), 14.58889, (2, 1),
@@ -82,13 +85,14 @@ DETECTORS: dict[str, Exposure] = {
          "readnoise"),
         ("charge_migration", "persistence", "picture_frame", "clean_flicker_noise"),
         # No WCS reference files offline: science regions cannot be masked by slit footprints.
-        {"persistence": _PERSISTENCE, "picture_frame": {"mask_science_regions": False}},
+        {"persistence": _PERSISTENCE, "picture_frame": {"mask_science_regions": False},
+         "clean_flicker_noise": _NO_FLAT},
     ),
     "nircam": Exposure(
         "nircam", "NIRCAM", "NRCA1", "NRC_IMAGE", "RAPID", 1, 10, (2048, 2048), 10.73677, (-1, 2),
         ("mask", "saturation", "ipc", "superbias", "linearity", "dark", "gain", "readnoise"),
         ("charge_migration", "persistence", "clean_flicker_noise"),
-        {"persistence": _PERSISTENCE},
+        {"persistence": _PERSISTENCE, "clean_flicker_noise": _NO_FLAT},
     ),
 }  # fmt: skip
 

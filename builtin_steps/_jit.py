@@ -27,9 +27,9 @@ import tempfile
 import threading
 import types
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
-__all__ = ["lazy_njit", "ensure_cache_dir"]
+__all__ = ["lazy_njit", "ensure_cache_dir", "warm_up_in_background"]
 
 _LOCK = threading.RLock()
 
@@ -141,3 +141,48 @@ def lazy_njit(**options: Any) -> Callable[[Callable[..., Any]], _LazyKernel]:
         return _LazyKernel(func, options)
 
     return decorate
+
+
+def _run_warm_ups(targets: Sequence[str]) -> None:
+    import importlib
+    import logging
+
+    log = logging.getLogger("steppe.jit")
+    for target in targets:
+        module, _, name = target.partition(":")
+        try:
+            getattr(importlib.import_module(module), name)()
+        except Exception as error:  # the real call will raise it again, with context
+            log.debug("warm-up %s failed: %s: %s", target, type(error).__name__, error)
+
+
+def warm_up_in_background(targets: Sequence[str]) -> threading.Thread:
+    """Load compiled kernels in a daemon thread while this one goes on.
+
+    A new process pays about a second before its first compiled kernel runs:
+    numba's import, its code generator's set-up, and the loading of each
+    kernel's machine code from the disk cache (or its compilation). A
+    pipeline that will call kernels later starts this early: the thread
+    holds the interpreter lock only while importing, and the numpy work of
+    the first steps releases it, so most of that second overlaps with them.
+    A kernel called before its warm-up is done waits for it (numba's own
+    lock), so the results do not depend on the timing.
+
+    Parameters
+    ----------
+    targets : sequence of str
+        ``"module:function"`` names of functions without arguments that call
+        the kernels on tiny arrays of the types the real call uses. A warm-up
+        that fails is ignored (logged at debug level): the real call reports
+        the error.
+
+    Returns
+    -------
+    threading.Thread
+        The started thread (join it to wait for the kernels).
+    """
+    thread = threading.Thread(
+        target=_run_warm_ups, args=(tuple(targets),), name="steppe-kernel-warm-up", daemon=True
+    )
+    thread.start()
+    return thread

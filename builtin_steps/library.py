@@ -10,9 +10,11 @@ exposures::
 
 :class:`ModelLibrary` holds such a product's exposures without keeping them
 all in memory: a member is opened from its file when a step borrows it and
-released when the step shelves it back. With ``on_disk=True`` a model a step
-changed is written to a temporary folder and read again on the next borrow, so
-at most the models being borrowed are in memory; with ``on_disk=False`` (the
+released when the step shelves it back. With ``on_disk=True`` a member file is
+opened lazily (metadata at once, arrays when used), a model a step changed is
+written to a temporary folder (under its own name, one sub-folder per member)
+and read again on the next borrow, and nothing is kept between borrows, so at
+most the models being borrowed are in memory; with ``on_disk=False`` (the
 steps' ``in_memory`` default) borrowed models stay in memory once opened.
 """
 
@@ -22,6 +24,7 @@ import json
 import os
 import shutil
 import tempfile
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -181,6 +184,7 @@ class ModelLibrary(Sequence):
         self._sources: list[Any] = list(asn.members)
         self._loaded: dict[int, Any] = {}
         self._tmpdir: str | None = None
+        self._cleanup: weakref.finalize | None = None
         self._groups: list[str] | None = None
 
     # ------------------------------------------------------------------ Sequence
@@ -195,8 +199,9 @@ class ModelLibrary(Sequence):
         if index in self._loaded:
             return self._loaded[index]
         source = self._sources[index]
-        model = open_model(source, lazy=self.on_disk) if isinstance(source, (str, os.PathLike)) else source
-        if not self.on_disk or not isinstance(source, (str, os.PathLike)):
+        is_file = isinstance(source, (str, os.PathLike))
+        model = open_model(source, lazy=self.on_disk and is_file)  # a model passes through
+        if not self.on_disk or not is_file:
             self._loaded[index] = model
         return model
 
@@ -221,14 +226,19 @@ class ModelLibrary(Sequence):
         if not self.on_disk:
             self._loaded[index] = model
             return
-        if not modify and isinstance(self._sources[index], (str, os.PathLike)):
+        if not modify:
             return
         if self._tmpdir is None:
             self._tmpdir = tempfile.mkdtemp(prefix="steppe-library-")
+            # removed by close(), or at the latest when the library is garbage or the interpreter exits
+            self._cleanup = weakref.finalize(self, shutil.rmtree, self._tmpdir, ignore_errors=True)
+        # one folder per member: the file keeps the member's own name (saving sets meta.filename)
+        folder = os.path.join(self._tmpdir, f"{index:05d}")
+        os.makedirs(folder, exist_ok=True)
         name = os.path.basename(str(model.meta.filename or f"member{index}.fits"))
-        path = os.path.join(self._tmpdir, f"{index:05d}_{name}")
-        if not path.endswith(".fits"):
-            path += ".fits"
+        if not name.lower().endswith(".fits"):
+            name += ".fits"
+        path = os.path.join(folder, name)
         model.save(path)
         self._sources[index] = path
         self._loaded.pop(index, None)
@@ -254,15 +264,15 @@ class ModelLibrary(Sequence):
     def group_ids(self) -> list[str]:
         """Return each member's exposure group (:func:`exposure_group`)."""
         if self._groups is None:
-            self._groups = [exposure_group(m) for m in self]
+            self._groups = [exposure_group(m) for _, m in self.models(modify=False)]
         return list(self._groups)
 
     def close(self) -> None:
         """Drop loaded models and remove the temporary folder."""
         self._loaded.clear()
-        if self._tmpdir is not None:
-            shutil.rmtree(self._tmpdir, ignore_errors=True)
-            self._tmpdir = None
+        if self._cleanup is not None:
+            self._cleanup()
+        self._tmpdir = self._cleanup = None
 
     def __enter__(self) -> ModelLibrary:
         return self

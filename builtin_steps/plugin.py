@@ -259,7 +259,10 @@ def prepare_demo(directory: str, instrument: str) -> dict[str, Any] | None:
     Returns
     -------
     dict
-        ``{"pipeline": "calwebb_detector1", "inputs": [...], "description": ...}``.
+        ``{"pipeline": "calwebb_detector1", "inputs": [...], "description": ...}``;
+        for NIRCam also ``"then"``: Image2 on each rate, then Image3 once on the
+        association of the ``cal`` products, whose mosaic is drawn with its
+        catalog's sources circled (:func:`builtin_steps.refdata.demo.prepare_demo`).
     """
     from builtin_steps.refdata.demo import prepare_demo as _prepare
 

@@ -50,6 +50,9 @@ def _quicklook_pictures(app):
         for product in ("rate", "cal"):
             commands.append(["show", os.path.join(demo, f"{_DEMO_EXPOSURE}_{product}.fits"),
                              "-o", os.path.join(folder, f"quicklook_{product}.png")])
+        mosaic = os.path.join(demo, "jw09999-o001_t001_nircam_clear-f200w")
+        commands.append(["show", f"{mosaic}_i2d.fits", "--catalog", f"{mosaic}_cat.ecsv",
+                         "-o", os.path.join(folder, "quicklook_mosaic.png")])
         for argv in commands:
             out, err = io.StringIO(), io.StringIO()
             if run_cli(argv, stdout=out, stderr=err) != 0:

@@ -1,70 +1,90 @@
-"""A draft count rate from a ramp, for scene masking.
+"""The draft count rate that scene masks are made from: a ramp fit.
 
-The rate of a pixel is the mean of its usable group-to-group differences over
-the group time: a difference is usable when neither group is DO_NOT_USE or
-SATURATED and the later group has no jump. This is the unweighted least-squares
-slope of each clean ramp segment, averaged over segments. It only has to tell
-sources from background; the science rate is made by ramp fitting.
+clean_flicker_noise and picture_frame mask the scene of a ramp from a draft
+rate image. As in jwst, that rate is what the ``ramp_fit`` step makes with its
+default parameters (algorithm OLS_C, optimal weighting, one-group ramps
+suppressed, MIRI's unusable leading and final groups left out), from the gain
+and read-noise reference files looked up for the masking step itself: its
+``override_gain`` / ``override_readnoise`` when given, else CRDS (jwst's draft
+fit runs a fresh ramp-fit step, so it never sees the overrides given to the
+pipeline's ``ramp_fit``). The fit works on a view of the ramp: the ramp's
+arrays and metadata are not changed.
 """
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import numpy as np
 
-__all__ = ["draft_rate"]
+from pipeline_core.errors import ReferenceFileError
+
+__all__ = ["DRAFT_REFERENCE_TYPES", "draft_rate"]
+
+#: The reference types the draft fit reads.
+DRAFT_REFERENCE_TYPES = ("gain", "readnoise")
 
 
-def draft_rate(
-    data: np.ndarray,
-    groupdq: np.ndarray,
-    pixeldq: np.ndarray,
-    group_time: float,
-    *,
-    per_integration: bool = False,
-    do_not_use: int = 1,
-    saturated: int = 2,
-    jump_det: int = 4,
-) -> np.ndarray:
-    """Return the draft rate of a ramp.
+def draft_rate(step: Any, model: Any, *, per_integration: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Fit the ramps of a model for a draft rate image.
 
     Parameters
     ----------
-    data : numpy.ndarray
-        ``(nints, ngroups, ny, nx)`` ramp.
-    groupdq : numpy.ndarray of int
-        Group DQ, shape of ``data``.
-    pixeldq : numpy.ndarray of int
-        ``(ny, nx)`` pixel DQ; DO_NOT_USE pixels get NaN.
-    group_time : float
-        Seconds between groups (a value <= 0 is taken as 1).
+    step : pipeline_core.Step
+        The masking step: its ``override_gain`` and ``override_readnoise`` (or
+        CRDS) choose the reference files; its name labels the messages.
+    model : RampModel
+        The ramp (after jump detection). Not modified.
     per_integration : bool
-        Return one rate per integration, ``(nints, ny, nx)``; otherwise one
-        ``(ny, nx)`` rate from all integrations.
-    do_not_use, saturated, jump_det : int
-        DQ bit values.
+        Return the per-integration rates ``(nints, ny, nx)`` (jwst's rateints)
+        instead of the exposure's rate ``(ny, nx)``.
 
     Returns
     -------
-    numpy.ndarray
-        float32 rate; NaN where no usable difference exists. A one-group
-        ramp's rate is its group value over the group time.
+    rate : numpy.ndarray
+        float32 rate in DN/s (NaN where no group is usable).
+    dq : numpy.ndarray
+        The rate's DQ (pixel DQ plus the flags of the fit, e.g. DO_NOT_USE
+        where the ramp has no usable group); shape of ``rate``.
+
+    Raises
+    ------
+    ReferenceFileError
+        If no gain or read-noise reference file applies to the ramp.
     """
-    dt = float(group_time) if group_time and group_time > 0 else 1.0
-    nints, ngroups = data.shape[:2]
-    if ngroups == 1:
-        usable = (groupdq[:, 0] & (do_not_use | saturated)) == 0
-        total = np.where(usable, data[:, 0], 0.0).astype(np.float64)
-        count = usable.astype(np.int64)
-    else:
-        bad_before = (groupdq[:, :-1] & (do_not_use | saturated)) != 0
-        bad_after = (groupdq[:, 1:] & (do_not_use | saturated | jump_det)) != 0
-        usable = ~(bad_before | bad_after)
-        diffs = np.diff(data.astype(np.float64), axis=1)
-        total = np.where(usable, diffs, 0.0).sum(axis=1)
-        count = usable.sum(axis=1)
-    if not per_integration:
-        total, count = total.sum(axis=0), count.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate = np.where(count > 0, total / np.maximum(count, 1) / dt, np.nan)
-    rate[..., (pixeldq & do_not_use) != 0] = np.nan
-    return rate.astype(np.float32)
+    from builtin_steps.ramp_fit.step import RampFitStep
+    from pipeline_core.datamodels import RampModel
+
+    view = RampModel(model)  # the same arrays, its own metadata
+    overrides = {}
+    for reftype in DRAFT_REFERENCE_TYPES:
+        path = step.get_reference_file(view, reftype)
+        if path == "N/A":
+            raise ReferenceFileError(
+                f"step {step.name}: no {reftype} reference file applies to "
+                f"'{model.meta.filename or 'the input'}'; the draft rate for the scene mask is a "
+                f"ramp fit, which needs gain and readnoise. Give one with override_{reftype}=<file>"
+            )
+        overrides[f"override_{reftype}"] = path
+    step.log.info(
+        "Creating draft rate for scene masking (ramp fit, OLS_C; gain %s, readnoise %s)",
+        _label(overrides["override_gain"]), _label(overrides["override_readnoise"]),
+    )
+    fitter = RampFitStep(name=f"{step.name}.draft_rate", parent=step, **overrides)
+    logger = fitter.log
+    level = logger.level
+    logger.setLevel(max(logging.WARNING, level))  # as jwst: only the fit's warnings are shown
+    try:
+        rate, rateints = fitter.process(view)
+    finally:
+        logger.setLevel(level)
+    product = rateints if per_integration else rate
+    return np.asarray(product.data, dtype=np.float32), np.asarray(product.dq)
+
+
+def _label(reference: Any) -> str:
+    """The file name of a reference (a path or an opened model)."""
+    if isinstance(reference, str):
+        return reference
+    return str(getattr(reference.meta, "filename", None) or type(reference).__name__)

@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from builtin_steps._common import DO_NOT_USE, JUMP_DET, SATURATED, reference_cutout
+from builtin_steps._common import reference_cutout
 from builtin_steps.clean_flicker_noise.clean import CleanSettings, clean_data
-from builtin_steps.clean_flicker_noise.draft_rate import draft_rate
+from builtin_steps.clean_flicker_noise.draft_rate import DRAFT_REFERENCE_TYPES, draft_rate
 from builtin_steps.clean_flicker_noise.intermediate import intermediate_model, open_science
 from builtin_steps.clean_flicker_noise.mesh_background import MeshBackgroundError, mesh_background
 from builtin_steps.clean_flicker_noise.scene_mask import create_mask
@@ -51,7 +51,7 @@ class CleanFlickerNoiseStep(Step):
 
     class_alias = "clean_flicker_noise"
     legacy_class_paths = ("jwst.clean_flicker_noise.clean_flicker_noise_step.CleanFlickerNoiseStep",)
-    reference_file_types = ("flat", "pastasoss")
+    reference_file_types = ("flat", "pastasoss", *DRAFT_REFERENCE_TYPES)
     spec = """
         autoparam = boolean(default=False) # Automatically select some fit and background parameters for the input data.
         fit_method = option('fft', 'median', default='median')  # Noise fitting algorithm.
@@ -198,12 +198,7 @@ class CleanFlickerNoiseStep(Step):
                     "for background pixels"
                 ) from exc
         if isinstance(model, RampModel):
-            rate = draft_rate(
-                model.data, model.groupdq, model.pixeldq, model.meta.exposure.group_time or 1.0,
-                per_integration=not self.single_mask,
-                do_not_use=DO_NOT_USE, saturated=SATURATED, jump_det=JUMP_DET,
-            )
-            dq = model.pixeldq
+            rate, dq = draft_rate(self, model, per_integration=not self.single_mask)
         else:
             rate, dq = np.array(model.data, dtype=np.float32), model.dq
         if flat is not None:

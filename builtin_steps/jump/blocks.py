@@ -81,3 +81,18 @@ def detect_jumps_in_block(
         "pixeldq": pixeldq | bad_gain_flags(gain),
         "new_jumps": new_jumps,
     }
+
+
+def warm_up() -> None:
+    """Load the compiled jump search for the array types the step passes it.
+
+    Called on tiny ramps (a whole array, and rows of one, as the step's blocks
+    are), so that a later call on real data finds the kernel ready; see
+    :func:`builtin_steps._jit.warm_up_in_background`.
+    """
+    ramp = np.zeros((1, 4, 3, 2), np.float32)
+    flags = np.zeros(ramp.shape, np.uint8)
+    pixels = np.zeros((3, 2), np.uint32)
+    ones = np.ones((3, 2), np.float32)
+    detect_jumps_in_block(ramp, flags, pixels, ones, ones)
+    detect_jumps_in_block(ramp[:, :, 1:], flags[:, :, 1:], pixels[1:], ones[1:], ones[1:])

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from builtin_steps.outlier_detection.median import nan_median
+
 __all__ = ["blot", "outlier_mask", "parse_pair", "nan_median"]
 
 
@@ -47,15 +49,6 @@ def parse_pair(text: str, name: str) -> tuple[float, float]:
     if len(values) != 2:
         raise ValueError(f"{name} = {text!r}")
     return values[0], values[1]
-
-
-def nan_median(stack: np.ndarray) -> np.ndarray:
-    """Median along the first axis, ignoring NaN (NaN where every value is NaN)."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmedian(stack, axis=0).astype(np.float32)
 
 
 def blot(median: np.ndarray, wcs_median: Any, wcs_in: Any, shape: tuple[int, int]) -> np.ndarray:

@@ -1,33 +1,37 @@
 """OutlierDetectionStep: flag outliers in imaging exposures against their resampled median.
 
-The imaging mode of jwst's step: every exposure is drizzled alone onto one
-output grid (``resample_data``), the median of those is blotted back onto each
-exposure and compared (:mod:`builtin_steps.outlier_detection.imaging`).
-Outliers get ``DO_NOT_USE | OUTLIER`` in DQ and NaN in the data, errors and
-variances; the pipeline saves the flagged exposures as ``crf`` products. With
-``in_memory=False`` the single resampled images are kept in a temporary file,
-and the median is taken a band of rows at a time.
+The imaging mode of jwst's step: every exposure group (the detectors of one
+exposure) is drizzled alone onto one output grid (``resample_data``), the
+median of those is blotted back onto each exposure and compared
+(:mod:`builtin_steps.outlier_detection.imaging`). Outliers get
+``DO_NOT_USE | OUTLIER`` in DQ and NaN in the data, errors and variances; the
+pipeline saves the flagged exposures as ``crf`` products.
+
+Memory follows the library, as in jwst: with an in-memory library the
+resampled groups are stacked in memory; with an on-disk library
+(``in_memory=False``) each exposure is read when it is drizzled, the resampled
+groups go to temporary files a band of rows per file, and the median is taken
+one band at a time (:class:`~builtin_steps.outlier_detection.median.MedianStack`),
+so memory does not grow with the number of exposures.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from builtin_steps.library import as_library
-from builtin_steps.outlier_detection.imaging import blot, nan_median, outlier_mask, parse_pair
-from builtin_steps.resample.drizzle_images import VARIANCES, DrizzleInput, drizzle_images
+from builtin_steps.outlier_detection.imaging import blot, outlier_mask, parse_pair
+from builtin_steps.outlier_detection.median import MedianStack
+from builtin_steps.resample.drizzle_images import VARIANCES, DrizzleAccumulator, DrizzleInput
 from builtin_steps.resample.output_wcs import output_grid
 from pipeline_core import Step
 from pipeline_core.datamodels.dqflags import pixel as PIXEL
 from pipeline_core.errors import ParameterError
 
 __all__ = ["OutlierDetectionStep"]
-
-_ROWS_PER_BAND = 64
 
 
 class OutlierDetectionStep(Step):
@@ -93,34 +97,47 @@ class OutlierDetectionStep(Step):
         wcs_list, shapes, info = [], [], None
         for _, model in library.models(modify=False):
             wcs_list.append(model.meta.wcs)
-            shapes.append(model.data.shape)
+            shapes.append(model.shape)
             if info is None:
                 info = model.meta.wcsinfo.to_dict()
         grid = output_grid(wcs_list, shapes, info or {})
-        with tempfile.TemporaryDirectory(prefix="steppe-outlier-") as tmp:
-            median = self._median(library, grid, tmp)
-            if self.save_intermediate_results:
-                self.log.info("save_intermediate_results: the median image is not written by steppe")
-            total = 0
-            for _, model in library.models():
-                total += self._flag(model, median, grid.wcs, snr, scale)
+        del wcs_list
+        median = self._median(library, grid)
+        if self.save_intermediate_results:
+            self.log.info("save_intermediate_results: the median image is not written by steppe")
+        total = 0
+        for _, model in library.models():
+            total += self._flag(model, median, grid.wcs, snr, scale)
         self.log.info("%d pixels flagged as outliers", total)
         return library
 
-    def _singles(self, library: Any, grid: Any) -> Any:
+    def _groups(self, library: Any) -> list[list[int]]:
+        """Member indices of each exposure group, in order of first appearance."""
+        groups: dict[str, list[int]] = {}
+        for index, group in enumerate(library.group_ids()):
+            groups.setdefault(group, []).append(index)
+        return list(groups.values())
+
+    def _singles(self, library: Any, grid: Any, groups: list[list[int]]) -> Iterator[np.ndarray]:
+        """Each exposure group drizzled alone onto the grid, low-weight pixels set to NaN."""
         bad = PIXEL["DO_NOT_USE"] | PIXEL["NON_SCIENCE"]
-        for _, model in library.models(modify=False):
-            item = DrizzleInput(
-                data=model.data, dq=model.dq, wcs=model.meta.wcs,
-                variances={name: getattr(model, name, None) for name in VARIANCES},
-                exposure_time=model.meta.exposure.exposure_time,
-                measurement_time=model.meta.exposure.measurement_time,
-            )
-            result = drizzle_images(
-                [item], grid.wcs, grid.shape, pixfrac=self.pixfrac, kernel=self.kernel, fillval="NAN",
-                weight_type=self.weight_type, bad_bits=bad, enable_ctx=False, enable_var=False,
+        for indices in groups:
+            accumulator = DrizzleAccumulator(
+                grid.wcs, grid.shape, n_inputs=len(indices), pixfrac=self.pixfrac, kernel=self.kernel,
+                fillval="NAN", weight_type=self.weight_type, bad_bits=bad, enable_ctx=False, enable_var=False,
                 pixmap_stepsize=self.pixmap_stepsize, pixmap_order=self.pixmap_order,
             )
+            for index in indices:
+                model = library[index]
+                accumulator.add(DrizzleInput(
+                    data=model.data, dq=model.dq, wcs=model.meta.wcs,
+                    exposure_time=model.meta.exposure.exposure_time,
+                    measurement_time=model.meta.exposure.measurement_time,
+                    variances={"var_rnoise": getattr(model, "var_rnoise", None)} if self.weight_type == "ivm" else {},
+                ))
+                library.shelve(index, model, modify=False)
+                del model
+            result = accumulator.result()
             data = np.array(result.data, np.float32)
             wht = np.asarray(result.wht)
             covered = wht[wht > 0]
@@ -128,20 +145,17 @@ class OutlierDetectionStep(Step):
             data[~(wht >= limit) | (wht <= 0)] = np.nan
             yield data
 
-    def _median(self, library: Any, grid: Any, tmp: str) -> np.ndarray:
-        shape = (len(library), *grid.shape)
-        if self.in_memory:
-            stack = np.empty(shape, np.float32)
-        else:
-            stack = np.lib.format.open_memmap(os.path.join(tmp, "singles.npy"), mode="w+",
-                                              dtype=np.float32, shape=shape)
-        for index, single in enumerate(self._singles(library, grid)):
-            stack[index] = single
-        median = np.empty(grid.shape, np.float32)
-        for start in range(0, grid.shape[0], _ROWS_PER_BAND):
-            median[start:start + _ROWS_PER_BAND] = nan_median(np.asarray(stack[:, start:start + _ROWS_PER_BAND]))
-        del stack
-        return median
+    def _median(self, library: Any, grid: Any) -> np.ndarray:
+        """Median of the resampled groups: stacked in memory, or in files for an on-disk library."""
+        groups = self._groups(library)
+        in_memory = not library.on_disk
+        with MedianStack(len(groups), grid.shape, in_memory=in_memory) as stack:
+            if not in_memory:
+                self.log.info("Median of %d resampled exposure groups in %d bands of %d rows (on disk)",
+                              len(groups), len(stack.bands), stack.rows)
+            for single in self._singles(library, grid, groups):
+                stack.add(single)
+            return stack.median()
 
     def _flag(self, model: Any, median: np.ndarray, wcs_median: Any, snr: tuple[float, float],
               scale: tuple[float, float]) -> int:

@@ -62,7 +62,7 @@ def picture_frame_correction(
     images : numpy.ndarray
         ``(..., ny, nx)`` images to correct (group differences or rates).
     pattern : numpy.ndarray
-        ``(ny, nx)`` reference picture-frame rate image.
+        ``(ny, nx)`` reference picture-frame rate image (used as float32).
     center, edge : numpy.ndarray of bool
         Regions from :func:`region_masks` (each with at least one pixel).
 
@@ -73,10 +73,12 @@ def picture_frame_correction(
     scale : numpy.ndarray
         Scale per image, shape ``images.shape[:-2]``.
     """
+    pattern = np.asarray(pattern, dtype=np.float32)
     m_cref = np.nanmedian(pattern[center])
     m_eref = np.nanmedian(pattern[edge])
     m_c = np.nanmedian(images[..., center], axis=-1)
     m_e = np.nanmedian(images[..., edge], axis=-1)
     scale = (m_c - m_e) / (m_cref - m_eref)
+    # float32 throughout, in this order: the same numbers as jwst's
     correction = scale[..., None, None] * (pattern - m_eref) + m_e[..., None, None]
     return correction.astype(np.float32), scale

@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from builtin_steps._common import DO_NOT_USE, JUMP_DET, SATURATED, load_reference, mark_skipped
-from builtin_steps.clean_flicker_noise.draft_rate import draft_rate
+from builtin_steps._common import load_reference, mark_skipped
+from builtin_steps.clean_flicker_noise.draft_rate import DRAFT_REFERENCE_TYPES, draft_rate
 from builtin_steps.clean_flicker_noise.intermediate import intermediate_model, open_science
 from builtin_steps.clean_flicker_noise.scene_mask import create_mask
 from builtin_steps.picture_frame.correct import picture_frame_correction, region_masks
@@ -22,7 +22,7 @@ class PictureFrameStep(Step):
 
     class_alias = "picture_frame"
     legacy_class_paths = ("jwst.picture_frame.picture_frame_step.PictureFrameStep",)
-    reference_file_types = ("pictureframe",)
+    reference_file_types = ("pictureframe", *DRAFT_REFERENCE_TYPES)
     spec = """
         mask_science_regions = boolean(default=True)  # Mask known science regions.
         n_sigma = float(default=2.0)  # Clipping level for non-background signal.
@@ -65,14 +65,10 @@ class PictureFrameStep(Step):
         ref = load_reference(self, model, "pictureframe")
         if ref is None:
             return model
-        pattern = np.asarray(ref.data, dtype=np.float64)
+        pattern = np.asarray(ref.data, dtype=np.float32)
 
         if is_ramp:
-            rate = draft_rate(
-                model.data, model.groupdq, model.pixeldq, model.meta.exposure.group_time or 1.0,
-                do_not_use=DO_NOT_USE, saturated=SATURATED, jump_det=JUMP_DET,
-            )
-            dq = model.pixeldq
+            rate, dq = draft_rate(self, model)
         else:
             rate, dq = np.asarray(model.data, dtype=np.float32), model.dq
         background = create_mask(
@@ -97,12 +93,18 @@ class PictureFrameStep(Step):
         else:
             images = model.data
         correction, scale = picture_frame_correction(images, pattern, center, edge)
-        correction = np.nan_to_num(correction, nan=0.0)
         self.log.info("Picture frame scale per image: %s", np.array2string(np.asarray(scale), precision=4))
+        uncorrected = np.isnan(pattern)
         if is_ramp:
-            model.data[:, 1:] -= correction
+            # (group - first group) + (first group - correction), in float32, as jwst adds them
+            for j in range(images.shape[1]):
+                images[:, j] += model.data[:, 0] - correction[:, j]
+            images[..., uncorrected] = model.data[:, 1:][..., uncorrected]
+            model.data[:, 1:] = images
         else:
-            model.data -= correction
+            corrected = images - correction
+            corrected[..., uncorrected] = images[..., uncorrected]
+            model.data = corrected
         if original is not None:
             self.save_model(intermediate_model(model, model.data - original), suffix="pctfrm_correction", force=True)
         model.meta.cal_step.picture_frame = "COMPLETE"

@@ -131,6 +131,14 @@ class Detector1Pipeline(Pipeline):
             paths.append(self.output_path(suffix="ramp", create_dir=False))
         return paths
 
+    def _run(self, input: Any, *, owned: bool, input_name: str | None = None) -> Any:
+        # With jump or ramp_fit on several cores: the workers start (and load their
+        # kernels) now, and the ramp is read into shared memory, which they map.
+        from builtin_steps._shared_ramp import shared_ramp_session
+
+        with shared_ramp_session(_parallel_workers(self), _warm_up_targets(self)):
+            return super()._run(input, owned=owned, input_name=input_name)
+
     def process(self, step_input: Any) -> Any:
         """Run the stage.
 
@@ -144,23 +152,84 @@ class Detector1Pipeline(Pipeline):
         ImageModel
             The count-rate image.
         """
+        from builtin_steps._shared_ramp import share_arrays
+
+        _warm_up_kernels(self)
         model = open_model(step_input)
+        share_arrays(model)  # with parallel steps on several cores: the ramp in shared memory
         instrument = getattr(model.meta.instrument, "name", None)
         for name in steps_for(instrument):
             model = getattr(self, name).run(model)
         if self.save_calibrated_ramp:
             self.save_model(model, suffix="ramp", force=True)
-        fitted = self.ramp_fit.run(model)
+        fitted = _fit_ramps_last_use(self, model)
         rate, rateints = _split_products(fitted)
         if rate is None:
             # every pixel was unusable: the ramp fit returns no product
             self.log.warning("Ramp fitting produced no rate product")
             return model
+        if self.parent is None and rate is not model and rateints is not model:
+            _drop_ramp(model)  # its memory is freed before the products are scaled and saved
         rate = self.gain_scale.run(rate)
         if rateints is not None:
             rateints = self.gain_scale.run(rateints)
             self.save_model(rateints, suffix="rateints")
         return rate
+
+
+def _warm_up_targets(pipeline: Any) -> list[str]:
+    """The warm-up functions of the compiled kernels of jump and ramp_fit, if they run."""
+    return [target for name, target in (("jump", "builtin_steps.jump.blocks:warm_up"),
+                                        ("ramp_fit", "builtin_steps.ramp_fit.ols:warm_up"))
+            if not getattr(pipeline, name).skip]
+
+
+def _warm_up_kernels(pipeline: Any) -> None:
+    """Load the compiled kernels of jump and ramp_fit while the first steps run."""
+    from builtin_steps._jit import warm_up_in_background
+
+    targets = _warm_up_targets(pipeline)
+    if targets:
+        warm_up_in_background(targets)
+
+
+def _parallel_workers(pipeline: Any) -> int:
+    """The most processes jump or ramp_fit will use (1 when the value is invalid: the step says so)."""
+    from pipeline_core.errors import ParameterError
+
+    workers = 1
+    for name in ("jump", "ramp_fit"):
+        step = getattr(pipeline, name)
+        if not step.skip:
+            try:
+                workers = max(workers, step.max_workers)
+            except ParameterError:
+                pass
+    return workers
+
+
+def _fit_ramps_last_use(pipeline: Any, model: Any) -> Any:
+    """Run ramp_fit; on the pipeline's own model it may release the ramp's rows as it fits."""
+    step = pipeline.ramp_fit
+    if pipeline.parent is not None:
+        return step.run(model)
+    object.__setattr__(step, "_release_fitted_rows", True)
+    try:
+        return step.run(model)
+    finally:
+        object.__delattr__(step, "_release_fitted_rows")
+
+
+def _drop_ramp(model: Any) -> None:
+    """Free the ramp's 4-D arrays: once it is fitted, the stage returns only the rates.
+
+    Called only when the pipeline runs on its own, on the model it opened or
+    copied from the caller's (never on a model someone else holds).
+    """
+    for name in ("data", "groupdq", "err"):
+        array = getattr(model, "_arrays", {}).get(name)
+        if array is not None and getattr(array, "ndim", 0) == 4:
+            delattr(model, name)
 
 
 def _split_products(fitted: Any) -> tuple[Any, Any]:

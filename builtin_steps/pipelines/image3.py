@@ -19,10 +19,13 @@ class Image3Pipeline(Pipeline):
 
     The input is a level-3 association (``asn.json``, ``asn_type`` ``image3``)
     or a list of calibrated images (``cal``). The exposures are held in a
-    :class:`~builtin_steps.library.ModelLibrary` (``in_memory=False``: opened
-    from their files when needed). Saved products, named after the
-    association's product: the flagged exposures (``crf``), the mosaic
-    (``i2d``), the catalog (``cat.ecsv``) and the segmentation map
+    :class:`~builtin_steps.library.ModelLibrary`. With ``in_memory=False`` each
+    is read from its file only while a step works on it, changed exposures go
+    to a temporary folder, outlier detection's median is taken from files a
+    band of rows at a time and the mosaic is drizzled one exposure at a time,
+    so peak memory does not grow with the number of exposures. Saved products,
+    named after the association's product: the flagged exposures (``crf``),
+    the mosaic (``i2d``), the catalog (``cat.ecsv``) and the segmentation map
     (``segm.fits``). Returns the mosaic.
     """
 
@@ -63,12 +66,12 @@ class Image3Pipeline(Pipeline):
         mosaic.meta.filename = f"{product}_i2d.fits"
         mosaic.meta.asn.pool_name = library.asn.pool
         mosaic.meta.asn.table_name = library.asn.table
+        library.close()  # the exposures (and the temporary files) are not needed by the catalog
         if self.save_results:
             self.source_catalog.save_results = True
         if self.source_catalog.output_dir is None:
             self.source_catalog.output_dir = self.output_dir
         self.source_catalog.run(mosaic)
-        library.close()
         self.output_use_model = True
         return mosaic
 

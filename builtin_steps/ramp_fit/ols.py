@@ -376,3 +376,23 @@ def _store_integration(out, i, dq, invalid, inv_p, inv_r, inv_e, inv_w, num):
     out["ints_var_rnoise"][i] = np.where(invalid, 0.0, var_r)
     out["ints_err"][i] = np.where(invalid, 0.0, err)
     out["ints_dq"][i] = dq | np.where(no_fit, DO_NOT_USE, 0).astype(np.uint32)
+
+
+def warm_up() -> None:
+    """Load the compiled fit for the array types the ramp-fit step passes it.
+
+    Called on tiny ramps of one and two integrations, whole and as bands of
+    rows (the step fits a full frame band by band), so that a later call on
+    real data finds the kernel ready; see
+    :func:`builtin_steps._jit.warm_up_in_background`.
+    """
+    for nints in (1, 2):
+        ramp = np.broadcast_to(np.arange(4, dtype=np.float32)[:, None, None], (nints, 4, 3, 2)).copy()
+        flags = np.zeros(ramp.shape, np.uint8)
+        pixels = np.zeros((3, 2), np.uint32)
+        ones = np.ones((3, 2), np.float32)
+        out = allocate_outputs(nints, 3, 2)
+        fit_ramps(ramp, flags, pixels, ones, ones, group_time=1.0, frame_time=1.0, out=out)
+        band = {name: arr[..., 1:, :] for name, arr in out.items()}
+        fit_ramps(ramp[:, :, 1:], flags[:, :, 1:], pixels[1:], ones[1:], ones[1:],
+                  group_time=1.0, frame_time=1.0, out=band)

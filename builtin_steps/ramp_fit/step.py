@@ -17,10 +17,12 @@ from builtin_steps.ramp_fit.fitopt_model import RampFitOutputModel
 from builtin_steps.ramp_fit.likely import LIKELY_MIN_NGROUPS, fit_likely
 from builtin_steps.ramp_fit.ols import DO_NOT_USE, allocate_outputs, fit_ramps
 from builtin_steps.ramp_fit.optional import optional_results
+from builtin_steps.ramp_fit.release import release_rows
 from builtin_steps.ramp_fit.step_support import (
     CHARGELOSS,
     chargeloss_rnoise,
     discard_miri_groups,
+    group_flags_union,
     flag_persistence,
     likely_read_pattern,
     save_fitopt,
@@ -74,6 +76,11 @@ class RampFitStep(Step):
     #: The weighting of the OLS fit (as in JWST, not a parameter).
     weighting = "optimal"
 
+    #: Set by a pipeline for which the fit is the last use of the ramp
+    #: (``calwebb_detector1``): the OLS fit in this process then releases the
+    #: memory of the ramp's rows as it fits them (the ramp is unusable after).
+    _release_fitted_rows = False
+
     def process(self, step_input: Any) -> tuple[Any, Any]:
         """Fit the ramps.
 
@@ -113,28 +120,32 @@ class RampFitStep(Step):
                 inputs["data"], inputs["groupdq"] = discard_miri_groups(
                     inputs["data"], inputs["groupdq"], log=self.log
                 )
-        products = self._fit(model, inputs, refs, kernel, kwargs)
+        # what is needed of the whole ramp after the fit, taken before: the fit may
+        # release the ramp's rows as it goes (see _release_fitted_rows)
+        nonfinite = _nonfinite_pixels(model.data)
+        union = group_flags_union(inputs["groupdq"]) if algorithm != "LIKELY" else None
+        release = (
+            self._release_fitted_rows and algorithm != "LIKELY" and not self.save_opt
+            and not (union & np.uint8(CHARGELOSS)).any()
+        )
+        products = self._fit(model, inputs, refs, kernel, kwargs, release=release)
         if algorithm != "LIKELY":
-            flag_persistence(products, inputs["groupdq"])
-            if (inputs["groupdq"] & np.uint8(CHARGELOSS)).any():
+            flag_persistence(products, inputs["groupdq"], union)
+            if (union & np.uint8(CHARGELOSS)).any():
                 ny = model.data.shape[-2]
                 gain, rn = (self._ref_rows(model, refs[r], slice(0, ny), r) for r in ("gain", "readnoise"))
                 chargeloss_rnoise(products, inputs, gain, rn, kwargs, fit_ramps)
         if self.save_opt:
             self._optional_product(model, inputs, refs, kwargs, products, algorithm)
-        self._warn_unusable(model, products["rate"])
+        self._warn_unusable(model, products["rate"], nonfinite)
         return self._rate_model(model, products), self._rateints_model(model, products)
 
-    def _warn_unusable(self, model: Any, rate: np.ndarray) -> None:
+    def _warn_unusable(self, model: Any, rate: np.ndarray, nonfinite: np.ndarray) -> None:
         """One WARNING when values are NaN/infinite or no science pixel has a rate."""
         science = (np.asarray(model.pixeldq) & REFERENCE_PIXEL) == 0
         total = int(science.sum())
         if not total:
             return
-        nonfinite = np.zeros(science.shape, dtype=bool)
-        for integration in model.data:
-            for group in integration:
-                nonfinite |= ~np.isfinite(group)
         odd = int((nonfinite & science).sum())
         unusable = int((~np.isfinite(rate) & science).sum())
         name = model.meta.filename or "the input"
@@ -211,12 +222,16 @@ class RampFitStep(Step):
         }
         return inputs, kwargs
 
-    def _fit(self, model: Any, inputs: dict, refs: dict, kernel: Any, kwargs: dict) -> dict:
+    def _fit(
+        self, model: Any, inputs: dict, refs: dict, kernel: Any, kwargs: dict, *, release: bool = False
+    ) -> dict:
         """Fit all pixels: in bands of rows in this process, or on ``max_workers`` cores.
 
         In this process the gain and read noise are read band by band (only the
         outputs are full-size); on several cores every block of rows reads its
         own rows of them. Pixels are independent, so both give identical results.
+        With `release` (in this process), the memory of each band of the ramp's
+        data and group flags is given back once the band is fitted.
         """
         from pipeline_core.parallel import map_row_slices
 
@@ -238,6 +253,10 @@ class RampFitStep(Step):
                 part[reftype] = self._ref_rows(model, refs[reftype], rows, reftype)
             views = {name: arr[..., rows, :] for name, arr in products.items()}
             kernel(**part, **kwargs, out=views)
+            if release:
+                del part
+                for name in ("data", "groupdq"):
+                    release_rows(inputs[name], rows.start, rows.stop)
         return products
 
     def _ref_rows(self, model: Any, ref: Any, rows: slice, reftype: str) -> np.ndarray:
@@ -278,6 +297,15 @@ class RampFitStep(Step):
         if model.int_times is not None:
             out.int_times = model.int_times
         return out
+
+
+def _nonfinite_pixels(data: np.ndarray) -> np.ndarray:
+    """Where any group of a pixel is NaN or infinite: ``(ny, nx)`` bool, plane by plane."""
+    nonfinite = np.zeros(data.shape[-2:], dtype=bool)
+    for integration in data:
+        for group in integration:
+            nonfinite |= ~np.isfinite(group)
+    return nonfinite
 
 
 def _product(cls: type, model: Any, products: dict, prefix: str) -> Any:

@@ -12,7 +12,10 @@ from builtin_steps.ramp_fit.covariance import read_times
 from pipeline_core.errors import ParameterError
 from pipeline_core.output import make_output_path
 
-__all__ = ["likely_read_pattern", "save_fitopt", "discard_miri_groups", "flag_persistence", "chargeloss_rnoise"]
+__all__ = [
+    "likely_read_pattern", "save_fitopt", "discard_miri_groups", "group_flags_union", "flag_persistence",
+    "chargeloss_rnoise",
+]
 
 DO_NOT_USE = 1
 JUMP_DET = 4
@@ -162,7 +165,22 @@ def discard_miri_groups(
     return data[:, lead:end], kept
 
 
-def flag_persistence(products: dict[str, np.ndarray], groupdq: np.ndarray) -> None:
+def group_flags_union(groupdq: np.ndarray) -> np.ndarray:
+    """The bits set in any group of each integration's pixel: ``(nints, ny, nx)`` uint8.
+
+    Parameters
+    ----------
+    groupdq : ndarray of uint8, shape (nints, ngroups, ny, nx)
+        Group flags.
+
+    Returns
+    -------
+    ndarray of uint8, shape (nints, ny, nx)
+    """
+    return np.bitwise_or.reduce(groupdq, axis=1)
+
+
+def flag_persistence(products: dict[str, np.ndarray], groupdq: np.ndarray, union: np.ndarray | None = None) -> None:
     """Set PERSISTENCE in the rates' DQ where a group of the ramp has it (JWST's OLS fit does).
 
     Parameters
@@ -171,8 +189,12 @@ def flag_persistence(products: dict[str, np.ndarray], groupdq: np.ndarray) -> No
         The fit's outputs; ``ints_dq`` (per integration) and ``rate_dq`` are updated.
     groupdq : ndarray of uint8, shape (nints, ngroups, ny, nx)
         The group flags that were fitted.
+    union : ndarray of uint8, shape (nints, ny, nx), optional
+        ``group_flags_union(groupdq)``, if already computed.
     """
-    persistent = (groupdq & np.uint8(PERSISTENCE)).any(axis=1)
+    # the flags of all groups OR-ed together, plane by plane: no full-size temporary
+    union = group_flags_union(groupdq) if union is None else union
+    persistent = (union & np.uint8(PERSISTENCE)) != 0
     if not persistent.any():
         return
     products["ints_dq"] |= np.where(persistent, PERSISTENCE, 0).astype(products["ints_dq"].dtype)

@@ -61,8 +61,9 @@ CACHE_DIR_ENV = "STEPPE_CACHE_DIR"
 
 #: Revision of the embedded set's content; a new revision is built into a new folder.
 #: 4: MIRI imager and NIRSpec (traditional and IRS2) files, every Detector1 type listed;
-#: 5: with the imaging (Image2) references.
-SET_REVISION = 5
+#: 5: with the imaging (Image2) references;
+#: 6: with the source-catalog references (apcorr, abvegaoffset).
+SET_REVISION = 6
 
 #: File written last into a complete cache.
 MANIFEST_NAME = "steppe-embedded-set.json"

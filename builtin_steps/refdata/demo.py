@@ -2,9 +2,11 @@
 
 (The other instruments' demo exposures are in :mod:`builtin_steps.refdata.demo_exposures`.)
 
-:func:`prepare_demo` writes two dithered exposures of one star field (NIRCam
-NRCA1, subarray SUB160, 2 integrations of 10 RAPID groups). The ramps are made
-from the same detector truth as the embedded reference files, so the Detector1
+:func:`prepare_demo` writes four dithered exposures of one star field (NIRCam
+NRCA1, subarray SUB160, 2 integrations of 10 RAPID groups) and names the three
+imaging stages that calibrate them: Detector1 and Image2 on each exposure, then
+Image3 on the association of the four ``cal`` products. The ramps are made from
+the same detector truth as the embedded reference files, so the Detector1
 pipeline calibrates them back to the input count rates:
 
 * bias (the superbias), dark signal (the dark file), and the classical
@@ -13,15 +15,18 @@ pipeline calibrates them back to the input count rates:
   observation date (the updated gain file);
 * read noise per frame (the CDS read noise over the square root of 2);
 * cosmic-ray hits (jumps that persist to the end of the integration);
+* warm pixels that the dark reference does not know: extra dark current at the
+  same detector pixels in every exposure, which Detector1 cannot remove and
+  Image3's ``outlier_detection`` flags (the dithers put them on different sky);
 * a bright star whose core saturates within the first groups (the pixel's
   response flattens just above its saturation level);
 * dead pixels (no response) and the reference-pixel border (bias and noise only);
 * the F200W flat field of the embedded set (the pixels' relative response), and
   the telescope pointing of each exposure (``RA_V1``/``DEC_V1``/``PA_V3`` and the
   reference point ``V2_REF``/``V3_REF``/``RA_REF``/``DEC_REF``/``ROLL_REF`` of the
-  SIAF aperture ``NRCA1_SUB160``), the second one offset by its dither, so that
+  SIAF aperture ``NRCA1_SUB160``), offset by its dither, so that
   ``calwebb_image2`` calibrates the rates and puts the stars at the same place on
-  the sky in both exposures.
+  the sky in every exposure.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ import numpy as np
 
 from builtin_steps.refdata import layout
 from builtin_steps.refdata.detector import DetectorTruth
-from builtin_steps.refdata.ramps import make_ramp, scene, star_field
+from builtin_steps.refdata.ramps import make_ramp, scene
 
 __all__ = [
     "DEMO_DETECTOR",
@@ -42,6 +47,9 @@ __all__ = [
     "DEMO_FILTER",
     "DEMO_POINTING",
     "DEMO_INSTRUMENTS",
+    "DEMO_PRODUCT",
+    "demo_stars",
+    "warm_pixels",
     "make_ramp",
     "exposure_pointing",
     "prepare_demo",
@@ -62,7 +70,19 @@ _APERTURE = "NRCA1_SUB160"
 _NINTS = 2
 _NGROUPS = 10
 _OBS_START = datetime.datetime(2024, 9, 15, 3, 12, 0)
-_DITHERS = ((0.0, 0.0), (3.5, -2.5))  # pixels, per exposure
+_DITHERS = ((0.0, 0.0), (3.5, -2.5), (-4.25, 5.5), (6.5, 3.0))  # pixels, per exposure
+_FIELD_STARS = 40  # faint stars besides the saturated one
+_STAR_SPACING = 12.0  # pixels: least distance between two stars
+_WARM_PIXELS = 40  # pixels with a dark current the dark reference lacks
+_WARM_RATE = (30.0, 300.0)  # their extra dark current, e-/s
+#: Name of the Image3 product (JWST level-3 naming: program, observation, target,
+#: instrument, optical elements); the association is ``<product>_asn.json``.
+DEMO_PRODUCT = "jw09999-o001_t001_nircam_clear-f200w"
+#: The tweakreg parameters of the demo's Image3 run. A SUB160 field is 5 arcsec
+#: wide, so its stars are closer together (``_STAR_SPACING``, 0.37 arcsec) than
+#: jwst's full-frame defaults assume: ``separation`` (1 arcsec) would drop most of
+#: them and ``tolerance`` (0.7 arcsec) would let each one match several others.
+DEMO_TWEAKREG = {"separation": 0.3, "tolerance": 0.15}
 
 
 def _readout() -> layout.Subarray:
@@ -110,6 +130,58 @@ def exposure_pointing(dither: tuple[float, float]) -> dict[str, float]:
         "v3yangle": float(ap.V3IdlYAngle),
         "vparity": int(ap.VIdlParity),
     }
+
+
+def demo_stars(rng: np.random.Generator, size: int) -> list[tuple[float, float, float]]:
+    """(x, y, flux in e-/s) of the demo field's stars in the first exposure.
+
+    The first star saturates; the others (400 to 30 000 e-/s, bright enough for
+    the catalog's detection area) are at least ``_STAR_SPACING`` pixels apart, so
+    that each is a distinct catalog source and tweakreg match, and far enough
+    from the edges to stay on the detector in every dither.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of the positions and fluxes.
+    size : int
+        Side of the subarray, pixels.
+
+    Returns
+    -------
+    list of (float, float, float)
+    """
+    stars = [(size * 0.55, size * 0.4, 3.0e6)]
+    margin = 12.0
+    while len(stars) <= _FIELD_STARS:
+        x, y = rng.uniform(margin, size - margin, 2)
+        if all((x - a) ** 2 + (y - b) ** 2 > _STAR_SPACING**2 for a, b, _ in stars):
+            stars.append((float(x), float(y), float(10 ** rng.uniform(2.6, 4.5))))
+    return stars
+
+
+def warm_pixels(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    """Extra dark current (e-/s) of the warm pixels, zero elsewhere.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of the positions and rates.
+    shape : (int, int)
+        Shape of the subarray.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float image, ``_WARM_PIXELS`` non-zero pixels away from the
+        reference-pixel border.
+    """
+    warm = np.zeros(shape)
+    ny, nx = shape
+    flat = rng.choice((ny - 8) * (nx - 8), _WARM_PIXELS, replace=False)
+    y, x = np.divmod(flat, nx - 8)
+    warm[y + 4, x + 4] = rng.uniform(*_WARM_RATE, _WARM_PIXELS)
+    return warm
 
 
 def _pointing_metadata(model: Any, dither: tuple[float, float]) -> None:
@@ -199,7 +271,7 @@ def prepare_demo(directory: str | os.PathLike[str], instrument: str = "nircam") 
     directory : str or path-like
         Folder for the raw ramps (created if missing).
     instrument : str, optional
-        ``"nircam"`` (default: two dithered NRCA1 SUB160 exposures), ``"miri"``
+        ``"nircam"`` (default: four dithered NRCA1 SUB160 exposures), ``"miri"``
         (MIRIMAGE full frame), ``"nirspec"`` (NRS1 IRS2 full frame) or ``"niriss"``
         (NIS SUB80); see :mod:`builtin_steps.refdata.demo_exposures`.
 
@@ -207,9 +279,11 @@ def prepare_demo(directory: str | os.PathLike[str], instrument: str = "nircam") 
     -------
     dict
         ``{"pipeline": "calwebb_detector1", "inputs": [_uncal.fits paths],
-        "description": "..."}``; for NIRCam also ``"then": ["calwebb_image2"]``:
-        Detector1 makes the rates, Image2 the calibrated (``cal``) and resampled
-        (``i2d``) images.
+        "description": "..."}``; for NIRCam also ``"then"``: ``"calwebb_image2"``
+        (on each rate) and ``{"pipeline": "calwebb_image3", "combine":
+        DEMO_PRODUCT, "parameters": ..., "show": "cat.ecsv"}`` (once, on the
+        association of the four ``cal`` products, with the demo's tweakreg
+        parameters; its mosaic is drawn with the catalog's sources marked).
 
     Raises
     ------
@@ -221,7 +295,7 @@ def prepare_demo(directory: str | os.PathLike[str], instrument: str = "nircam") 
     >>> from builtin_steps.refdata.demo import prepare_demo
     >>> demo = prepare_demo("demo")  # doctest: +SKIP
     >>> [os.path.basename(p) for p in demo["inputs"]]  # doctest: +SKIP
-    ['jw09999001001_01101_00001_nrca1_uncal.fits', 'jw09999001001_01101_00002_nrca1_uncal.fits']
+    ['jw09999001001_01101_00001_nrca1_uncal.fits', ..., 'jw09999001001_01101_00004_nrca1_uncal.fits']
     """
     from pipeline_core.datamodels import RampModel
 
@@ -244,13 +318,14 @@ def prepare_demo(directory: str | os.PathLike[str], instrument: str = "nircam") 
         return {"pipeline": "calwebb_detector1", "inputs": [path], "description": description}
     readout = _readout()
     truth = DetectorTruth("NIRCAM", DEMO_DETECTOR, *readout.slices)
-    field = star_field(np.random.default_rng(20240915), readout.xsize)
+    field = demo_stars(np.random.default_rng(20240915), readout.xsize)
+    warm = warm_pixels(np.random.default_rng(20240916), truth.shape)
     response = _response(readout)
     updated = _OBS_START >= datetime.datetime.fromisoformat(layout.GAIN_UPDATE_USEAFTER)
     inputs = []
     for exposure, (dx, dy) in enumerate(_DITHERS, start=1):
         rng = np.random.default_rng(1000 + exposure)
-        rate = scene(field, truth.shape, dx, dy) * response
+        rate = scene(field, truth.shape, dx, dy) * response + warm
         data = make_ramp(
             truth,
             rate,
@@ -265,14 +340,20 @@ def prepare_demo(directory: str | os.PathLike[str], instrument: str = "nircam") 
         _pointing_metadata(model, (dx, dy))
         name = f"jw09999001001_01101_{exposure:05d}_{DEMO_DETECTOR.lower()}_uncal.fits"
         inputs.append(model.save(os.path.join(folder, name)))
+    image3 = {
+        "pipeline": "calwebb_image3",
+        "combine": DEMO_PRODUCT,
+        "parameters": {"steps": {"tweakreg": dict(DEMO_TWEAKREG)}},
+        "show": "cat.ecsv",
+    }
     return {
         "pipeline": "calwebb_detector1",
-        "then": ["calwebb_image2"],
+        "then": ["calwebb_image2", image3],
         "inputs": inputs,
         "description": (
-            f"two dithered NIRCam {DEMO_DETECTOR} {DEMO_SUBARRAY} exposures "
-            f"({_NINTS} integrations x {_NGROUPS} RAPID groups) of a star field with cosmic rays "
-            "and a saturated star, calibrated (Detector1, then Image2) with the embedded "
-            "offline reference set"
+            f"{len(inputs)} dithered NIRCam {DEMO_DETECTOR} {DEMO_SUBARRAY} exposures "
+            f"({_NINTS} integrations x {_NGROUPS} RAPID groups) of a star field with cosmic rays, "
+            "warm pixels and a saturated star, calibrated with the embedded offline reference "
+            "set: Detector1 and Image2 on each, then Image3 on all of them (mosaic and catalog)"
         ),
     }

@@ -4,8 +4,10 @@ For every NIRCam, NIRISS and MIRI imaging detector the set has a ``distortion``
 file built from the SIAF coefficients pysiaf ships
 (:mod:`builtin_steps.refdata.siaf`) and a ``filteroffset`` file; for the
 readouts of :data:`PIXEL_READOUTS` it has ``flat`` files (per filter), and for
-their detectors a full-frame ``area`` file and a ``photom`` table. The files are
-written by :mod:`builtin_steps.refdata.imaging_files`.
+their detectors a full-frame ``area`` file and a ``photom`` table; every imaging
+configuration has rows in its instrument's ``apcorr`` and ``abvegaoffset`` file. The
+files are written by :mod:`builtin_steps.refdata.imaging_files` and
+:mod:`builtin_steps.refdata.catalog_files`.
 
 What is real and what is synthetic:
 
@@ -13,6 +15,9 @@ What is real and what is synthetic:
   aperture, to V2/V3), and the pixel area map is its Jacobian, relative to the
   area at the aperture's reference point;
 * the filter offsets are zero (the real files hold sub-pixel offsets);
+* the source-catalog references (``apcorr``, ``abvegaoffset``,
+  :mod:`builtin_steps.refdata.catalog_files`) are synthetic: apertures and
+  corrections of the scenes' Gaussian stars, AB-Vega offsets from a smooth law;
 * the flats are synthetic (a few per cent of smooth structure, 0.5 % pixel to
   pixel, a few unusable pixels), as are the photometric conversions (a smooth
   function of the filter's wavelength).
@@ -36,6 +41,7 @@ __all__ = [
     "FILTERS",
     "PixelReadout",
     "PIXEL_READOUTS",
+    "MIRI_SUBARRAYS",
     "NOT_APPLICABLE",
     "INSTRUMENTS",
     "flat_keys",
@@ -45,7 +51,7 @@ __all__ = [
 ]
 
 #: Reference types of the imaging steps that have files in the set.
-IMAGING_REFTYPES = ("distortion", "filteroffset", "flat", "photom", "area")
+IMAGING_REFTYPES = ("distortion", "filteroffset", "flat", "photom", "area", "apcorr", "abvegaoffset")
 
 #: Exposure types the imaging references apply to, per instrument.
 IMAGING_EXP_TYPES: dict[str, tuple[str, ...]] = {
@@ -116,6 +122,9 @@ PIXEL_READOUTS: tuple[PixelReadout, ...] = (
         (("F770W", None), ("F1000W", None)),
     ),
 )
+
+#: MIRI imager readouts with rows in the ``apcorr`` file (MIRI rows are per subarray).
+MIRI_SUBARRAYS = ("FULL", "BRIGHTSKY", "SUB256", "SUB128", "SUB64")
 
 #: Reference types of the Image2 steps that CRDS answers "N/A" for, for imaging.
 NOT_APPLICABLE = (
@@ -192,6 +201,22 @@ def full_frame(instrument: str) -> Subarray:
     return Subarray("FULL", 1, 1, 2048, 2048, noutputs=4, dark_frames=10)
 
 
+def _catalog_rules(instrument: str, exp_types: str, new_file: NewFile) -> RuleSets:
+    """Write an instrument's ``apcorr`` and ``abvegaoffset`` files; rules by exposure type."""
+    from builtin_steps.refdata import catalog_files
+
+    filters = tuple(dict.fromkeys(pair for key in FILTERS if key.split("/")[0] == instrument
+                                  for pair in FILTERS[key]))
+    apcorr = new_file(instrument, "apcorr", "fits")
+    catalog_files.write_apcorr(str(apcorr), instrument, filters, MIRI_SUBARRAYS, FIRST_USEAFTER)
+    offsets = new_file(instrument, "abvegaoffset", "asdf")
+    catalog_files.write_abvegaoffset(str(offsets), instrument, filters, FIRST_USEAFTER)
+    return {
+        "apcorr": ((_EXP_TYPE,), {(exp_types,): {FIRST_USEAFTER: apcorr.name}}),
+        "abvegaoffset": ((_EXP_TYPE,), {(exp_types,): {FIRST_USEAFTER: offsets.name}}),
+    }
+
+
 def imaging_rules(instrument: str, new_file: NewFile) -> RuleSets:
     """Write an instrument's imaging reference files and return their rules.
 
@@ -208,7 +233,9 @@ def imaging_rules(instrument: str, new_file: NewFile) -> RuleSets:
     dict
         reftype -> (match keys, rules): ``distortion``, ``filteroffset`` and
         ``photom`` by detector and exposure type; ``flat`` by detector, filter,
-        pupil and subarray; ``area`` (full frame) by detector and exposure type.
+        pupil and subarray; ``area`` (full frame) by detector and exposure type;
+        ``apcorr`` and ``abvegaoffset`` (one file each, every imaging filter) by
+        exposure type.
     """
     from builtin_steps.refdata import imaging_files as files
 
@@ -227,6 +254,7 @@ def imaging_rules(instrument: str, new_file: NewFile) -> RuleSets:
         )
         by_exposure["filteroffset"][1][(detector, exp_types)] = {FIRST_USEAFTER: path.name}
     rules = dict(by_exposure)
+    rules.update(_catalog_rules(instrument, exp_types, new_file))
     readouts = [r for r in PIXEL_READOUTS if r.instrument == instrument]
     area_rules: dict[tuple[str, ...], dict[str, str]] = {}
     for detector in sorted({r.detector for r in readouts}):

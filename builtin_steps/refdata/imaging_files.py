@@ -34,6 +34,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "flat_truth",
     "photmjsr",
+    "filter_wavelength",
+    "primary_hdu",
     "write_distortion",
     "write_filteroffset",
     "write_flat",
@@ -120,10 +122,18 @@ def photmjsr(filt: str, pupil: str | None) -> float:
         ``0.2 * sqrt(wavelength / 2 micron)``, the wavelength read from the
         filter name (``F200W`` -> 2.00 micron).
     """
+    return round(0.2 * float(np.sqrt(filter_wavelength(filt, pupil) / 2.0)), 6)
+
+
+def filter_wavelength(filt: str, pupil: str | None) -> float:
+    """Return the pivot wavelength (microns) read from the filter name.
+
+    ``F200W`` -> 2.00, ``F1000W`` -> 10.0; NIRISS images through ``CLEAR`` use
+    the pupil-wheel filter; 2.0 when no name gives a wavelength.
+    """
     name = filt if filt.upper().startswith("F") else (pupil or "")
     digits = re.match(r"F(\d+)", name.upper())
-    wavelength = int(digits.group(1)) / 100.0 if digits else 2.0
-    return round(0.2 * float(np.sqrt(wavelength / 2.0)), 6)
+    return int(digits.group(1)) / 100.0 if digits else 2.0
 
 
 def _asdf_meta(reftype: str, model_type: str, instrument: str, detector: str, useafter: str,
@@ -206,8 +216,13 @@ def write_filteroffset(
     asdf.AsdfFile({"meta": meta, "filters": rows}).write_to(path)
 
 
-def _primary(reftype: str, model_type: str, instrument: str, detector: str, useafter: str,
-             description: str, path: str, readout: Any = None) -> fits.PrimaryHDU:
+def primary_hdu(reftype: str, model_type: str, instrument: str, detector: str | None, useafter: str,
+                description: str, path: str, readout: Any = None) -> fits.PrimaryHDU:
+    """Return the primary HDU of a synthetic reference file: the keywords CRDS and the models read.
+
+    ``detector`` None leaves ``DETECTOR`` out (a file for every detector of the
+    instrument); ``readout`` adds the subarray keywords.
+    """
     hdr = fits.Header()
     hdr["DATE"] = (_now(), "Date this file was created (UTC)")
     hdr["FILENAME"] = (os.path.basename(path), "Name of the file")
@@ -219,7 +234,8 @@ def _primary(reftype: str, model_type: str, instrument: str, detector: str, usea
     hdr["AUTHOR"] = (_AUTHOR, "Author of the reference file")
     hdr["USEAFTER"] = (useafter.replace(" ", "T"), "Use after date of the reference file")
     hdr["INSTRUME"] = (instrument, "Instrument used to acquire the data")
-    hdr["DETECTOR"] = (detector, "Name of detector used to acquire the data")
+    if detector is not None:
+        hdr["DETECTOR"] = (detector, "Name of detector used to acquire the data")
     hdr["EXP_TYPE"] = (_EXP_TYPES[instrument].split("|")[0], "Type of data in the exposure")
     hdr["P_EXP_TY"] = (_EXP_TYPES[instrument], "Exposure types the file applies to")
     if readout is not None:
@@ -258,7 +274,7 @@ def write_flat(path: str, item: PixelReadout, filt: str, pupil: str | None, usea
         CRDS use-after date.
     """
     flat, err, dq = flat_truth(item.instrument, item.detector, filt, *item.readout.slices)
-    primary = _primary(
+    primary = primary_hdu(
         "flat", "FlatModel", item.instrument, item.detector, useafter,
         f"synthetic imaging flat, {filt}", path, item.readout,
     )
@@ -302,7 +318,7 @@ def write_area(path: str, instrument: str, detector: str, readout: Any, useafter
         CRDS use-after date.
     """
     area, _ = ideal_pixel_area(instrument, detector, *readout.slices)
-    primary = _primary(
+    primary = primary_hdu(
         "area", "PixelAreaModel", instrument, detector, useafter,
         "relative pixel area from the SIAF distortion", path, readout,
     )
@@ -351,7 +367,7 @@ def write_photom(
         fits.Column("photmjsr", "E", array=np.array(values, np.float32)),
         fits.Column("uncertainty", "E", array=np.array(values, np.float32) * np.float32(0.01)),
     ]
-    primary = _primary(
+    primary = primary_hdu(
         "photom", _PHOTOM_MODELS[instrument], instrument, detector, useafter,
         "synthetic imaging photometric conversions", path,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from builtin_steps.refdata.detector import DetectorTruth
+from builtin_steps.refdata.psf import PSF_SIGMA
 
 __all__ = ["SKY", "CR_PER_INTEGRATION", "star_field", "scene", "uncorrect", "make_ramp"]
 
@@ -19,7 +20,7 @@ __all__ = ["SKY", "CR_PER_INTEGRATION", "star_field", "scene", "uncorrect", "mak
 SKY = 1.5
 #: Cosmic-ray hits per integration.
 CR_PER_INTEGRATION = 25
-_PSF_SIGMA = 1.2  # pixels
+_PSF_SIGMA = PSF_SIGMA  # pixels
 _NINTS = 2
 _NGROUPS = 10
 

@@ -226,6 +226,28 @@ def _derivative_terms(coefficients: np.ndarray, degree: int, x: np.ndarray, y: n
     return dx, dy
 
 
+def _derivative_grid(coefficients: np.ndarray, degree: int, x: np.ndarray, y: np.ndarray):
+    """:func:`_derivative_terms` on the grid of columns ``x`` and rows ``y`` (1-D), as (ny, nx).
+
+    The terms separate: each derivative is (powers of y) @ (coefficients) @ (powers of x).
+    """
+    xpow = np.vander(x, degree + 1, increasing=True).T  # (degree + 1, nx)
+    ypow = np.vander(y, degree + 1, increasing=True)  # (ny, degree + 1)
+    cx = np.zeros((degree + 1, degree + 1))  # [power of y, power of x]
+    cy = np.zeros((degree + 1, degree + 1))
+    k = 0
+    for i in range(degree + 1):
+        for j in range(i + 1):
+            c = float(coefficients[k])
+            k += 1
+            px, py = i - j, j
+            if px:
+                cx[py, px - 1] += c * px
+            if py:
+                cy[py - 1, px] += c * py
+    return ypow @ cx @ xpow, ypow @ cy @ xpow
+
+
 def ideal_pixel_area(instrument: str, detector: str, rows: slice, cols: slice) -> tuple[np.ndarray, float]:
     """Return the pixel area map of a detector region and the nominal pixel area.
 
@@ -249,7 +271,6 @@ def ideal_pixel_area(instrument: str, detector: str, rows: slice, cols: slice) -
     ap = siaf_aperture(instrument, aperture(instrument, detector).name)
     coeffs = ap.get_polynomial_coefficients()
     degree = int(ap.Sci2IdlDeg)
-    y, x = np.mgrid[rows, cols].astype(np.float64)
 
     def jacobian(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
         xr, yr = xs + 1.0 - ap.XSciRef, ys + 1.0 - ap.YSciRef
@@ -258,4 +279,8 @@ def ideal_pixel_area(instrument: str, detector: str, rows: slice, cols: slice) -
         return np.abs(ax * by - ay * bx)
 
     nominal = float(jacobian(np.array([ap.XSciRef - 1.0]), np.array([ap.YSciRef - 1.0]))[0])
-    return (jacobian(x, y) / nominal).astype(np.float32), nominal
+    xr = np.arange(cols.start, cols.stop, dtype=np.float64) + 1.0 - ap.XSciRef
+    yr = np.arange(rows.start, rows.stop, dtype=np.float64) + 1.0 - ap.YSciRef
+    ax, ay = _derivative_grid(coeffs["Sci2IdlX"], degree, xr, yr)
+    bx, by = _derivative_grid(coeffs["Sci2IdlY"], degree, xr, yr)
+    return (np.abs(ax * by - ay * bx) / nominal).astype(np.float32), nominal

@@ -1,23 +1,30 @@
 """IRS2 reference correction: Fourier-domain subtraction of interleaved references.
 
-For one integration in the detector frame (``ngroups x ny x 3200``):
+For one integration in the detector frame (``ngroups x ny x 3200``), group by
+group:
 
 1. the mean of each pixel over the groups is set aside (added back at the end);
 2. each of the five sections is put in time order (sections 0, 2, 4 reversed),
    on a ``ny x row`` grid with zeros at the jumps and at the end-of-row pad;
-3. a straight line in time, fitted per section and group to the top and bottom
-   4 reference rows, is removed from every read value;
+3. a straight line in time, fitted per section to the top and bottom 4
+   reference rows, is removed from every read value;
 4. the reference output's gaps are filled: a cosine-weighted interpolation,
    then three rounds of a Fourier low-pass filter that keeps the read values;
 5. for each amplifier ``k``, the interleaved reference reads, widened over
    each transition (:meth:`Irs2Layout.spread`), form a time series ``r_k``;
-   the correction ``IFFT(beta_k * FFT(r_k) + alpha_k * FFT(refout))`` is
+   the correction ``Re IFFT(beta_k * FFT(r_k) + alpha_k * FFT(refout))`` is
    subtracted from the amplifier's normal pixels (from all its values with
    ``preserve_refpix``);
 6. the interleaved reference values are dropped (unless preserved).
 
 ``alpha`` and ``beta`` (4 x ``ny * row`` complex weights) come from the REFPIX
-reference file.
+reference file. Every time series is real, so only the real part of each
+inverse transform is needed: it is computed with real transforms of half the
+length, each weight ``w`` replaced by its Hermitian part
+``(w[f] + conj(w[-f])) / 2`` on the non-negative frequencies (the same
+numbers as the complex transforms, in double precision, at a quarter of the
+work). The groups are corrected one at a time, so the work arrays are those of
+one group.
 """
 
 from __future__ import annotations
@@ -26,28 +33,81 @@ import numpy as np
 
 from builtin_steps.refpix.irs2_layout import NSECTIONS, Irs2Layout, irs2_normal_mask
 
-__all__ = ["subtract_reference", "lowpass_filter"]
+__all__ = ["subtract_reference", "lowpass_filter", "hermitian_half"]
 
 _EDGE_ROWS = 4
 
 
-def _time_order(data: np.ndarray, layout: Irs2Layout) -> np.ndarray:
-    """``(ngroups, ny, width)`` -> ``(5, ngroups, ny, row)`` float64 time series."""
-    ngroups, ny, width = data.shape
-    section = width // NSECTIONS
-    sections = np.moveaxis(data.reshape(ngroups, ny, NSECTIONS, section), 2, 0)
-    sections = np.array(sections, dtype=np.float64)
-    sections[0::2] = sections[0::2, ..., ::-1]  # one readout direction for all
+def hermitian_half(weights: np.ndarray) -> np.ndarray:
+    """Return the Hermitian part of frequency weights on the non-negative frequencies.
+
+    For a real series ``x`` and weights ``w`` (complex, FFT order, length
+    ``n``), ``Re(ifft(w * fft(x)))`` equals ``irfft(h * rfft(x), n)`` with
+    ``h`` the returned array.
+
+    Parameters
+    ----------
+    weights : numpy.ndarray
+        ``(..., n)`` weights in FFT frequency order (``n`` even or odd).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(..., n // 2 + 1)`` complex128 weights.
+    """
+    n = weights.shape[-1]
+    index = np.arange(n // 2 + 1)
+    mirror = weights[..., (-index) % n]
+    return 0.5 * (weights[..., index] + np.conj(mirror))
+
+
+def _rfft(x: np.ndarray) -> np.ndarray:
+    from scipy import fft
+
+    return fft.rfft(x, overwrite_x=True)
+
+
+def _irfft(x: np.ndarray, n: int) -> np.ndarray:
+    from scipy import fft
+
+    return fft.irfft(x, n, overwrite_x=True)
+
+
+def _time_of_position(layout: Irs2Layout, section: int) -> np.ndarray:
+    """Time position of each read position of a section: ``(section,)`` integers."""
+    times = np.empty(section, dtype=np.intp)
     pos_n, time_n = layout.normal()
     pos_r, time_r = layout.reference()
-    out = np.zeros((NSECTIONS, ngroups, ny, layout.row))
-    out[..., time_n] = sections[..., pos_n]
-    out[..., time_r] = sections[..., pos_r]
-    return out
+    times[pos_n] = time_n
+    times[pos_r] = time_r
+    return times
+
+
+def _placement(width: int, layout: Irs2Layout, preserve_refpix: bool) -> list[tuple]:
+    """Where the values of each section go.
+
+    Returns, for each section ``k``, ``(k, columns, times, out_columns, kept)``:
+    its detector columns (within the row), their time positions, the output
+    columns of the values kept, and which of ``columns`` are kept. Sections 0,
+    2 and 4 are read right to left.
+    """
+    section = width // NSECTIONS
+    time_of_pos = _time_of_position(layout, section)
+    normal = irs2_normal_mask(width, layout.scipix_n, layout.refpix_r)
+    places = []
+    start = 0
+    for k in range(NSECTIONS):
+        local = np.arange(section)
+        read = local if k % 2 == 1 else section - 1 - local
+        kept = np.ones(section, dtype=bool) if preserve_refpix else normal[k * section : (k + 1) * section]
+        count = int(kept.sum())
+        places.append((k, k * section + local, time_of_pos[read], np.arange(start, start + count), kept))
+        start += count
+    return places
 
 
 def _remove_slopes(series: np.ndarray) -> None:
-    """Fit and remove a line in time per section and group (top/bottom rows), in place."""
+    """Fit and remove a line in time per section (top/bottom rows), in place: ``(..., ny, row)``."""
     ny, row = series.shape[-2:]
     time = np.arange(ny * row, dtype=np.float64).reshape(ny, row)
     time -= time.mean()
@@ -65,13 +125,15 @@ def _remove_slopes(series: np.ndarray) -> None:
     intercept = my - slope * mt
     slope = np.nan_to_num(slope)
     intercept = np.nan_to_num(intercept)
-    line = intercept[..., None, None] + slope[..., None, None] * time
-    series -= np.where(series != 0, line, 0.0)
+    for index in np.ndindex(series.shape[:-2]):
+        plane = series[index]
+        line = intercept[index] + slope[index] * time
+        plane -= np.where(plane != 0, line, 0.0)
 
 
 def _cosine_fill(plane: np.ndarray) -> None:
     """Fill the zeros of a ``(ny, row)`` plane by cosine-weighted interpolation, in place."""
-    flat = plane.ravel()
+    flat = plane.reshape(-1)
     weights = np.sin(np.arange(1, 32) / 32.0 * np.pi)
     have = (flat != 0).astype(np.float64)
     num = convolve1d(flat, weights, mode="wrap")
@@ -109,21 +171,16 @@ def lowpass_filter(ny: int, layout: Irs2Layout) -> np.ndarray:
     return np.concatenate((first, np.roll(first, -1)[::-1]))
 
 
-def _fill_refout(refout: np.ndarray, layout: Irs2Layout) -> None:
-    """Fill the gaps of the reference output's time series, in place: ``(ngroups, ny, row)``."""
-    ngroups, ny, row = refout.shape
-    keep = np.zeros((ny, row), dtype=bool)
-    keep[:, layout.normal()[1]] = True
-    keep = keep.ravel()
-    filt = lowpass_filter(ny, layout)
-    for g in range(ngroups):
-        _cosine_fill(refout[g])
-        known = refout[g].ravel().copy()
-        p = known.copy()
-        for _ in range(3):
-            p = np.fft.ifft(np.fft.fft(p) * filt).real
-            p[keep] = known[keep]
-        refout[g] = p.reshape(ny, row)
+def _fill_refout(refout: np.ndarray, keep: np.ndarray, filt: np.ndarray) -> None:
+    """Fill the gaps of one group's reference-output time series ``(ny, row)``, in place."""
+    _cosine_fill(refout)
+    flat = refout.reshape(-1)
+    known = flat[keep]
+    p = flat.copy()
+    for _ in range(3):
+        p = _irfft(_rfft(p) * filt, flat.size)
+        p[keep] = known
+    flat[:] = p
 
 
 def subtract_reference(
@@ -133,58 +190,83 @@ def subtract_reference(
     layout: Irs2Layout,
     *,
     preserve_refpix: bool = False,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Correct one integration of an IRS2 readout.
 
     Parameters
     ----------
     data : numpy.ndarray
-        ``(ngroups, ny, 3200)`` detector-frame values of one integration.
+        ``(ngroups, ny, 3200)`` detector-frame values of one integration (any
+        strides; not modified).
     alpha, beta : numpy.ndarray
         ``(4, ny * row)`` complex weights of the reference output and of the
-        interleaved reference pixels, per amplifier.
+        interleaved reference pixels, per amplifier (FFT frequency order), or
+        their :func:`hermitian_half` ``(4, ny * row // 2 + 1)``.
     layout : Irs2Layout
         Readout geometry.
     preserve_refpix : bool
         Keep (and correct) the interleaved reference values and the reference
         output section instead of dropping them.
+    out : numpy.ndarray, optional
+        ``(ngroups, ny, 2048)`` (``(ngroups, ny, 3200)`` with
+        ``preserve_refpix``) array (any strides) to write the result into.
 
     Returns
     -------
     numpy.ndarray
         ``(ngroups, ny, 2048)`` float32 corrected image (``(ngroups, ny, 3200)``
-        with ``preserve_refpix``).
+        with ``preserve_refpix``): ``out`` when given.
     """
     ngroups, ny, width = data.shape
     nsamples = ny * layout.row
-    if alpha.shape[-1] != nsamples or beta.shape[-1] != nsamples:
+    half = nsamples // 2 + 1
+    if alpha.shape[-1] not in (nsamples, half) or beta.shape[-1] not in (nsamples, half):
         raise ValueError(f"alpha/beta hold {alpha.shape[-1]} weights per amplifier, expected {nsamples}")
-    offset = data.mean(axis=0, dtype=np.float64)
-    series = _time_order(data - offset, layout)
-    _remove_slopes(series)
-    _fill_refout(series[0], layout)
+    alpha_h = alpha if alpha.shape[-1] == half else hermitian_half(alpha)
+    beta_h = beta if beta.shape[-1] == half else hermitian_half(beta)
+    filt = lowpass_filter(ny, layout)[:half]  # symmetric: its own Hermitian part
+    places = _placement(width, layout, preserve_refpix)
+    shape = (ngroups, ny, sum(int(kept.sum()) for *_, kept in places))
+    if out is None:
+        out = np.empty(shape, dtype=np.float32)
+    elif out.shape != shape:
+        raise ValueError(f"out has shape {out.shape}, expected {shape}")
+    # the offset is restored to the image pixels (and, when kept, to the reference output)
+    restored = irs2_normal_mask(width, layout.scipix_n, layout.refpix_r)
+    restored[: width // NSECTIONS] = True
+
+    offset = data.sum(axis=0, dtype=np.float64) / ngroups
+    keep_refout = np.zeros((ny, layout.row), dtype=bool)
+    keep_refout[:, layout.normal()[1]] = True
+    keep_refout = keep_refout.reshape(-1)
     targets, sources = layout.spread()
-    keep = layout.all_times() if preserve_refpix else layout.normal()[1]
-    refout_ft = np.fft.fft(series[0].reshape(ngroups, nsamples), axis=-1)
-    for k in range(1, NSECTIONS):
-        refs = np.zeros((ngroups, ny, layout.row))
-        refs[..., targets] = series[k][..., sources]
-        spectrum = np.fft.fft(refs.reshape(ngroups, nsamples), axis=-1) * beta[k - 1]
-        spectrum += alpha[k - 1] * refout_ft
-        correction = np.fft.ifft(spectrum, axis=-1).real.reshape(ngroups, ny, layout.row)
-        series[k][..., keep] -= correction[..., keep]
-    sections = series[..., keep]  # (5, ngroups, ny, 512 or 640)
-    flip = slice(0, None, 2) if preserve_refpix else slice(2, None, 2)
-    sections[flip] = sections[flip, ..., ::-1]
-    if preserve_refpix:
-        out = np.moveaxis(sections, 0, 2).reshape(ngroups, ny, width)
-        normal = irs2_normal_mask(width, layout.scipix_n, layout.refpix_r)
-        normal[: width // NSECTIONS] = True  # the reference output gets its offset back too
-        out[..., normal] += offset[..., normal]
-        return out.astype(np.float32)
-    out = np.moveaxis(sections[1:], 0, 2).reshape(ngroups, ny, -1)
-    out += offset[..., irs2_normal_mask(width, layout.scipix_n, layout.refpix_r)]
-    return out.astype(np.float32)
+    corrected = layout.all_times() if preserve_refpix else layout.normal()[1]
+    series = np.empty((NSECTIONS, ny, layout.row))
+    refs = np.zeros((ny, layout.row))
+    for g in range(ngroups):
+        series[:] = 0.0
+        for k, columns, times, _, _ in places:
+            series[k][:, times] = data[g][:, columns] - offset[:, columns]
+        _remove_slopes(series)
+        _fill_refout(series[0], keep_refout, filt)
+        refout_ft = _rfft(series[0].reshape(-1).copy())
+        for k in range(1, NSECTIONS):
+            refs[:, targets] = series[k][:, sources]
+            spectrum = _rfft(refs.reshape(-1).copy())
+            spectrum *= beta_h[k - 1]
+            spectrum += alpha_h[k - 1] * refout_ft
+            correction = _irfft(spectrum, nsamples).reshape(ny, layout.row)
+            series[k][:, corrected] -= correction[:, corrected]
+        for k, columns, times, out_columns, kept in places:
+            if out_columns.size == 0:
+                continue
+            columns, times = columns[kept], times[kept]
+            values = series[k][:, times]
+            add = restored[columns]
+            values[:, add] += offset[:, columns[add]]
+            out[g][:, out_columns] = values
+    return out
 
 
 def convolve1d(*args, **kwargs):  # noqa: D103 - scipy.ndimage.convolve1d, imported on first use (slow import)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from builtin_steps._common import DO_NOT_USE
-from builtin_steps.refpix.irs2 import subtract_reference
+from builtin_steps.refpix.irs2 import hermitian_half, subtract_reference
 from builtin_steps.refpix.irs2_badref import (
     find_bad_pairs,
     interleaved_mask,
@@ -29,7 +29,7 @@ __all__ = [
 _BORDER = 4
 
 
-def weights_from_table(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def weights_from_table(table: np.ndarray, *, hermitian: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Return ``alpha`` and ``beta`` (``(4, n)`` complex) from a REFPIX IRS2 table.
 
     Parameters
@@ -37,6 +37,10 @@ def weights_from_table(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     table : numpy.ndarray
         Structured array with columns ``ALPHA_0``..``ALPHA_3``, ``BETA_0``..``BETA_3``
         (any case) of ``2 n`` floats, real and imaginary parts alternating.
+    hermitian : bool
+        Return their :func:`~builtin_steps.refpix.irs2.hermitian_half` instead,
+        ``(4, n // 2 + 1)`` (one amplifier at a time: the full weights are
+        never all in memory).
 
     Returns
     -------
@@ -45,8 +49,9 @@ def weights_from_table(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     names = {name.lower(): name for name in table.dtype.names}
 
     def column(name: str) -> np.ndarray:
-        values = np.asarray(table[names[name]], dtype=np.float64)
-        return values[0::2] + 1j * values[1::2]
+        # real and imaginary parts alternate: the memory layout of complex128
+        weights = np.ascontiguousarray(table[names[name]], dtype=np.float64).view(np.complex128)
+        return hermitian_half(weights) if hermitian else weights
 
     alpha = np.stack([column(f"alpha_{k}") for k in range(4)])
     beta = np.stack([column(f"beta_{k}") for k in range(4)])
@@ -180,6 +185,7 @@ def correct_irs2(
     bad_columns: np.ndarray,
     dq_table: np.ndarray | None = None,
     preserve_refpix: bool = False,
+    out: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run the IRS2 correction on every integration (detector frame).
 
@@ -189,7 +195,8 @@ def correct_irs2(
         ``(nints, ngroups, ny, 3200)`` detector-frame view of the ramp; the
         reference columns listed in ``dq_table`` are replaced in it.
     alpha, beta : numpy.ndarray
-        ``(4, ny * row)`` complex weights.
+        ``(4, ny * row)`` complex weights, or their Hermitian halves
+        ``(4, ny * row // 2 + 1)`` (:func:`weights_from_table` with ``hermitian=True``).
     layout : Irs2Layout
         Readout geometry.
     bad_columns : numpy.ndarray
@@ -198,12 +205,15 @@ def correct_irs2(
         The REFPIX file's DQ table (``OUTPUT``, ``ODD_EVEN``, ``MASK``).
     preserve_refpix : bool
         Keep the interleaved reference values and the reference output.
+    out : numpy.ndarray, optional
+        Array (any strides, e.g. a detector-frame view of a science-frame
+        array) to write the corrected ramp into.
 
     Returns
     -------
     (numpy.ndarray, numpy.ndarray)
         The corrected detector-frame ramp ``(nints, ngroups, ny, 2048)`` (or
-        3200 wide) and the ``(3200,)`` mask of the columns kept.
+        3200 wide; ``out`` when given) and the ``(3200,)`` mask of the columns kept.
     """
     width = det.shape[-1]
     if dq_table is not None and len(dq_table):
@@ -218,12 +228,14 @@ def correct_irs2(
         bad = bad_columns | new
         is_ref = interleaved_mask(width, layout.scipix_n, layout.refpix_r)
         replace_bad_columns(det, bad, np.nonzero(new)[0], is_ref, scipix_n=layout.scipix_n, refpix_r=layout.refpix_r)
-    results = [
-        subtract_reference(np.asarray(det[i]), alpha, beta, layout, preserve_refpix=preserve_refpix)
-        for i in range(det.shape[0])
-    ]
     keep = np.ones(width, dtype=bool) if preserve_refpix else irs2_normal_mask(width, layout.scipix_n, layout.refpix_r)
-    return np.stack(results), keep
+    if out is None:
+        out = np.empty(det.shape[:-1] + (int(keep.sum()),), dtype=np.float32)
+    if alpha.shape[-1] == det.shape[-2] * layout.row:
+        alpha, beta = hermitian_half(alpha), hermitian_half(beta)
+    for i in range(det.shape[0]):
+        subtract_reference(det[i], alpha, beta, layout, preserve_refpix=preserve_refpix, out=out[i])
+    return out, keep
 
 
 def usable_pixels(pixeldq: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from builtin_steps.refpix.irs2_apply import (
     usable_pixels,
     weights_from_table,
 )
-from builtin_steps.refpix.irs2_layout import Irs2Layout
+from builtin_steps.refpix.irs2_layout import Irs2Layout, irs2_normal_mask
 from builtin_steps.refpix.orientation import orientation, to_detector
 from pipeline_core.datamodels.dqflags import pixel as _PIXEL
 from pipeline_core.errors import ReferenceFileError
@@ -72,31 +72,39 @@ def run_irs2(step: Any, model: Any) -> Any:
             f"step {step.name}: REFPIX reference '{ref.meta.filename or path}' has no IRS2 table "
             "(ALPHA_0..3, BETA_0..3); give a NIRSpec IRS2 REFPIX reference file"
         )
-    alpha, beta = weights_from_table(ref.irs2_table)
+    table = ref.irs2_table
+    found = np.asarray(table[table.dtype.names[0]]).size // 2
     expected = det.shape[-2] * layout.row
-    if alpha.shape[-1] != expected:
+    if found != expected:
         step.log.error(
             "REFPIX reference '%s' holds %d weights per amplifier, but this readout needs %d; step skipped",
-            ref.meta.filename or path, alpha.shape[-1], expected,
+            ref.meta.filename or path, found, expected,
         )
         mark_skipped(step, model)
         return model
-    corrected, keep = correct_irs2(
-        det, alpha, beta, layout,
-        bad_columns=bad, dq_table=ref.dq_table, preserve_refpix=step.preserve_irs2_refpix,
-    )
-    _store(model, corrected, keep, kind)
-    return model
-
-
-def _store(model: Any, corrected: np.ndarray, keep: np.ndarray, kind: str) -> None:
-    """Put the detector-frame result back in science orientation; strip the other arrays."""
+    alpha, beta = weights_from_table(table, hermitian=True)
+    dq_table = ref.dq_table
+    del ref, table  # the weights are read: free the reference file's table
+    keep = np.ones(det.shape[-1], dtype=bool)
+    if not step.preserve_irs2_refpix:
+        keep = irs2_normal_mask(det.shape[-1], layout.scipix_n, layout.refpix_r)
     axis, columns = detector_columns(model.pixeldq.shape, kind)
     keep_sci = keep[columns]
     image = list(model.pixeldq.shape)
     image[axis] = int(keep_sci.sum())
     out = np.empty(model.data.shape[:-2] + tuple(image), dtype=np.float32)
-    to_detector(out, kind)[...] = corrected
+    correct_irs2(
+        det, alpha, beta, layout,
+        bad_columns=bad, dq_table=dq_table, preserve_refpix=step.preserve_irs2_refpix,
+        out=to_detector(out, kind),
+    )
+    del alpha, beta, det
+    _store(model, out, keep_sci, axis)
+    return model
+
+
+def _store(model: Any, out: np.ndarray, keep_sci: np.ndarray, axis: int) -> None:
+    """Set the corrected science-frame data; strip the other arrays of the dropped values."""
     arrays = {"data": out}
     for name in ("pixeldq", "groupdq", "err", "zeroframe"):
         array = getattr(model, name, None)

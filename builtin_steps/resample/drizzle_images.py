@@ -12,20 +12,30 @@ with the same pixel map and weights and squared; inputs are combined with the
 weights ``1 / VAR_RNOISE`` (``ivm``) or the measurement time (``exptime``) as
 ``sum(w**2 var) / sum(w)**2``, divided by the square of the pixel-scale ratio;
 the error is the square root of their sum.
+
+Images are added one at a time (:class:`DrizzleAccumulator`): only the output
+arrays, the running variance sums and the image being added are in memory, so
+a mosaic of many exposures needs no more memory than one of two. The pixel map
+is computed a band of rows at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["DrizzleInput", "DrizzleResult", "pixel_map", "weight_map", "drizzle_images", "VARIANCES"]
+__all__ = [
+    "DrizzleInput", "DrizzleResult", "DrizzleAccumulator", "pixel_map", "weight_map", "drizzle_images", "VARIANCES",
+]
 
 #: The variance arrays resampled, in this order.
 VARIANCES = ("var_rnoise", "var_poisson", "var_flat")
+
+#: Input pixels whose output position :func:`pixel_map` computes at once.
+_PIXELS_PER_BAND = 1 << 19
 
 
 @dataclass
@@ -101,10 +111,16 @@ def pixel_map(wcs_in: Any, wcs_out: Any, shape: tuple[int, int], *, stepsize: fl
     """
     ny, nx = shape
     if stepsize <= 1:
-        y, x = np.indices(shape, dtype=np.float64)
-        ra, dec = wcs_in(x, y)
-        xo, yo = wcs_out.invert(ra, dec, with_bounding_box=False)
-        return np.dstack([xo, yo])
+        # a band of rows at a time: the WCS transforms' temporaries stay small
+        pixmap = np.empty((ny, nx, 2), np.float64)
+        rows = max(1, _PIXELS_PER_BAND // max(nx, 1))
+        for start in range(0, ny, rows):
+            stop = min(ny, start + rows)
+            y, x = np.indices((stop - start, nx), dtype=np.float64)
+            y += start
+            ra, dec = wcs_in(x, y)
+            pixmap[start:stop, :, 0], pixmap[start:stop, :, 1] = wcs_out.invert(ra, dec, with_bounding_box=False)
+        return pixmap
     from scipy.interpolate import RectBivariateSpline
 
     xs = np.unique(np.append(np.arange(0, nx, stepsize), nx - 1)).astype(np.float64)
@@ -185,33 +201,22 @@ def _bounds(shape: tuple[int, int], wcs: Any) -> dict[str, int]:
     }
 
 
-def drizzle_images(
-    inputs: Sequence[DrizzleInput],
-    wcs_out: Any,
-    shape: tuple[int, int],
-    *,
-    pixfrac: float = 1.0,
-    kernel: str = "square",
-    fillval: str = "NAN",
-    weight_type: str | None = "ivm",
-    bad_bits: int = 1,
-    pixel_scale_ratio: float = 1.0,
-    enable_ctx: bool = True,
-    enable_var: bool = True,
-    propagate_dq: bool = False,
-    pixmap_stepsize: float = 1.0,
-    pixmap_order: int = 1,
-) -> DrizzleResult:
-    """Resample images onto one output grid.
+class DrizzleAccumulator:
+    """Resample images onto one output grid, one image at a time.
+
+    Each :meth:`add` drizzles one image into the running output (drizzle's
+    incremental ``add_image``) and into the running variance sums, so only the
+    output arrays and the image being added are in memory, however many
+    images there are.
 
     Parameters
     ----------
-    inputs : sequence of DrizzleInput
-        The images.
     wcs_out : gwcs.wcs.WCS
         The output WCS.
     shape : (int, int)
         Output ``(ny, nx)``.
+    n_inputs : int
+        How many images will be added (the context image has one bit each).
     pixfrac, kernel, fillval : float, str, str
         Drizzle's pixel shrinking, kernel and value of uncovered pixels.
     weight_type : {"ivm", "exptime", None}
@@ -224,48 +229,122 @@ def drizzle_images(
         Make the context, the variances (and the error), the output DQ.
     pixmap_stepsize, pixmap_order : float, int
         See :func:`pixel_map`.
+    """
+
+    def __init__(
+        self,
+        wcs_out: Any,
+        shape: tuple[int, int],
+        *,
+        n_inputs: int,
+        pixfrac: float = 1.0,
+        kernel: str = "square",
+        fillval: str = "NAN",
+        weight_type: str | None = "ivm",
+        bad_bits: int = 1,
+        pixel_scale_ratio: float = 1.0,
+        enable_ctx: bool = True,
+        enable_var: bool = True,
+        propagate_dq: bool = False,
+        pixmap_stepsize: float = 1.0,
+        pixmap_order: int = 1,
+    ) -> None:
+        from drizzle.resample import Drizzle
+
+        self.wcs_out, self.shape = wcs_out, tuple(shape)
+        self.pixfrac, self.kernel, self.weight_type, self.bad_bits = pixfrac, kernel, weight_type, bad_bits
+        self.pixel_scale_ratio = pixel_scale_ratio
+        self.enable_var, self.propagate_dq = enable_var, propagate_dq
+        self.pixmap_stepsize, self.pixmap_order = pixmap_stepsize, pixmap_order
+        self._driz = Drizzle(
+            kernel=kernel, fillval=fillval, out_shape=self.shape, max_ctx_id=max(int(n_inputs) - 1, 0),
+            disable_ctx=not enable_ctx,
+        )
+        self._sums: dict[str, np.ndarray] = {}
+        self._totals: dict[str, np.ndarray] = {}
+        self.count = 0
+
+    def add(self, item: DrizzleInput) -> None:
+        """Drizzle one image into the output.
+
+        Parameters
+        ----------
+        item : DrizzleInput
+            The image; nothing of it is kept.
+        """
+        shape = item.data.shape
+        pixmap = pixel_map(item.wcs, self.wcs_out, shape, stepsize=self.pixmap_stepsize, order=self.pixmap_order)
+        common = dict(
+            pixmap=pixmap, iscale=1.0, pixel_scale_ratio=self.pixel_scale_ratio,
+            weight_map=weight_map(item, self.weight_type, self.bad_bits), wht_scale=1.0, pixfrac=self.pixfrac,
+            in_units="cps", **_bounds(shape, item.wcs),
+        )
+        data = np.asarray(item.data, np.float32)
+        dq = np.asarray(item.dq, np.uint32) if self.propagate_dq else None
+        self._driz.add_image(data, exptime=float(item.exposure_time or 1.0), dq=dq, **common)
+        if self.enable_var:
+            _add_variances(item, common, self.shape, self.kernel, self.weight_type, self._sums, self._totals)
+        self.count += 1
+
+    def result(self) -> DrizzleResult:
+        """Return the resampled arrays of the images added so far."""
+        variances: dict[str, np.ndarray] = {}
+        err = None
+        if self.enable_var and self._sums:
+            scaling = 1.0 / self.pixel_scale_ratio**2
+            with np.errstate(divide="ignore", invalid="ignore"):
+                for name in VARIANCES:
+                    if name in self._sums:
+                        total = self._totals[name]
+                        variances[name] = (self._sums[name] * scaling / total / total).astype(np.float32)
+            stack = np.array(list(variances.values()))
+            all_nan = np.all(np.isnan(stack), axis=0)
+            err = np.sqrt(np.nansum(stack, axis=0)).astype(np.float32)
+            err[all_nan] = np.nan
+        driz = self._driz
+        return DrizzleResult(
+            data=driz.out_img, wht=driz.out_wht, con=driz.out_ctx,
+            dq=driz.out_dq if self.propagate_dq else None, variances=variances, err=err,
+        )
+
+
+def drizzle_images(
+    inputs: Iterable[DrizzleInput],
+    wcs_out: Any,
+    shape: tuple[int, int],
+    *,
+    n_inputs: int | None = None,
+    **options: Any,
+) -> DrizzleResult:
+    """Resample images onto one output grid.
+
+    Parameters
+    ----------
+    inputs : iterable of DrizzleInput
+        The images; a generator is consumed one image at a time (see
+        :class:`DrizzleAccumulator`).
+    wcs_out : gwcs.wcs.WCS
+        The output WCS.
+    shape : (int, int)
+        Output ``(ny, nx)``.
+    n_inputs : int, optional
+        How many images there are (needed when ``inputs`` has no length).
+    **options
+        The keywords of :class:`DrizzleAccumulator` (``pixfrac``, ``kernel``,
+        ``fillval``, ``weight_type``, ``bad_bits``, ``pixel_scale_ratio``,
+        ``enable_ctx``, ``enable_var``, ``propagate_dq``, ``pixmap_stepsize``,
+        ``pixmap_order``).
 
     Returns
     -------
     DrizzleResult
     """
-    from drizzle.resample import Drizzle
-
-    driz = Drizzle(
-        kernel=kernel, fillval=fillval, out_shape=shape, max_ctx_id=max(len(inputs) - 1, 0),
-        disable_ctx=not enable_ctx,
-    )
-    sums: dict[str, np.ndarray] = {}
-    totals: dict[str, np.ndarray] = {}
+    if n_inputs is None:
+        n_inputs = len(inputs)  # type: ignore[arg-type]
+    accumulator = DrizzleAccumulator(wcs_out, shape, n_inputs=n_inputs, **options)
     for item in inputs:
-        pixmap = pixel_map(item.wcs, wcs_out, item.data.shape, stepsize=pixmap_stepsize, order=pixmap_order)
-        weights = weight_map(item, weight_type, bad_bits)
-        bounds = _bounds(item.data.shape, item.wcs)
-        common = dict(
-            pixmap=pixmap, iscale=1.0, pixel_scale_ratio=pixel_scale_ratio, weight_map=weights,
-            wht_scale=1.0, pixfrac=pixfrac, in_units="cps", **bounds,
-        )
-        data = np.asarray(item.data, np.float32)
-        dq = np.asarray(item.dq, np.uint32) if propagate_dq else None
-        driz.add_image(data, exptime=float(item.exposure_time or 1.0), dq=dq, **common)
-        if enable_var:
-            _add_variances(item, common, shape, kernel, weight_type, sums, totals)
-    variances: dict[str, np.ndarray] = {}
-    err = None
-    if enable_var and sums:
-        scaling = 1.0 / pixel_scale_ratio**2
-        with np.errstate(divide="ignore", invalid="ignore"):
-            for name in VARIANCES:
-                if name in sums:
-                    variances[name] = (sums[name] * scaling / totals[name] / totals[name]).astype(np.float32)
-        stack = np.array(list(variances.values()))
-        all_nan = np.all(np.isnan(stack), axis=0)
-        err = np.sqrt(np.nansum(stack, axis=0)).astype(np.float32)
-        err[all_nan] = np.nan
-    return DrizzleResult(
-        data=driz.out_img, wht=driz.out_wht, con=driz.out_ctx,
-        dq=driz.out_dq if propagate_dq else None, variances=variances, err=err,
-    )
+        accumulator.add(item)
+    return accumulator.result()
 
 
 def _add_variances(

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import os
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from builtin_steps.resample.drizzle_images import VARIANCES, DrizzleInput, drizzle_images
+from builtin_steps.resample.drizzle_images import VARIANCES, DrizzleAccumulator, DrizzleInput
 from builtin_steps.resample.output_wcs import OutputGrid, load_custom_wcs, output_grid
 from pipeline_core import Step
-from pipeline_core.datamodels import ImageModel, open_model
+from pipeline_core.datamodels import ImageModel
 from pipeline_core.datamodels.dqflags import pixel as PIXEL
 from pipeline_core.errors import ParameterError, StepError
 
@@ -70,25 +72,36 @@ class ResampleStep(Step):
 
         Parameters
         ----------
-        step_input : str, os.PathLike, ImageModel, list of those, or association file
+        step_input : str, os.PathLike, ImageModel, list of those, ModelLibrary or association file
             Calibrated images with a WCS; an association's ``science`` members.
 
         Returns
         -------
         ImageModel or list of ImageModel
             The resampled image (``single``: one per input).
+
+        Notes
+        -----
+        The inputs are held in a :class:`~builtin_steps.library.ModelLibrary`
+        (a library given is used as it is; otherwise one is made with
+        ``on_disk = not in_memory``). They are read twice, one at a time: once
+        for their WCS and metadata, once to be drizzled into the output; an
+        on-disk library holds only the exposure being added.
         """
-        models = self._inputs(step_input)
+        library = self._library(step_input)
         self._check_parameters()
+        exposures = self._survey(library)
         if self.single:
-            return [self._resample([m]) for m in models]
-        return self._resample(models)
+            return [self._resample(library, [index], [exposures[index]]) for index in range(len(library))]
+        return self._resample(library, list(range(len(library))), exposures)
 
     # ------------------------------------------------------------------ inputs
-    def _inputs(self, step_input: Any) -> list[Any]:
+    def _library(self, step_input: Any) -> Any:
         from builtin_steps.library import ModelLibrary
 
-        if isinstance(step_input, (list, tuple, ModelLibrary)):
+        if isinstance(step_input, ModelLibrary):
+            return step_input
+        if isinstance(step_input, (list, tuple)):
             items = list(step_input)
         elif isinstance(step_input, (str, os.PathLike)) and os.fspath(step_input).lower().endswith(".json"):
             from builtin_steps.association import load_level2
@@ -96,10 +109,17 @@ class ResampleStep(Step):
             items = [m for p in load_level2(step_input).products for m in p.of_type("science")]
         else:
             items = [step_input]
-        models = [open_model(item) for item in items]
-        for model in models:
+        if not items:
+            raise StepError(f"step '{self.name}': the input is an empty list; give calibrated images.")
+        return ModelLibrary(items, on_disk=not self.in_memory)
+
+    def _survey(self, library: Any) -> list[_Exposure]:
+        """Check each input and keep what the output grid and metadata need (not the arrays)."""
+        exposures = []
+        for index, model in library.models(modify=False):
             name = model.meta.filename or "<in memory>"
-            if not isinstance(model, ImageModel) or model.data.ndim != 2:
+            shape = model.shape
+            if not isinstance(model, ImageModel) or shape is None or len(shape) != 2:
                 raise StepError(
                     f"step '{self.name}': input '{name}' is a {type(model).__name__}; resample takes "
                     "2-D images (ImageModel, e.g. 'cal' products). Give calibrated images."
@@ -109,7 +129,8 @@ class ResampleStep(Step):
                     f"step '{self.name}': input '{name}' has no WCS (meta.wcs); run assign_wcs on it "
                     "first (the Image2 pipeline does), or skip resample."
                 )
-        return models
+            exposures.append(_Exposure.of(model, keep_meta=index == 0 or self.single))
+        return exposures
 
     def _check_parameters(self) -> None:
         if self.pixmap_order not in (1, 3):
@@ -137,7 +158,7 @@ class ResampleStep(Step):
                 ) from None
 
     # ------------------------------------------------------------------ work
-    def _grid(self, models: list[Any]) -> OutputGrid:
+    def _grid(self, exposures: list[_Exposure]) -> OutputGrid:
         shape = None if self.output_shape is None else (self.output_shape[1], self.output_shape[0])
         if self.output_wcs:
             try:
@@ -148,12 +169,11 @@ class ResampleStep(Step):
                     "Give an ASDF file whose 'wcs' entry is a gwcs WCS with array_shape or "
                     "bounding_box (or output_shape)."
                 ) from error
-        info = models[0].meta.wcsinfo.to_dict()
         try:
             return output_grid(
-                [m.meta.wcs for m in models],
-                [m.data.shape for m in models],
-                info,
+                [e.wcs for e in exposures],
+                [e.shape for e in exposures],
+                exposures[0].wcsinfo,
                 pixel_scale_ratio=self.pixel_scale_ratio,
                 pixel_scale=self.pixel_scale,
                 rotation=self.rotation,
@@ -168,45 +188,33 @@ class ResampleStep(Step):
                 f"{self.pixel_scale}, pixel_scale_ratio={self.pixel_scale_ratio}; check these values."
             ) from error
 
-    def _resample(self, models: list[Any]) -> Any:
-        if not self.in_memory:
-            self.log.info("in_memory=False: the inputs are held in memory all the same")
-        grid = self._grid(models)
-        ref = models[0]
-        input_scale = self._input_scale(ref)
-        ratio = grid.pixel_scale / input_scale if input_scale else self.pixel_scale_ratio
-        inputs = [
-            DrizzleInput(
-                data=m.data, dq=m.dq, wcs=m.meta.wcs,
-                variances={name: getattr(m, name) for name in VARIANCES},
-                exposure_time=m.meta.exposure.exposure_time,
-                measurement_time=m.meta.exposure.measurement_time,
-            )
-            for m in models
-        ]
-        result = drizzle_images(
-            inputs, grid.wcs, grid.shape,
+    def _resample(self, library: Any, indices: list[int], exposures: list[_Exposure]) -> Any:
+        grid = self._grid(exposures)
+        ref = exposures[0]
+        ratio = grid.pixel_scale / ref.input_scale if ref.input_scale else self.pixel_scale_ratio
+        accumulator = DrizzleAccumulator(
+            grid.wcs, grid.shape, n_inputs=len(indices),
             pixfrac=self.pixfrac, kernel=self.kernel, fillval=self.fillval,
             weight_type=self.weight_type, bad_bits=PIXEL["DO_NOT_USE"] | PIXEL["NON_SCIENCE"],
             pixel_scale_ratio=ratio, enable_ctx=self.enable_ctx, enable_var=self.enable_err,
             propagate_dq=self.propagate_dq, pixmap_stepsize=self.pixmap_stepsize,
             pixmap_order=self.pixmap_order,
         )
-        return self._output_model(models, grid, result, ratio)
+        for index in indices:
+            model = library[index]
+            accumulator.add(DrizzleInput(
+                data=model.data, dq=model.dq, wcs=model.meta.wcs,
+                variances={name: getattr(model, name) for name in VARIANCES},
+                exposure_time=model.meta.exposure.exposure_time,
+                measurement_time=model.meta.exposure.measurement_time,
+            ))
+            library.shelve(index, model, modify=False)
+            del model
+        return self._output_model(exposures, grid, accumulator.result(), ratio)
 
-    def _input_scale(self, model: Any) -> float | None:
-        area = model.meta.photometry.pixelarea_steradians
-        if area and area > 0:
-            return float(3600.0 * np.rad2deg(np.sqrt(area)))
-        return None
-
-    def _output_model(self, models: list[Any], grid: OutputGrid, result: Any, ratio: float) -> Any:
-        ref = models[0]
+    def _output_model(self, exposures: list[_Exposure], grid: OutputGrid, result: Any, ratio: float) -> Any:
         out = ImageModel()
-        meta = ref.meta.to_dict()
-        meta.pop("wcs", None)
-        meta.pop("model_type", None)
-        out.meta = meta
+        out.meta = copy.deepcopy(exposures[0].meta)
         out.data = result.data
         out.wht = result.wht
         if result.con is not None:
@@ -228,13 +236,13 @@ class ResampleStep(Step):
         out.meta.photometry.pixelarea_steradians = float(scale_rad**2)
         out.meta.photometry.pixelarea_arcsecsq = float(grid.pixel_scale**2)
         res = out.meta.resample
-        res.pointings = len({_group_id(m) for m in models})
+        res.pointings = len({e.group for e in exposures})
         res.pixel_scale_ratio = float(ratio)
         res.pixfrac = float(self.pixfrac)
         res.kernel = self.kernel
         res.fillval = self.fillval
         res.weight_type = self.weight_type
-        self._update_times(out, models)
+        self._update_times(out, exposures)
         out.meta.cal_step.resample = "COMPLETE"
         return out
 
@@ -262,14 +270,14 @@ class ResampleStep(Step):
         if region is not None:
             info.s_region = region
 
-    def _update_times(self, out: Any, models: list[Any]) -> None:
-        groups: dict[Any, Any] = {}
-        for m in models:
-            groups.setdefault(_group_id(m), m)
-        exposures = list(groups.values())
+    def _update_times(self, out: Any, exposures: list[_Exposure]) -> None:
+        groups: dict[Any, _Exposure] = {}
+        for e in exposures:
+            groups.setdefault(e.group, e)
+        firsts = list(groups.values())
 
         def total(attr: str) -> float | None:
-            values = [getattr(m.meta.exposure, attr) for m in exposures]
+            values = [e.times[attr] for e in firsts]
             return None if any(v is None for v in values) else float(sum(values))
 
         exp = out.meta.exposure
@@ -278,10 +286,41 @@ class ResampleStep(Step):
         exp.measurement_time = total("measurement_time")
         exp.duration = total("duration")
         exp.elapsed_exposure_time = exp.duration
-        starts = [m.meta.exposure.start_time for m in exposures if m.meta.exposure.start_time is not None]
-        ends = [m.meta.exposure.end_time for m in exposures if m.meta.exposure.end_time is not None]
+        starts = [e.times["start_time"] for e in firsts if e.times["start_time"] is not None]
+        ends = [e.times["end_time"] for e in firsts if e.times["end_time"] is not None]
         exp.start_time = min(starts) if starts else None
         exp.end_time = max(ends) if ends else None
+
+
+_TIMES = ("exposure_time", "measurement_time", "duration", "start_time", "end_time")
+
+
+@dataclass
+class _Exposure:
+    """What the output needs of one input besides its arrays (kept for every input)."""
+
+    shape: tuple[int, int]
+    wcs: Any
+    wcsinfo: dict[str, Any]
+    group: Any
+    times: dict[str, Any]
+    input_scale: float | None
+    meta: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, model: Any, *, keep_meta: bool) -> _Exposure:
+        """Describe ``model``; ``keep_meta``: also keep its metadata (the output's start as the first input's)."""
+        area = model.meta.photometry.pixelarea_steradians
+        meta = None
+        if keep_meta:
+            meta = model.meta.to_dict()
+            meta.pop("wcs", None)
+            meta.pop("model_type", None)
+        return cls(
+            shape=tuple(model.shape), wcs=model.meta.wcs, wcsinfo=model.meta.wcsinfo.to_dict(),
+            group=_group_id(model), times={t: getattr(model.meta.exposure, t) for t in _TIMES},
+            input_scale=float(3600.0 * np.rad2deg(np.sqrt(area))) if area and area > 0 else None, meta=meta,
+        )
 
 
 def _group_id(model: Any) -> Any:

@@ -1,11 +1,14 @@
 """SourceCatalogStep: the catalog (``cat.ecsv``) and segmentation map (``segm.fits``) of a mosaic.
 
-The photometry is :func:`builtin_steps.source_catalog.photometry.measure`. The
-apertures come from the ``apcorr`` reference (rows of the image's filter and
-pupil: ``eefraction``, ``radius``, ``apcorr``, ``skyin``, ``skyout``); without
-one they are those of a Gaussian star of FWHM ``kernel_fwhm`` (a warning says
-so). The ``abvegaoffset`` reference gives the Vega magnitudes (without it they
-are NaN).
+The columns are :func:`builtin_steps.source_catalog.columns.catalog_columns`,
+measured on the image in Jy per pixel. The ``apcorr`` reference gives the
+aperture radii of ``aperture_ee1..3``, their corrections and the sky annulus;
+the ``abvegaoffset`` reference the Vega magnitudes
+(:mod:`builtin_steps.source_catalog.references`). As the JWST step: when CRDS has
+no rule for the image, or a reference has no row for its filter, a warning says
+so and no catalog is made (the step returns None); when CRDS answers N/A, the
+apertures are radii of 1, 2 and 3 pixels without correction, or the AB-Vega
+offset is 0, with a warning.
 """
 
 from __future__ import annotations
@@ -15,13 +18,24 @@ from typing import Any
 
 import numpy as np
 
-from builtin_steps.source_catalog.photometry import ApertureSet, ab_mag, gaussian_apertures, measure
+from builtin_steps.source_catalog.columns import catalog_columns
+from builtin_steps.source_catalog.references import (
+    FALLBACK,
+    ApertureParams,
+    MissingRows,
+    aperture_params,
+    check_aperture_ee,
+)
+from builtin_steps.source_catalog.references import abvega_offset as offset_from_table
 from pipeline_core import Step
-from pipeline_core.datamodels import ImageModel, open_model
-from pipeline_core.datamodels.dqflags import pixel as PIXEL
-from pipeline_core.errors import ReferenceFileError, StepError
+from pipeline_core.datamodels import ABVegaOffsetModel, ApcorrModel, ImageModel, open_model
+from pipeline_core.errors import ParameterError, ReferenceFileError, StepError
 
 __all__ = ["SourceCatalogStep"]
+
+
+class _NoRule(LookupError):
+    """CRDS has no reference file of a type for the image."""
 
 
 class SourceCatalogStep(Step):
@@ -74,47 +88,41 @@ class SourceCatalogStep(Step):
 
         Returns
         -------
-        astropy.table.Table
-            One row per source; ``meta`` holds the product name and apertures.
+        astropy.table.Table or None
+            One row per source (``meta`` holds the apertures and the AB-Vega
+            offset); None when no catalog can be made (no sources, no reference
+            rule or no reference row for the image's filter).
         """
-        from astropy.table import Table
-
         model = open_model(step_input)
-        if not isinstance(model, ImageModel) or model.meta.wcs is None:
-            raise StepError(
-                f"step '{self.name}': input '{model.meta.filename}' is a {type(model).__name__} "
-                "without a WCS; source_catalog takes a resampled image (i2d) from resample."
+        pixel_sr = self._check_input(model)
+        ees = (int(self.aperture_ee1), int(self.aperture_ee2), int(self.aperture_ee3))
+        problem = check_aperture_ee(ees)
+        if problem:
+            raise ParameterError(
+                f"step '{self.name}': aperture_ee1..3 = {list(ees)} are not accepted: {problem}. Give three "
+                "increasing encircled-energy percentages found in the APCORR reference (e.g. 30, 50, 70)."
             )
-        pixel_sr = model.meta.photometry.pixelarea_steradians
-        if not pixel_sr:
-            raise StepError(
-                f"step '{self.name}': input '{model.meta.filename}' has no pixel area "
-                "(meta.photometry.pixelarea_steradians); run photom and resample before source_catalog."
-            )
-        ees = (self.aperture_ee1, self.aperture_ee2, self.aperture_ee3)
-        apertures = self._apertures(model, ees)
-        data = np.asarray(model.data, np.float64)
-        err = np.asarray(model.err, np.float64) if model.err is not None and model.err.shape == data.shape \
-            else np.zeros_like(data)
-        mask = ~np.isfinite(data)
+        try:
+            apertures = self._apertures(model, ees)
+            offset = self._abvega_offset(model)
+        except (MissingRows, _NoRule) as error:
+            self.log.warning("%s Source catalog will not be created.", error)
+            return None
+        to_jy = 1.0e6 * pixel_sr
+        data = np.asarray(model.data, np.float64) * to_jy
+        err = np.asarray(model.err, np.float64) * to_jy
+        coverage = ~np.isfinite(err) | ~np.isfinite(data)
         if model.wht is not None and model.wht.shape == data.shape:
-            mask |= np.asarray(model.wht) <= 0
-        mask |= (np.asarray(model.dq) & np.uint32(PIXEL["DO_NOT_USE"])) != 0 if model.dq is not None \
-            and model.dq.shape == data.shape else False
-        columns, segm = measure(data, err, mask, float(pixel_sr), apertures, self)
-        table = Table(columns)
-        if len(table):
-            ra, dec = model.meta.wcs(table["xcentroid"], table["ycentroid"])
-            table["sky_centroid_ra"], table["sky_centroid_dec"] = ra, dec
-            offset = self._abvega(model)
-            for name in [c for c in table.colnames if c.endswith("_flux") and c.startswith(("aper", "iso"))]:
-                stem = name[:-5]
-                table[f"{stem}_abmag"] = ab_mag(np.asarray(table[name]))
-                table[f"{stem}_vegamag"] = table[f"{stem}_abmag"] - offset
+            coverage |= np.asarray(model.wht) == 0
+        columns, segm = catalog_columns(data, err, coverage, apertures, offset,
+                                        (self.ci1_star_threshold, self.ci2_star_threshold), self)
+        if segm is None:
+            self.log.warning("No sources found in the image. Catalog will be empty.")
+            return None
+        table = self._table(model, columns)
+        table.meta.update({"product": str(model.meta.filename or "image3_i2d.fits"),
+                           "aperture_params": apertures.as_meta(), "abvega_offset": offset})
         self.log.info("Detected %d sources", len(table))
-        name = str(model.meta.filename or "image3_i2d.fits")
-        table.meta.update({"product": name, "aperture_ee": list(apertures.ee),
-                           "aperture_radii": list(apertures.radii), "apcorr": apertures.apcorr})
         model.meta.cal_step.source_catalog = "COMPLETE"
         object.__setattr__(self, "_products", (segm, model))
         return table
@@ -122,48 +130,104 @@ class SourceCatalogStep(Step):
     def _save_result(self, result: Any) -> None:
         """Write the catalog and segmentation map (instead of saving a data model)."""
         products = getattr(self, "_products", None)
-        if products is not None and self.saves_results():
+        if result is not None and products is not None and self.saves_results():
             self._save(result, *products)
 
-    def _lookup(self, model: Any, reftype: str) -> str | None:
+    # ------------------------------------------------------------------ parts
+    def _check_input(self, model: Any) -> float:
+        name = model.meta.filename
+        if not isinstance(model, ImageModel) or model.meta.wcs is None:
+            raise StepError(
+                f"step '{self.name}': input '{name}' is a {type(model).__name__} without a WCS; "
+                "source_catalog takes a resampled image (i2d) from resample."
+            )
+        units = (model.meta.bunit_data, model.meta.bunit_err)
+        if units != ("MJy/sr", "MJy/sr"):
+            raise StepError(
+                f"step '{self.name}': input '{name}' has data and error in {units[0]!r} and {units[1]!r}; "
+                "source_catalog takes surface brightness in 'MJy/sr' (run photom before resample)."
+            )
+        if model.err is None or model.err.shape != model.data.shape:
+            raise StepError(f"step '{self.name}': input '{name}' has no error array (err) of its data's shape.")
+        pixel_sr = model.meta.photometry.pixelarea_steradians
+        if not pixel_sr:
+            raise StepError(
+                f"step '{self.name}': input '{name}' has no pixel area "
+                "(meta.photometry.pixelarea_steradians); run photom and resample before source_catalog."
+            )
+        return float(pixel_sr)
+
+    def _reference(self, model: Any, reftype: str, cls: type) -> Any:
+        """The opened reference, or None for N/A; :class:`_NoRule` when CRDS has no file."""
         try:
             path = self.get_reference_file(model, reftype)
         except ReferenceFileError as error:
-            self.log.warning("No %s reference file (%s)", reftype.upper(), error)
+            if getattr(self, f"override_{reftype}", None):
+                raise
+            raise _NoRule(str(error)) from error
+        if isinstance(path, str) and path.upper() == "N/A":
             return None
-        return None if not path or str(path).upper() == "N/A" else str(path)
+        ref = open_model(path)
+        if not isinstance(ref, cls):
+            raise ReferenceFileError(
+                f"step '{self.name}': the {reftype.upper()} reference '{ref.meta.filename or path}' opens as a "
+                f"{type(ref).__name__}, not a {cls.__name__}; give a JWST {reftype.upper()} file "
+                f"(override_{reftype})."
+            )
+        return ref
 
-    def _apertures(self, model: Any, ees: tuple[int, ...]) -> ApertureSet:
-        path = self._lookup(model, "apcorr")
-        if path is not None:
-            from astropy.table import Table
+    def _selectors(self, model: Any) -> dict[str, Any]:
+        inst = model.meta.instrument
+        return {"filter": inst.filter, "pupil": inst.pupil, "detector": inst.detector,
+                "subarray": model.meta.subarray.name}
 
-            table = Table.read(path, hdu=1) if path.endswith(".fits") else Table.read(path)
-            rows = table
-            for key, value in (("filter", model.meta.instrument.filter), ("pupil", model.meta.instrument.pupil)):
-                if key in rows.colnames and value is not None:
-                    rows = rows[np.char.upper(np.asarray(rows[key], str)) == str(value).upper()]
-            if len(rows):
-                frac = np.asarray(rows["eefraction"], float)
-                radius = np.asarray(rows["radius"], float)
-                order = np.argsort(frac)
-                radii = tuple(float(np.interp(e / 100.0, frac[order], radius[order])) for e in ees)
-                top = int(np.argmin(np.abs(frac - max(ees) / 100.0)))
-                return ApertureSet(tuple(ees), radii, float(rows["apcorr"][top]), float(rows["skyin"][top]),
-                                   float(rows["skyout"][top]))
-            self.log.warning("APCORR %s has no row for this filter; using Gaussian apertures", path)
-        self.log.warning("Apertures of a Gaussian star of FWHM kernel_fwhm=%s pixels", self.kernel_fwhm)
-        return gaussian_apertures(self.kernel_fwhm / 2.3548, ees)
+    def _apertures(self, model: Any, ees: tuple[int, ...]) -> ApertureParams:
+        ref = self._reference(model, "apcorr", ApcorrModel)
+        if ref is None:
+            self.log.warning("No APCORR reference file (N/A): apertures of radius 1, 2 and 3 pixels "
+                             "without aperture corrections.")
+            return FALLBACK
+        ratio = model.meta.resample.pixel_scale_ratio
+        if ratio is None:
+            self.log.warning("meta.resample.pixel_scale_ratio is not set: the native pixel scale is assumed "
+                             "(pixel_scale_ratio = 1).")
+            ratio = 1.0
+        try:
+            params = aperture_params(ref.apcorr_table, str(model.meta.instrument.name), self._selectors(model),
+                                     ees, float(ratio))
+        except MissingRows as error:
+            raise MissingRows(f"APCORR reference '{ref.meta.filename}': {error}.") from None
+        self.log.info("Apertures (pixels) %s for %s %% encircled energy; aperture correction %.4f",
+                      ", ".join(f"{r:.3f}" for r in params.radii), "/".join(map(str, ees)), params.corrections[-1])
+        return params
 
-    def _abvega(self, model: Any) -> float:
-        path = self._lookup(model, "abvegaoffset")
-        if path is None:
-            return float("nan")
+    def _abvega_offset(self, model: Any) -> float:
+        ref = self._reference(model, "abvegaoffset", ABVegaOffsetModel)
+        if ref is None:
+            self.log.warning("No ABVEGAOFFSET reference file (N/A): the AB-Vega offset is 0, so the "
+                             "catalog's Vega magnitudes are not correct.")
+            return 0.0
+        if ref.abvega_offset is None:
+            raise ReferenceFileError(f"step '{self.name}': the ABVEGAOFFSET reference "
+                                     f"'{ref.meta.filename}' has no 'abvega_offset' table.")
+        try:
+            offset = offset_from_table(ref.abvega_offset, str(model.meta.instrument.name), self._selectors(model))
+        except MissingRows as error:
+            raise MissingRows(f"ABVEGAOFFSET reference '{ref.meta.filename}': {error}.") from None
+        self.log.info("AB to Vega magnitude offset %.5f", offset)
+        return offset
+
+    def _table(self, model: Any, columns: dict[str, np.ndarray]) -> Any:
         from astropy.table import Table
 
-        table = Table.read(path, hdu=1) if path.endswith(".fits") else Table.read(path)
-        rows = table[np.char.upper(np.asarray(table["filter"], str)) == str(model.meta.instrument.filter).upper()]
-        return float(rows["abvega_offset"][0]) if len(rows) else float("nan")
+        table = Table()
+        for name, values in columns.items():
+            table[name] = values
+            if name == "ycentroid":
+                table["sky_centroid"] = model.meta.wcs.pixel_to_world(columns["xcentroid"], values)
+            if name.endswith(("_flux", "_flux_err")):
+                table[name].unit = "Jy"
+        return table
 
     def _save(self, table: Any, segm: np.ndarray, model: Any) -> None:
         from astropy.io import fits

@@ -15,7 +15,7 @@ Subcommands::
                [--disable-crds-steppars] [--quiet | --verbose] [--debug]
     steppe config NAME [-o FILE.asdf]
     steppe demo [--output-dir D] [--instrument NAME] [--quiet | --verbose]
-    steppe show PRODUCT [-o OUT.png] [--open]
+    steppe show PRODUCT [-o OUT.png] [--open] [--catalog CAT.ecsv]
     steppe info PRODUCT
     steppe batch ...
 
@@ -346,41 +346,39 @@ def _cmd_config(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from pipeline_core.cli.demo import demo_plan, run_stage, show_stage_products
     from pipeline_core.plugins.manager import registry
 
     directory = Path(args.output_dir).resolve()
     directory.mkdir(parents=True, exist_ok=True)
     reg = registry()
-    demo = reg.hook.prepare_demo(directory=str(directory), instrument=args.instrument)
-    if demo is None:
+    answer = reg.hook.prepare_demo(directory=str(directory), instrument=args.instrument)
+    if answer is None:
         raise PluginError(
             "no installed plugin offers demonstration data (hook prepare_demo); install "
             "steppe with its built-in steps, or a plugin that implements the hook"
         )
-    if not isinstance(demo, dict) or "pipeline" not in demo or "inputs" not in demo:
-        raise PluginError(
-            f"prepare_demo returned {demo!r}; it must return a dict with 'pipeline' and 'inputs'"
-        )
-    stages = [demo["pipeline"], *demo.get("then", ())]
-    classes = [reg.resolve(stage) for stage in stages]
-    if demo.get("description"):
-        out.write(f"steppe demo: {demo['description']}\n")
+    plan = demo_plan(answer)
+    classes = [reg.resolve(stage.pipeline) for stage in plan.stages]
+    if plan.description:
+        out.write(f"steppe demo: {plan.description}\n")
     before = set(directory.iterdir())
+    pictures = []
     with _console_logging(args, err):
-        inputs = [str(path) for path in demo["inputs"]]
-        for stage, step_class in zip(stages, classes):
-            products: list[str] = []
-            for path in inputs:
-                out.write(f"steppe demo: running {stage} on {path}\n")
-                result = step_class.call(path, save_results=True, output_dir=str(directory))
-                # the next stage ("then") runs on the products this one saved
-                for item in result if isinstance(result, (list, tuple)) else [result]:
-                    name = getattr(getattr(item, "meta", None), "filename", None)
-                    if name and (directory / name).exists():
-                        products.append(str(directory / name))
-            inputs = products
+        inputs = plan.inputs
+        for stage, step_class in zip(plan.stages, classes):
+            # each stage runs on the products the stage before it saved
+            inputs = run_stage(stage, step_class, inputs, str(directory), out)
+            pictures.extend((stage.pipeline, *drawn) for drawn in show_stage_products(stage, inputs))
     for product in sorted(set(directory.iterdir()) - before):
         out.write(f"steppe demo: wrote {product}\n")
+    for pipeline, product, catalog, picture in pictures:
+        out.write(f"steppe demo: {pipeline} made {product}\n")
+        if catalog is not None:
+            out.write(f"steppe demo: its catalog {catalog} ({picture.catalog_rows} sources)\n")
+        marked = f", {picture.sources} sources circled" if catalog is not None else ""
+        out.write(f"steppe demo: quick-look {picture.path} ({picture.plane}{marked}; "
+                  "steppe show --open to view it)\n")
     return 0
 
 

@@ -4,7 +4,8 @@
 product, scaled the way astronomers look at raw frames: the limits come from the
 zscale algorithm and the grey levels follow an asinh stretch
 (:mod:`astropy.visualization`). Pixels flagged ``DO_NOT_USE`` are painted in
-:data:`BAD_PIXEL_COLOUR`. Which image is shown:
+:data:`BAD_PIXEL_COLOUR`; ``--catalog CAT.ecsv`` circles the sources of a catalog
+(:mod:`pipeline_core.cli.show_catalog`). Which image is shown:
 
 * an image (``rate``, ``cal``, ``i2d``): the image;
 * a cube (``rateints``, ``calints``): its first plane;
@@ -22,15 +23,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import subprocess
-import sys
-import threading
-import webbrowser
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from pipeline_core.cli.viewer import open_picture
 from pipeline_core.errors import DataModelError, SteppeError
 from pipeline_core.output import atomic_write, split_ext
 
@@ -75,6 +71,10 @@ class QuickLook:
         The zscale limits of the grey scale.
     wcs : bool
         True when the axes are celestial coordinates.
+    sources : int
+        How many catalog sources are circled (0 without a catalog).
+    catalog_rows : int
+        How many rows the catalog has (0 without a catalog).
     """
 
     path: str
@@ -83,6 +83,8 @@ class QuickLook:
     bad_pixels: int
     limits: tuple[float, float]
     wcs: bool
+    sources: int = 0
+    catalog_rows: int = 0
 
 
 def _array_names(model: Any) -> set[str]:
@@ -209,7 +211,8 @@ def default_picture_path(product: str | os.PathLike[str]) -> str:
 
 
 def render_quicklook(
-    product: str | os.PathLike[str], output: str | os.PathLike[str] | None = None
+    product: str | os.PathLike[str], output: str | os.PathLike[str] | None = None, *,
+    catalog: str | os.PathLike[str] | None = None,
 ) -> QuickLook:
     """Write the quick-look PNG of a product.
 
@@ -219,6 +222,9 @@ def render_quicklook(
         A FITS or ASDF product.
     output : str or os.PathLike, optional
         The PNG to write; default :func:`default_picture_path`.
+    catalog : str or os.PathLike, optional
+        A source catalog whose sources are circled
+        (:func:`~pipeline_core.cli.show_catalog.catalog_positions`).
 
     Returns
     -------
@@ -228,7 +234,8 @@ def render_quicklook(
     Raises
     ------
     DataModelError
-        If the product cannot be opened or has no image.
+        If the product cannot be opened or has no image, or the catalog cannot
+        be read or has no source positions.
     SteppeError
         If the picture cannot be written (the message names the path and the
         system's reason).
@@ -240,6 +247,7 @@ def render_quicklook(
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
+    from pipeline_core.cli.show_catalog import catalog_positions, mark_sources
     from pipeline_core.datamodels import open_model
 
     text = os.fspath(product)
@@ -248,6 +256,7 @@ def render_quicklook(
         image, bad, plane = quicklook_plane(model)
         wcs = celestial_wcs(text, model)
         unit = getattr(model.meta, "bunit_data", None)
+        positions = catalog_positions(catalog, wcs) if catalog is not None else None
     good = np.isfinite(image) & ~bad
     if good.any():
         vmin, vmax = (float(v) for v in ZScaleInterval().get_limits(image[good]))
@@ -277,6 +286,7 @@ def render_quicklook(
     scale = "zscale, asinh stretch"
     figure.colorbar(shown, ax=axes, label=f"{unit} ({scale})" if isinstance(unit, str) and unit else scale)
     axes.set_title(f"{os.path.basename(text)}\n{plane}", fontsize=10)
+    sources = mark_sources(axes, positions, image.shape) if positions is not None else 0
     axes.legend(
         handles=[Patch(color=BAD_PIXEL_COLOUR, label=f"DO_NOT_USE ({int(bad.sum())} px)")],
         loc="upper right", fontsize=8, framealpha=0.8,
@@ -292,47 +302,9 @@ def render_quicklook(
         ) from exc
     return QuickLook(
         path=target, plane=plane, shape=tuple(image.shape), bad_pixels=int(bad.sum()),
-        limits=(vmin, vmax), wcs=wcs is not None,
+        limits=(vmin, vmax), wcs=wcs is not None, sources=sources,
+        catalog_rows=positions.rows if positions is not None else 0,
     )
-
-
-def open_picture(path: str | os.PathLike[str]) -> str | None:
-    """Show a picture with the system's viewer, if there is one.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The picture.
-
-    Returns
-    -------
-    str or None
-        The viewer started (``"open"``, ``"xdg-open"``, ``"a web browser"``...), or
-        None when none is available (for instance on a machine without a display).
-    """
-    text = os.path.abspath(os.fspath(path))
-    if sys.platform == "darwin":
-        command = ["open", text]
-    elif os.name == "nt":  # pragma: no cover - Windows
-        os.startfile(text)  # type: ignore[attr-defined]
-        return "the default viewer"
-    else:
-        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-            return None
-        opener = shutil.which("xdg-open")
-        if opener is None:
-            return "a web browser" if webbrowser.open(Path(text).as_uri()) else None
-        command = [opener, text]
-    try:
-        viewer = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True,
-        )
-    except OSError:
-        return None
-    # the opener returns at once (the viewer runs on by itself); reap it in the background
-    threading.Thread(target=viewer.wait, name="steppe-viewer", daemon=True).start()
-    return os.path.basename(command[0])
 
 
 def add_show_subparser(subparsers: Any) -> argparse.ArgumentParser:
@@ -352,8 +324,9 @@ def add_show_subparser(subparsers: Any) -> argparse.ArgumentParser:
         help="write a quick-look PNG of a product",
         description=(
             "Write a PNG of a product: zscale limits, asinh stretch, DO_NOT_USE pixels in "
-            "magenta, sky coordinates when the product has a WCS. A ramp shows the last "
-            "group of its first integration, a cube its first plane."
+            "magenta, sky coordinates when the product has a WCS, the sources of a catalog "
+            "circled with --catalog. A ramp shows the last group of its first integration, "
+            "a cube its first plane."
         ),
         allow_abbrev=False,
     )
@@ -366,6 +339,10 @@ def add_show_subparser(subparsers: Any) -> argparse.ArgumentParser:
         "--open", dest="open_viewer", action="store_true",
         help="open the picture with the system's viewer",
     )
+    parser.add_argument(
+        "--catalog", metavar="CAT.ecsv",
+        help="circle the sources of this catalog (xcentroid/ycentroid, or sky_centroid with a WCS)",
+    )
     parser.add_argument("--debug", action="store_true", help="print the full traceback of an error")
     return parser
 
@@ -376,7 +353,7 @@ def run_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        Parsed arguments (``product``, ``output``, ``open_viewer``).
+        Parsed arguments (``product``, ``output``, ``open_viewer``, ``catalog``).
     out, err : text stream
         Where to write.
 
@@ -385,12 +362,14 @@ def run_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     int
         0.
     """
-    picture = render_quicklook(args.product, args.output)
+    catalog = getattr(args, "catalog", None)
+    picture = render_quicklook(args.product, args.output, catalog=catalog)
     axes = "sky coordinates" if picture.wcs else "pixel axes (no WCS)"
+    marked = f", {picture.sources} of {picture.catalog_rows} catalog sources circled" if catalog else ""
     out.write(
         f"steppe show: wrote {picture.path} ({picture.plane}, "
         f"{picture.shape[-1]}x{picture.shape[-2]}, {axes}, "
-        f"{picture.bad_pixels} DO_NOT_USE pixel(s))\n"
+        f"{picture.bad_pixels} DO_NOT_USE pixel(s){marked})\n"
     )
     if args.open_viewer:
         viewer = open_picture(picture.path)

@@ -15,6 +15,8 @@ from pipeline_core.datamodels.meta import MetaNode
 from pipeline_core.datamodels.models import CubeModel, ImageModel, RampModel
 from pipeline_core.datamodels.reference import (
     REFTYPE_MODELS,
+    ABVegaOffsetModel,
+    ApcorrModel,
     DarkModel,
     EmiModel,
     FlatModel,
@@ -59,6 +61,8 @@ __all__ = [
     "EmiModel",
     "PhotomModel",
     "PixelAreaModel",
+    "ApcorrModel",
+    "ABVegaOffsetModel",
     "MODEL_CLASSES",
     "REFTYPE_MODELS",
     "model_class_for",

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from pipeline_core.datamodels.allocation import current_allocator, new_filled
 from pipeline_core.datamodels.deferred import DeferredImage
 from pipeline_core.datamodels.meta import MetaNode, to_plain
 from pipeline_core.datamodels.reading import read_file
@@ -474,7 +475,9 @@ class DataModel:
         allocator : callable, optional
             ``allocator(shape, dtype) -> numpy.ndarray`` returns the (uninitialised)
             array each array is copied into, for instance one in shared memory
-            (:func:`pipeline_core.parallel.rows.shared_allocator`). Default: new numpy arrays.
+            (:func:`pipeline_core.parallel.rows.shared_allocator`). Default: the
+            allocator chosen with :func:`~pipeline_core.datamodels.allocation.arrays_from`
+            for this context, else new numpy arrays.
         threads : int, optional
             Copy each large array (8 MiB or more) with this many threads, each a part
             of its rows (numpy copies without holding the interpreter lock, so they
@@ -535,9 +538,12 @@ _THREADED_COPY_BYTES = 8 << 20
 
 def _copy_array(array: np.ndarray, allocator: Allocator | None, threads: int = 1) -> np.ndarray:
     threaded = threads > 1 and array.nbytes >= _THREADED_COPY_BYTES and array.ndim > 0
+    allocator = allocator or current_allocator()
     if allocator is None and not threaded:
         return array.copy()
-    copy = (allocator or np.empty)(array.shape, array.dtype)
+    copy = allocator(array.shape, array.dtype) if allocator is not None else None
+    if copy is None:
+        copy = np.empty(array.shape, array.dtype)
     if threaded:
         _threaded_copyto(copy, array, threads)
     else:
@@ -606,11 +612,8 @@ def _array_property(spec: ArraySpec) -> property:
 
 
 def _filled(shape: tuple[int, ...], spec: ArraySpec) -> np.ndarray:
-    """A new array of ``spec.fill``; zeros come from ``np.zeros``, whose pages the
-    operating system provides only when they are first written."""
-    if spec.fill == 0:
-        return np.zeros(shape, dtype=spec.dtype)
-    return np.full(shape, spec.fill, dtype=spec.dtype)
+    """A new array of ``spec.fill`` (:func:`~pipeline_core.datamodels.allocation.new_filled`)."""
+    return new_filled(shape, spec.dtype, spec.fill)
 
 
 def _loaded(value: Any) -> Any:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pipeline_core.datamodels.allocation import new_array
 from pipeline_core.datamodels.asdf_yaml import dump_tree, load_tree, materialize_objects
 from pipeline_core.datamodels.deferred import DeferredImage
 from pipeline_core.datamodels.keywords import keywords
@@ -280,7 +281,7 @@ def _image_to_native(hdul: Any, position: int, dtype: np.dtype, handle: Any) -> 
     """
     hdu = hdul[position]
     shape, raw_dtype, bzero, bscale = _image_layout(hdul, position)
-    out = np.empty(shape, dtype=dtype)
+    out = new_array(shape, dtype)
     if out.size == 0:
         return out
     if handle is None:

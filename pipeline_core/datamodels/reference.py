@@ -25,6 +25,8 @@ __all__ = [
     "EmiModel",
     "PhotomModel",
     "PixelAreaModel",
+    "ApcorrModel",
+    "ABVegaOffsetModel",
     "REFTYPE_MODELS",
 ]
 
@@ -253,6 +255,32 @@ class IRS2Model(ReferenceFileModel):
     reftype = "refpix"
 
 
+class ApcorrModel(ReferenceFileModel):
+    """Imaging aperture corrections: ``apcorr_table`` (the ``APCORR`` binary table).
+
+    As the JWST ``NrcImgApcorrModel``, ``NisImgApcorrModel`` and
+    ``MirImgApcorrModel``: rows selected by ``filter`` and ``pupil`` (MIRI:
+    ``filter`` and ``subarray``), each with an encircled-energy fraction
+    ``eefraction``, the aperture ``radius`` (detector pixels) enclosing it, the
+    correction ``apcorr`` to the total flux and the sky annulus ``skyin``/``skyout``.
+    """
+
+    arrays = (ArraySpec("apcorr_table", "APCORR", None),)
+    primary = None
+    reftype = "apcorr"
+
+
+class ABVegaOffsetModel(TreeNodesMixin, ReferenceFileModel):
+    """AB to Vega magnitude offsets (an ASDF file): the ``abvega_offset`` table.
+
+    Columns ``filter`` and ``pupil`` (NIRCam, NIRISS), ``filter`` (MIRI) or
+    ``detector`` (FGS), and ``abvega_offset``, the AB minus the Vega magnitude.
+    """
+
+    tree_nodes = ("abvega_offset",)
+    reftype = "abvegaoffset"
+
+
 #: Reference type (lower case) -> model class.
 REFTYPE_MODELS: dict[str, type[ReferenceFileModel]] = {
     cls.reftype: cls
@@ -273,5 +301,7 @@ REFTYPE_MODELS: dict[str, type[ReferenceFileModel]] = {
         EmiModel,
         PhotomModel,
         PixelAreaModel,
+        ApcorrModel,
+        ABVegaOffsetModel,
     )
 }

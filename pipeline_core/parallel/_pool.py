@@ -37,6 +37,11 @@ _USUAL_MODULES = (
 )
 
 
+#: Held while ``__main__`` is hidden: a thread starting workers in the background
+#: and one submitting work must not interleave their swaps.
+_MAIN_LOCK = threading.RLock()
+
+
 @contextmanager
 def hidden_main_module() -> Iterator[None]:
     """Replace ``sys.modules['__main__']`` by an empty module while the block runs.
@@ -47,18 +52,19 @@ def hidden_main_module() -> Iterator[None]:
     ------
     None
     """
-    main = sys.modules.get("__main__")
-    needs_hiding = main is not None and (
-        getattr(main, "__spec__", None) is not None or getattr(main, "__file__", None)
-    )
-    if not needs_hiding:
-        yield
-        return
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        yield
-    finally:
-        sys.modules["__main__"] = main  # type: ignore[assignment]
+    with _MAIN_LOCK:  # two threads starting workers at once restore the right module
+        main = sys.modules.get("__main__")
+        needs_hiding = main is not None and (
+            getattr(main, "__spec__", None) is not None or getattr(main, "__file__", None)
+        )
+        if not needs_hiding:
+            yield
+            return
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            sys.modules["__main__"] = main  # type: ignore[assignment]
 
 
 def _watch_parent() -> None:

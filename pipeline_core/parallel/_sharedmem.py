@@ -250,7 +250,7 @@ def _new_segment(size: int) -> _SegmentMap:
 
 
 def shared_empty(
-    shape: int | tuple[int, ...], dtype: DTypeLike, *, what: str = "an array"
+    shape: int | tuple[int, ...], dtype: DTypeLike, *, what: str = "an array", cache: bool = True
 ) -> np.ndarray:
     """Return a new, uninitialised C-ordered array in a shared-memory segment.
 
@@ -262,6 +262,10 @@ def shared_empty(
         Array dtype.
     what : str, optional
         What the array is for, named in the error when shared memory is short.
+    cache : bool, optional
+        Take the segment from, and give it back to, the cache of freed segments
+        (default). With False the segment is new, and it is removed as soon as the
+        array and every view of it have been garbage collected.
 
     Returns
     -------
@@ -284,14 +288,15 @@ def shared_empty(
     page = mmap.PAGESIZE
     # A segment of size 0 is refused by the OS; empty arrays get one page.
     size = max(page, -(-nbytes // page) * page)
-    mapping = _CACHE.take(size)
+    mapping = _CACHE.take(size) if cache else None
     if mapping is None:
         check_free_space(nbytes, what)
         mapping = _new_segment(size)
     # The owner of the memory for every view of the array: when it is collected, the
-    # segment goes back to the cache.
+    # segment goes back to the cache (or, uncached, is removed with its mapping).
     owner = np.frombuffer(mapping, dtype=np.uint8, count=nbytes)
-    weakref.finalize(owner, _CACHE.give_back, mapping)
+    if cache:
+        weakref.finalize(owner, _CACHE.give_back, mapping)
     return owner.view(dtype).reshape(shape)
 
 

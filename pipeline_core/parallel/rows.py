@@ -587,7 +587,7 @@ def map_row_slices(
         Number of processes working, this one included (:func:`resolve_max_workers`).
         With 1, or when there is a single row, the kernel is called in this process:
         on the whole arrays, or, when the inputs hold more than ``SERIAL_BLOCK_BYTES``
-        (256 MiB), on blocks of rows of about that size (its temporary arrays then
+        (64 MiB), on blocks of rows of about that size (its temporary arrays then
         stay small; the result is the same).
     kwargs : mapping, optional
         Other keyword arguments for the kernel (scalars, small arrays), passed whole
@@ -710,7 +710,7 @@ def map_row_slices(
 
 #: In one process, inputs larger than this are worked on in blocks of rows of about
 #: this size: the kernel's temporary arrays stay small.
-SERIAL_BLOCK_BYTES = 256 << 20
+SERIAL_BLOCK_BYTES = 64 << 20
 
 
 def _input_bytes(inputs: Mapping[str, Any]) -> int:

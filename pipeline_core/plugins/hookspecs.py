@@ -185,8 +185,21 @@ def prepare_demo(directory: str, instrument: str) -> dict[str, Any] | None:
 
     Called by ``steppe demo``; the pipeline named in the answer is then run on
     each input with ``save_results=True`` and ``output_dir=directory``, and each
-    pipeline named in ``then`` (optional) runs the same way on the products the
-    previous one saved.
+    stage named in ``then`` (optional) runs on the products the stage before it
+    saved. A stage of ``then`` is a name (run on each product) or a dict:
+
+    * ``pipeline``: the step or pipeline to run (required);
+    * ``combine``: a product name; the stage runs once, on the JWST association
+      ``<combine>_asn.json`` that ``steppe demo`` writes in ``directory`` (one
+      product of that name whose ``science`` members are all the products of
+      the stage before);
+    * ``asn_type``: that association's type (default ``"image3"``);
+    * ``parameters``: keyword arguments of the run (``{"steps": {...}}``);
+    * ``show``: ``True`` draws a quick-look PNG of each product of the stage (as
+      ``steppe show``); a suffix such as ``"cat.ecsv"`` also circles the sources
+      of the catalog ``<product name>_<suffix>`` written beside it (as
+      ``steppe show --catalog``). ``steppe demo`` prints where the product, the
+      catalog and the picture are.
 
     firstresult: the first non-None answer wins.
 
@@ -202,7 +215,9 @@ def prepare_demo(directory: str, instrument: str) -> dict[str, Any] | None:
     Returns
     -------
     dict or None
-        ``{"pipeline": "calwebb_detector1", "inputs": [path, ...],
-        "then": ["calwebb_image2"], "description": "one line"}``, or ``None``
+        ``{"pipeline": "calwebb_detector1", "inputs": [path, ...], "then":
+        ["calwebb_image2", {"pipeline": "calwebb_image3", "combine":
+        "jw09999-o001_t001_nircam_clear-f200w", "show": "cat.ecsv"}],
+        "description": "one line"}``, or ``None``
         when the plugin has no demo.
     """

@@ -57,13 +57,3 @@ def test_flat_scene_rate_is_unbiased_and_errors_calibrated(crds_env, tmp_path):
     assert (tmp_path / "jw01234001001_01101_00001_nrca1_rate.fits").exists()
     assert (tmp_path / "jw01234001001_01101_00001_nrca1_rateints.fits").exists()
 
-
-def test_steppe_demo_runs_detector1_on_the_embedded_demo_data(crds_env, tmp_path):
-    from pipeline_core.cli.main import run_cli
-
-    assert run_cli(["demo", "--output-dir", str(tmp_path)]) == 0
-    rates = sorted(p.name for p in tmp_path.glob("*_rate.fits"))
-    assert rates == [
-        "jw09999001001_01101_00001_nrca1_rate.fits",
-        "jw09999001001_01101_00002_nrca1_rate.fits",
-    ]

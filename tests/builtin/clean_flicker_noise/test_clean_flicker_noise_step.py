@@ -11,6 +11,15 @@ from tests.builtin import _stepdata as sd
 SOURCES = [(10, 10), (30, 40), (50, 20)]
 
 
+@pytest.fixture
+def refs(tmp_path):
+    """Gain and read-noise references of the 64 x 64 test subarray (the draft rate is a ramp fit)."""
+    return {
+        "override_gain": sd.gain(tmp_path, np.full((64, 64), 2.0)),
+        "override_readnoise": sd.readnoise(tmp_path, np.full((64, 64), 5.0)),
+    }
+
+
 def _scene(ny=64, nx=64, sky=5.0):
     yy, xx = np.mgrid[:ny, :nx]
     src = sum(200.0 * np.exp(-((yy - y) ** 2 + (xx - x) ** 2) / 4.0) for y, x in SOURCES)
@@ -42,10 +51,10 @@ def _flux(data, y, x):
     return float((data[0, -1][box] - data[0, 0][box]).sum())
 
 
-def test_median_fit_removes_stripes_and_keeps_sources():
+def test_median_fit_removes_stripes_and_keeps_sources(refs):
     model, truth = _striped_ramp()
     before = _striping(model.data, truth)
-    out = CleanFlickerNoiseStep.call(model, skip=False)
+    out = CleanFlickerNoiseStep.call(model, skip=False, **refs)
     assert out.meta.cal_step.clean_flicker_noise == "COMPLETE"
     after = _striping(out.data, truth)
     assert before > 1.5
@@ -56,25 +65,25 @@ def test_median_fit_removes_stripes_and_keeps_sources():
 
 
 @pytest.mark.parametrize("method", ["median", "model", "None"])
-def test_background_methods(method):
+def test_background_methods(method, refs):
     model, truth = _striped_ramp(ngroups=3, seed=2)
-    out = CleanFlickerNoiseStep.call(model, skip=False, background_method=method, background_box_size=[16, 16])
+    out = CleanFlickerNoiseStep.call(model, skip=False, **refs, background_method=method, background_box_size=[16, 16])
     assert _striping(out.data, truth) < 0.25 * _striping(model.data, truth)
 
 
-def test_columns_for_slowaxis_1_and_fit_by_channel_ignored_on_subarray():
+def test_columns_for_slowaxis_1_and_fit_by_channel_ignored_on_subarray(refs):
     model, truth = _striped_ramp(ngroups=3, slowaxis=1, seed=4)
-    out = CleanFlickerNoiseStep.call(model, skip=False, fit_by_channel=True)
+    out = CleanFlickerNoiseStep.call(model, skip=False, **refs, fit_by_channel=True)
     assert _striping(out.data, truth, axis=-2) < 0.25 * _striping(model.data, truth, axis=-2)
 
 
-def test_flat_field_and_saved_products(tmp_path):
+def test_flat_field_and_saved_products(tmp_path, refs):
     model, truth = _striped_ramp(ngroups=3, seed=5)
     flat = np.full((64, 64), 1.0, np.float32)
     flat[5, 5] = np.nan  # bad flat pixel is replaced by a smooth value
     ref = sd.save_ref(tmp_path, FlatModel(data=flat), "flat")
     out = CleanFlickerNoiseStep.call(
-        model, skip=False, apply_flat_field=True, override_flat=ref, save_mask=True,
+        model, skip=False, **refs, apply_flat_field=True, override_flat=ref, save_mask=True,
         save_noise=True, save_background=True, output_dir=str(tmp_path),
     )
     assert np.isfinite(out.data).all()
@@ -101,47 +110,47 @@ def test_user_mask_and_rate_image(tmp_path):
     assert (row - row.mean()).std() < 0.1 < 1.5 < stripes.std()
 
 
-def test_saturated_and_single_group():
+def test_saturated_and_single_group(refs):
     model, truth = _striped_ramp(ngroups=3, seed=8)
     model.groupdq[:, :, 0:2, :] = 2  # two fully saturated rows
-    out = CleanFlickerNoiseStep.call(model, skip=False)
+    out = CleanFlickerNoiseStep.call(model, skip=False, **refs)
     assert out.meta.cal_step.clean_flicker_noise == "COMPLETE"
     assert np.isfinite(out.data).all()
     one, _ = _striped_ramp(ngroups=1, seed=9)
     before = one.data.copy()
-    out = CleanFlickerNoiseStep.call(one, skip=False)
+    out = CleanFlickerNoiseStep.call(one, skip=False, **refs)
     np.testing.assert_array_equal(out.data, before)
 
 
-def test_fft_not_for_nircam_and_fft_on_nirspec():
+def test_fft_not_for_nircam_and_fft_on_nirspec(refs):
     model, _ = _striped_ramp(ngroups=2)
     before = model.data.copy()
-    out = CleanFlickerNoiseStep.call(model, skip=False, fit_method="fft")
+    out = CleanFlickerNoiseStep.call(model, skip=False, **refs, fit_method="fft")
     assert out.meta.cal_step.clean_flicker_noise == "FAILED"
     np.testing.assert_array_equal(out.data, before)
     # NIRSpec NRS1: fast read along columns, so 1/f noise varies along each column (per-column offsets)
     spec, truth = _striped_ramp(ngroups=3, slowaxis=1, seed=11, stripe_sigma=2.0)
     spec.meta.instrument.name, spec.meta.instrument.detector = "NIRSPEC", "NRS1"
     spec.meta.exposure.type = "NRS_FIXEDSLIT"
-    out = CleanFlickerNoiseStep.call(spec, skip=False, fit_method="fft")
+    out = CleanFlickerNoiseStep.call(spec, skip=False, **refs, fit_method="fft")
     assert out.meta.cal_step.clean_flicker_noise == "COMPLETE"
     assert _striping(out.data, truth, axis=-2) < 0.25 * _striping(spec.data, truth, axis=-2)
 
 
-def test_miri_spectroscopy_fails_and_median_image_refused():
+def test_miri_spectroscopy_fails_and_median_image_refused(refs):
     model, _ = _striped_ramp(ngroups=2)
     model.meta.exposure.type = "MIR_LRS-FIXEDSLIT"
-    assert CleanFlickerNoiseStep.call(model, skip=False).meta.cal_step.clean_flicker_noise == "FAILED"
+    assert CleanFlickerNoiseStep.call(model, skip=False, **refs).meta.cal_step.clean_flicker_noise == "FAILED"
     with pytest.raises(ParameterError, match="median_image"):
-        CleanFlickerNoiseStep.call(_striped_ramp(ngroups=2)[0], skip=False, background_method="median_image")
+        CleanFlickerNoiseStep.call(_striped_ramp(ngroups=2)[0], skip=False, **refs, background_method="median_image")
     with pytest.raises(ParameterError, match="autoparam=True"):
-        CleanFlickerNoiseStep.call(_striped_ramp(ngroups=2)[0], skip=False, autoparam=True)
+        CleanFlickerNoiseStep.call(_striped_ramp(ngroups=2)[0], skip=False, **refs, autoparam=True)
 
 
-def test_skipped_by_default():
+def test_skipped_by_default(refs):
     model, _ = _striped_ramp(ngroups=2)
     assert CleanFlickerNoiseStep().skip is True
-    assert CleanFlickerNoiseStep.call(model, skip=True).meta.cal_step.clean_flicker_noise == "SKIPPED"
+    assert CleanFlickerNoiseStep.call(model, skip=True, **refs).meta.cal_step.clean_flicker_noise == "SKIPPED"
 
 
 def test_mesh_background_follows_a_gradient():
@@ -155,3 +164,39 @@ def test_mesh_background_follows_a_gradient():
     model = mesh_background(image, mask, (4, 4))
     truth = 10.0 + 0.05 * yy + 0.02 * xx
     assert np.abs(model - truth)[12:-12, 12:-12].max() < 0.12  # the 5x5-box median filter bends the edges
+
+
+def test_draft_rate_is_the_ramp_fit_rate_and_leaves_the_ramp_alone(refs, tmp_path):
+    from builtin_steps.clean_flicker_noise.draft_rate import draft_rate
+    from builtin_steps.ramp_fit import RampFitStep
+
+    model, _ = _striped_ramp(ngroups=4, nints=2, seed=21)
+    model.groupdq[0, 2, 5:9, 5:9] = 4  # jumps: a weighted fit of two segments
+    model.groupdq[1, 3, 20, :] = 2  # saturated at the end
+    rng = np.random.default_rng(21)
+    gain = sd.gain(tmp_path, rng.uniform(1.5, 2.5, (64, 64)), name="gain_varied.fits")
+    before = (model.data.copy(), model.groupdq.copy(), model.meta.to_flat_dict())
+    step = CleanFlickerNoiseStep(override_gain=gain, override_readnoise=refs["override_readnoise"])
+    rate, dq = draft_rate(step, model)
+    ints, ints_dq = draft_rate(step, model, per_integration=True)
+    fit_rate, fit_ints = RampFitStep.call(model, override_gain=gain, override_readnoise=refs["override_readnoise"])
+    np.testing.assert_array_equal(rate, fit_rate.data)
+    np.testing.assert_array_equal(dq, fit_rate.dq)
+    np.testing.assert_array_equal(ints, fit_ints.data)
+    np.testing.assert_array_equal(ints_dq, fit_ints.dq)
+    assert ints.shape == (2, 64, 64)
+    # not the unweighted mean of the differences
+    assert not np.allclose(rate[5:9, 5:9], np.nanmean(np.diff(model.data, axis=1), axis=(0, 1))[5:9, 5:9] / 10.0)
+    np.testing.assert_array_equal(model.data, before[0])
+    np.testing.assert_array_equal(model.groupdq, before[1])
+    assert model.meta.to_flat_dict() == before[2]
+
+
+def test_draft_rate_needs_gain_and_readnoise(refs):
+    from pipeline_core.errors import ReferenceFileError
+
+    model, _ = _striped_ramp(ngroups=3)
+    with pytest.raises(ReferenceFileError, match=r"clean_flicker_noise.*override_gain"):
+        CleanFlickerNoiseStep.call(
+            model, skip=False, override_gain="N/A", override_readnoise=refs["override_readnoise"]
+        )

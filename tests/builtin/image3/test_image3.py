@@ -11,7 +11,7 @@ import pytest
 
 from builtin_steps.library import ModelLibrary, load_level3
 from pipeline_core.errors import StepError
-from tests.builtin.image3._scenes import DITHERS, inject_wcs_error, make_cals
+from tests.builtin.image3._scenes import PRODUCT, inject_wcs_error
 
 PARFILES = Path(__file__).resolve().parents[2] / "data" / "jwst_parameter_files" / "image3"
 STEPS = {
@@ -43,40 +43,16 @@ def test_jwst_parameter_files_load_unchanged(alias):
     assert registry().resolve(f"jwst.{'x'}" if False else cls.legacy_class_paths[0]) is cls
 
 
-@pytest.fixture(scope="module")
-def cals(embedded_crds_cache):
-    import os
-
-    from pipeline_core.references import crds_client
-
-    old = {k: os.environ.get(k) for k in ("CRDS_PATH", "CRDS_SERVER_URL")}
-    os.environ["CRDS_PATH"], os.environ["CRDS_SERVER_URL"] = embedded_crds_cache, crds_client.SERVERLESS_URL
-    crds_client.reset()
-    try:
-        yield make_cals(3)
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        crds_client.reset()
-
-
 def test_tweakreg_removes_injected_wcs_errors(cals):
     from builtin_steps.tweakreg.step import TweakRegStep
 
     models, truth = copy.deepcopy(cals[0]), cals[1]
-    true_wcs = models[0].meta.wcs
     inject_wcs_error(models[1], (0.15, -0.1), 0.02)
     inject_wcs_error(models[2], (-0.12, 0.2), -0.01)
-    x = np.array([s[0] for s in truth["stars"]])
-    y = np.array([s[1] for s in truth["stars"]])
-    ra0, dec0 = true_wcs(x, y)
+    ra0, dec0 = truth["sky"]
     library = TweakRegStep.call(ModelLibrary(models), separation=0.3, minobj=8)
     for index, model in enumerate(library):
-        dx, dy = DITHERS[index]
-        ra, dec = model.meta.wcs(x + dx, y + dy)
+        ra, dec = model.meta.wcs(*truth["positions"][index])
         miss = np.hypot((ra - ra0) * np.cos(np.deg2rad(dec0)), dec - dec0) * 3.6e6
         assert np.sqrt(np.mean(miss**2)) < 5.0, index
         assert model.meta.cal_step.tweakreg == "COMPLETE"
@@ -101,29 +77,16 @@ def test_outlier_detection_flags_cosmic_rays(cals):
     assert false / good < 0.001
 
 
-def test_stage_on_association_writes_products(cals, tmp_path):
-    from builtin_steps.pipelines.image3 import Image3Pipeline
-
-    members = []
-    for model in cals[0]:
-        path = tmp_path / model.meta.filename
-        model.save(str(path))
-        members.append({"expname": path.name, "exptype": "science"})
-    asn = tmp_path / "test_asn.json"
-    asn.write_text(json.dumps({"asn_type": "image3", "asn_pool": "pool", "products": [
-        {"name": "jw01234-a3001_t001_nircam_clear-f200w", "members": members}]}))
-    out = tmp_path / "out"
-    out.mkdir()
-    mosaic = Image3Pipeline.call(str(asn), save_results=True, output_dir=str(out), in_memory=False,
-                                 steps={"tweakreg": {"separation": 0.3, "minobj": 8}})
-    names = sorted(p.name for p in out.iterdir())
-    stem = "jw01234-a3001_t001_nircam_clear-f200w"
-    assert f"{stem}_i2d.fits" in names and f"{stem}_cat.ecsv" in names and f"{stem}_segm.fits" in names
-    assert sum(n.endswith("_crf.fits") for n in names) == 3
-    assert mosaic.data.shape[0] > 160
+def test_stage_on_association_writes_products(stage):
     from astropy.table import Table
 
-    assert len(Table.read(out / f"{stem}_cat.ecsv")) >= 35
+    out, mosaic = stage
+    names = sorted(p.name for p in out.iterdir())
+    assert f"{PRODUCT}_i2d.fits" in names and f"{PRODUCT}_cat.ecsv" in names and f"{PRODUCT}_segm.fits" in names
+    assert sum(n.endswith("_crf.fits") for n in names) == 3
+    assert mosaic.data.shape[0] > 160
+    assert mosaic.meta.cal_step.resample == "COMPLETE"
+    assert len(Table.read(out / f"{PRODUCT}_cat.ecsv")) >= 35
 
 
 def test_bad_association_is_refused(tmp_path):

@@ -32,17 +32,26 @@ def _nirspec_ramp(ngroups=3, scales=(0.0, 2.0, 5.0), sky=4.0, seed=3):
     return model, pattern
 
 
+@pytest.fixture
+def refs(tmp_path):
+    """Full-frame gain and read noise (the draft rate of the scene mask is a ramp fit)."""
+    return {
+        "override_gain": sd.gain(tmp_path, np.full((FULL, FULL), 2.0)),
+        "override_readnoise": sd.readnoise(tmp_path, np.full((FULL, FULL), 5.0)),
+    }
+
+
 def _pictureframe(tmp_path, pattern):
     model = PictureFrameModel(data=pattern)
     path = sd.save_ref(tmp_path, model, "pictureframe")
     return path
 
 
-def test_scale_recovered_and_pattern_removed(tmp_path):
+def test_scale_recovered_and_pattern_removed(tmp_path, refs):
     model, pattern = _nirspec_ramp()
     ref = _pictureframe(tmp_path, pattern)
     before = model.data.copy()
-    out = PictureFrameStep.call(model, skip=False, override_pictureframe=ref, n_sigma=0.0)
+    out = PictureFrameStep.call(model, skip=False, override_pictureframe=ref, n_sigma=0.0, **refs)
     assert out.meta.cal_step.picture_frame == "COMPLETE"
     np.testing.assert_array_equal(out.data[0, 0], before[0, 0])  # first group untouched
     # the correction is scale * (p - m_eref) + m_e: recover the scale from it

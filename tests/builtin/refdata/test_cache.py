@@ -135,9 +135,9 @@ def test_every_mapping_passes_crds_checksum(embedded_crds_cache):
 
     maps = sorted((Path(embedded_crds_cache) / "mappings" / "jwst").iterdir())
     # pmap, 4 imaps; rmaps: NIRCam 7 + sirskernel + 3 pars, NIRISS 7 + sirskernel,
-    # MIRI 7 + rscd + emicorr, NIRSpec 8 + sirskernel + refpix; 5 imaging rmaps for each of
-    # NIRCam, NIRISS and MIRI
-    assert len(maps) == 1 + 4 + 11 + 8 + 9 + 10 + 3 * 5
+    # MIRI 7 + rscd + emicorr, NIRSpec 8 + sirskernel + refpix; 7 imaging rmaps (with apcorr
+    # and abvegaoffset) for each of NIRCam, NIRISS and MIRI
+    assert len(maps) == 1 + 4 + 11 + 8 + 9 + 10 + 3 * 7
     for path in maps:
         loaded = rmap.load_mapping(str(path))
         assert loaded.name == path.name

@@ -18,13 +18,46 @@ def demo_files(embedded_crds_cache, tmp_path_factory):
 
 
 def test_prepare_demo_answers_the_hook_contract(demo_files):
+    from pipeline_core.cli.demo import DemoStage, demo_plan
+
     assert demo_files["pipeline"] == "calwebb_detector1"
-    assert demo_files["then"] == ["calwebb_image2"]
     assert [os.path.basename(p) for p in demo_files["inputs"]] == [
-        "jw09999001001_01101_00001_nrca1_uncal.fits",
-        "jw09999001001_01101_00002_nrca1_uncal.fits",
+        f"jw09999001001_01101_{n:05d}_nrca1_uncal.fits" for n in (1, 2, 3, 4)
     ]
     assert "NRCA1 SUB160" in demo_files["description"]
+    # Image2 on each rate, then Image3 once on the association of the cal products
+    stages = demo_plan(demo_files).stages
+    assert stages[:2] == [DemoStage("calwebb_detector1"), DemoStage("calwebb_image2")]
+    assert stages[2] == DemoStage(
+        "calwebb_image3", combine=demo.DEMO_PRODUCT,
+        parameters={"steps": {"tweakreg": {"separation": 0.3, "tolerance": 0.15}}}, show="cat.ecsv",
+    )
+
+
+def test_demo_stars_are_distinct_and_stay_on_the_detector():
+    stars = demo.demo_stars(np.random.default_rng(20240915), 160)
+    assert len(stars) == 41 and stars[0][2] == 3.0e6  # the saturated star first
+    xy = np.array([(x, y) for x, y, _ in stars])
+    gaps = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    assert gaps[~np.eye(len(stars), dtype=bool)].min() > 12.0
+    shifts = np.array([d for d in demo._DITHERS])
+    assert (xy[:, None, :] + shifts[None]).min() > 4 and (xy[:, None, :] + shifts[None]).max() < 156
+    fluxes = np.array([f for _, _, f in stars[1:]])
+    assert 400 <= fluxes.min() and fluxes.max() <= 10**4.5
+
+
+def test_warm_pixels_are_in_the_ramps_but_not_in_the_dark(demo_files):
+    from pipeline_core.datamodels import open_model
+
+    warm = demo.warm_pixels(np.random.default_rng(20240916), (160, 160))
+    hot = warm > 0
+    assert hot.sum() == 40 and not hot[:4].any() and not hot[:, -4:].any()
+    truth = DetectorTruth("NIRCAM", "NRCA1", *layout.NIRCAM.subarrays[1].slices)
+    usable = hot & ~truth.dead
+    for path in demo_files["inputs"]:  # the same pixels, in every exposure
+        ramp = open_model(path).data
+        slope = (ramp[0, -1] - ramp[0, 1]) / 8  # DN per group
+        assert np.median(slope[usable]) > np.median(slope[~hot]) + 5
 
 
 def test_demo_ramps_have_jwst_metadata(demo_files):

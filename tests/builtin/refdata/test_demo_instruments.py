@@ -65,6 +65,8 @@ def test_unknown_instrument_is_refused(embedded_crds_cache, tmp_path):
 def test_niriss_demo(embedded_crds_cache, tmp_path):
     text, rates = _demo("niriss", tmp_path)
     assert "NIRISS NIS SUB80 NISRAPID" in text
+    # Detector1 only: no association, no Image3 products, no picture
+    assert not [p for p in tmp_path.iterdir() if p.suffix in (".json", ".png", ".ecsv")]
     (rate,) = rates
     from builtin_steps.refdata.ramps import scene, star_field
     from builtin_steps.refdata.detector import DetectorTruth

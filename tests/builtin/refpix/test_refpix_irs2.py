@@ -168,3 +168,38 @@ def test_step_with_weights_of_the_wrong_length_is_skipped():
     ref.meta.reftype = "REFPIX"
     out = RefPixStep.call(ramp, override_refpix=ref)
     assert out.meta.cal_step.refpix == "SKIPPED"
+
+
+def test_real_transforms_with_hermitian_weights_equal_the_complex_ones():
+    from builtin_steps.refpix.irs2 import hermitian_half
+    from scipy import fft
+
+    rng = np.random.default_rng(16)
+    for n in (1000, 1001):
+        x = rng.normal(size=n)
+        w = rng.normal(size=n) + 1j * rng.normal(size=n)
+        full = np.fft.ifft(w * np.fft.fft(x)).real
+        half = fft.irfft(hermitian_half(w) * fft.rfft(x), n)
+        np.testing.assert_allclose(half, full, rtol=0, atol=1e-12 * np.abs(full).max())
+
+
+def test_weights_from_table_halves_and_out_array():
+    from builtin_steps.refpix.irs2 import hermitian_half
+    from builtin_steps.refpix.irs2_apply import weights_from_table
+
+    rng = np.random.default_rng(17)
+    n = NY * ROW
+    alpha = 0.01 * (rng.normal(size=(4, n)) + 1j * rng.normal(size=(4, n)))
+    _, beta = _lowpass_beta()
+    table = _irs2_table(alpha, beta)
+    full_a, full_b = weights_from_table(table)
+    half_a, half_b = weights_from_table(table, hermitian=True)
+    np.testing.assert_array_equal(full_a, alpha.astype(np.complex64))  # the table holds float32
+    np.testing.assert_array_equal(half_a, hermitian_half(full_a))
+    np.testing.assert_array_equal(half_b, hermitian_half(full_b))
+    data, _, _ = _drifting_frame(rng, ngroups=2)
+    direct = subtract_reference(data, full_a, full_b, Irs2Layout())
+    out = np.full((2, 2048, NY), np.nan, np.float32)
+    result = subtract_reference(data, half_a, half_b, Irs2Layout(), out=np.swapaxes(out, 1, 2))
+    assert np.shares_memory(result, out)
+    np.testing.assert_array_equal(np.swapaxes(out, 1, 2), direct)  # written through a transposed view
