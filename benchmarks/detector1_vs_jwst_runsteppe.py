@@ -24,28 +24,9 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from child_process import rss_high_water, status_of  # noqa: E402
 from detector1_vs_jwst_compare import arrays_of, compare_products  # noqa: E402
 from detector1_vs_jwst_setup import DETECTORS, pipeline_order, step_parameters  # noqa: E402
-
-CAL_STEP_KEYS = {"dark_current": "dark_sub"}
-
-
-def rss_high_water() -> int:
-    """Peak resident memory of this process so far, bytes."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-def status_of(result, name: str) -> str | None:
-    """``meta.cal_step`` of a step's result."""
-    model = result[0] if isinstance(result, (tuple, list)) else result
-    if model is None:
-        return None
-    cal = model.meta.cal_step
-    return getattr(cal, CAL_STEP_KEYS.get(name, name), None) or getattr(cal, name, None)
 
 
 def _pipeline(key: str, folder: str):

@@ -41,6 +41,7 @@ __all__ = [
     "science_window",
     "reference_window",
     "load_reference",
+    "required_reference_path",
     "check_reference_coverage",
     "mark_skipped",
     "reference_cutout",
@@ -97,6 +98,45 @@ def science_window(model: Any) -> Window:
     ny, nx = model.data.shape[-2:]
     sub = model.meta.subarray
     return Window(int(sub.xstart or 1), int(sub.ystart or 1), int(sub.xsize or nx), int(sub.ysize or ny))
+
+
+def required_reference_path(step: Any, model: Any, reftype: str, need: str, remedy: str = "") -> str:
+    """Return the path of a reference file the step cannot run without.
+
+    Parameters
+    ----------
+    step : pipeline_core.Step
+        The running step (its ``get_reference_file`` and name are used).
+    model : DataModel
+        Science model the reference is selected for.
+    reftype : str
+        Reference type, e.g. ``"gain"``.
+    need : str
+        What needs it, completing "...; <need>", e.g. ``"jump detection needs
+        both gain and readnoise"``.
+    remedy : str, optional
+        Appended to "Give one with override_<reftype>=<file>", e.g.
+        ``" or skip the step"``.
+
+    Returns
+    -------
+    str
+        The file's path.
+
+    Raises
+    ------
+    pipeline_core.errors.ReferenceFileError
+        When CRDS answers N/A for the data: the message names the step, the
+        reference type, the input and the override that would do.
+    """
+    path = step.get_reference_file(model, reftype)
+    if path == "N/A":
+        raise ReferenceFileError(
+            f"step {step.name}: no {reftype} reference file applies to "
+            f"'{model.meta.filename or 'the input'}'; {need}. "
+            f"Give one with override_{reftype}=<file>{remedy}"
+        )
+    return path
 
 
 def load_reference(step: Any, model: Any, reftype: str, *, lazy: bool = False) -> Any | None:

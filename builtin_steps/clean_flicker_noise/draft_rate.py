@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline_core.errors import ReferenceFileError
+from builtin_steps._common import required_reference_path
 
 __all__ = ["DRAFT_REFERENCE_TYPES", "draft_rate"]
 
@@ -59,14 +59,9 @@ def draft_rate(step: Any, model: Any, *, per_integration: bool = False) -> tuple
     view = RampModel(model)  # the same arrays, its own metadata
     overrides = {}
     for reftype in DRAFT_REFERENCE_TYPES:
-        path = step.get_reference_file(view, reftype)
-        if path == "N/A":
-            raise ReferenceFileError(
-                f"step {step.name}: no {reftype} reference file applies to "
-                f"'{model.meta.filename or 'the input'}'; the draft rate for the scene mask is a "
-                f"ramp fit, which needs gain and readnoise. Give one with override_{reftype}=<file>"
-            )
-        overrides[f"override_{reftype}"] = path
+        overrides[f"override_{reftype}"] = required_reference_path(
+            step, view, reftype, "the draft rate for the scene mask is a ramp fit, which needs gain and readnoise"
+        )
     step.log.info(
         "Creating draft rate for scene masking (ramp fit, OLS_C; gain %s, readnoise %s)",
         _label(overrides["override_gain"]), _label(overrides["override_readnoise"]),

@@ -6,7 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from builtin_steps._common import check_reference_coverage, open_ramp, reference_row_reader
+from builtin_steps._common import (
+    check_reference_coverage,
+    open_ramp,
+    reference_row_reader,
+    required_reference_path,
+)
 from builtin_steps.jump.blocks import NO_GAIN_VALUE, bad_gain_flags, detect_jumps_in_block
 from builtin_steps.jump.neighbors import flag_after_jumps, flag_four_neighbors
 from builtin_steps.jump.showers import MIN_SHOWER_DIFFS, ShowerOptions, flag_showers, usable_differences
@@ -20,7 +25,7 @@ from builtin_steps.jump.twopoint import (
     detect_jumps,
 )
 from pipeline_core import Step
-from pipeline_core.errors import ParameterError, ReferenceFileError, StepError
+from pipeline_core.errors import ParameterError, StepError
 
 __all__ = ["JumpStep", "NO_GAIN_VALUE", "detect_jumps_in_block"]
 
@@ -172,13 +177,9 @@ class JumpStep(Step):
 
         arrays = []
         for reftype in ("gain", "readnoise"):
-            path = self.get_reference_file(model, reftype)
-            if path == "N/A":
-                raise ReferenceFileError(
-                    f"step {self.name}: no {reftype} reference file applies to "
-                    f"'{model.meta.filename or 'the input'}'; jump detection needs both gain and "
-                    f"readnoise. Give one with override_{reftype}=<file> or skip the step"
-                )
+            path = required_reference_path(
+                self, model, reftype, "jump detection needs both gain and readnoise", " or skip the step"
+            )
             self.log.info("Using %s reference file %s", reftype.upper(), path)
             ref = open_model(path, lazy=True)
             check_reference_coverage(self, model, ref, reftype)

@@ -12,6 +12,7 @@ from builtin_steps._common import (
     open_ramp,
     reference_row_reader,
     reference_rows,
+    required_reference_path,
 )
 from builtin_steps.ramp_fit.fitopt_model import RampFitOutputModel
 from builtin_steps.ramp_fit.likely import LIKELY_MIN_NGROUPS, fit_likely
@@ -29,7 +30,7 @@ from builtin_steps.ramp_fit.step_support import (
 )
 from pipeline_core import Step
 from pipeline_core.datamodels import open_model
-from pipeline_core.errors import ParameterError, ReferenceFileError
+from pipeline_core.errors import ParameterError
 
 __all__ = ["RampFitStep", "flag_outside_groups"]
 
@@ -181,13 +182,7 @@ class RampFitStep(Step):
         """Open the gain and read-noise references lazily (checked, not yet read)."""
         refs = {}
         for reftype in ("readnoise", "gain"):
-            path = self.get_reference_file(model, reftype)
-            if path == "N/A":
-                raise ReferenceFileError(
-                    f"step {self.name}: no {reftype} reference file applies to "
-                    f"'{model.meta.filename or 'the input'}'; ramp fitting needs both gain and "
-                    f"readnoise. Give one with override_{reftype}=<file>"
-                )
+            path = required_reference_path(self, model, reftype, "ramp fitting needs both gain and readnoise")
             self.log.info("Using %s reference file %s", reftype.upper(), path)
             ref = open_model(path, lazy=True)
             check_reference_coverage(self, model, ref, reftype)
