@@ -46,6 +46,7 @@ def _exposure(index: int, dither: tuple[float, float]):
     """The metadata and WCS of exposure ``index`` (arrays not yet set)."""
     from builtin_steps.assign_wcs.step import AssignWcsStep
     from builtin_steps.refdata.demo import exposure_pointing
+    from builtin_steps.refdata.imaging_files import _nominal_area
     from pipeline_core.datamodels import ImageModel
 
     model = ImageModel(data=np.zeros(SHAPE, np.float32))
@@ -69,8 +70,8 @@ def _exposure(index: int, dither: tuple[float, float]):
     meta.subarray.xsize, meta.subarray.ysize = SHAPE[1], SHAPE[0]
     meta.aperture.name = "NRCA1_FULL"
     meta.bunit_data = meta.bunit_err = "MJy/sr"
-    meta.photometry.pixelarea_steradians = 9.31e-14
-    meta.photometry.pixelarea_arcsecsq = 9.31e-14 / (np.pi / 180 / 3600) ** 2
+    # the detector's pixel area at the aperture's reference point (PIXAR_SR, PIXAR_A2 of its photom file)
+    meta.photometry.pixelarea_steradians, meta.photometry.pixelarea_arcsecsq = _nominal_area("NIRCAM", "NRCA1")
     for key, value in exposure_pointing(dither).items():
         target = meta.pointing if key in ("ra_v1", "dec_v1", "pa_v3") else meta.wcsinfo
         setattr(target, key, value)
