@@ -25,7 +25,7 @@ import numpy as np
 from builtin_steps.library import as_library
 from builtin_steps.outlier_detection.imaging import blot, outlier_mask, parse_pair
 from builtin_steps.outlier_detection.median import MedianStack
-from builtin_steps.resample.drizzle_images import VARIANCES, DrizzleAccumulator, DrizzleInput
+from builtin_steps.resample.drizzle_images import VARIANCES, DrizzleAccumulator, DrizzleInput, unsubtracted_sky
 from builtin_steps.resample.output_wcs import output_grid
 from pipeline_core import Step
 from pipeline_core.datamodels.dqflags import pixel as PIXEL
@@ -134,6 +134,7 @@ class OutlierDetectionStep(Step):
                     exposure_time=model.meta.exposure.exposure_time,
                     measurement_time=model.meta.exposure.measurement_time,
                     variances={"var_rnoise": getattr(model, "var_rnoise", None)} if self.weight_type == "ivm" else {},
+                    sky_level=unsubtracted_sky(model),
                 ))
                 library.shelve(index, model, modify=False)
                 del model
@@ -163,7 +164,9 @@ class OutlierDetectionStep(Step):
         data = np.asarray(model.data)
         err = np.asarray(model.err) if model.err is not None and model.err.shape == data.shape else np.sqrt(
             np.abs(data))
-        mask = outlier_mask(data, err, blotted, snr=snr, scale=scale, backg=self.backg)
+        # the median is of sky-subtracted images: a level skymatch left in the data goes back on
+        sky = unsubtracted_sky(model)
+        mask = outlier_mask(data, err, blotted, snr=snr, scale=scale, backg=self.backg if sky is None else sky)
         mask &= (np.asarray(model.dq) & np.uint32(PIXEL["DO_NOT_USE"])) == 0
         dq = np.array(model.dq, np.uint32)
         dq[mask] |= np.uint32(PIXEL["DO_NOT_USE"] | PIXEL["OUTLIER"])

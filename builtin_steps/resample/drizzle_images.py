@@ -29,6 +29,7 @@ import numpy as np
 
 __all__ = [
     "DrizzleInput", "DrizzleResult", "DrizzleAccumulator", "pixel_map", "weight_map", "drizzle_images", "VARIANCES",
+    "unsubtracted_sky",
 ]
 
 #: The variance arrays resampled, in this order.
@@ -52,6 +53,9 @@ class DrizzleInput:
         ``var_rnoise``, ``var_poisson``, ``var_flat`` (missing or None: not resampled).
     exposure_time, measurement_time : float or None
         Seconds (``EFFEXPTM``, ``TMEASURE``).
+    sky_level : float or None
+        A sky level to subtract from ``data`` before it is drizzled (see
+        :func:`unsubtracted_sky`); None: nothing is subtracted.
     """
 
     data: np.ndarray
@@ -60,6 +64,22 @@ class DrizzleInput:
     variances: dict[str, np.ndarray | None] = field(default_factory=dict)
     exposure_time: float | None = None
     measurement_time: float | None = None
+    sky_level: float | None = None
+
+
+def unsubtracted_sky(model: Any) -> float | None:
+    """Return the sky level ``skymatch`` measured but did not subtract, or None.
+
+    As in jwst, a level recorded in ``meta.background.level`` with
+    ``meta.background.subtracted`` False is subtracted when the image is
+    resampled (and added back to the blotted median in outlier detection).
+    """
+    background = model.meta.background
+    level = getattr(background, "level", None)
+    if level is None or getattr(background, "subtracted", None) is not False:
+        return None
+    level = float(level)
+    return level if np.isfinite(level) else None
 
 
 @dataclass
@@ -280,6 +300,8 @@ class DrizzleAccumulator:
             in_units="cps", **_bounds(shape, item.wcs),
         )
         data = np.asarray(item.data, np.float32)
+        if item.sky_level is not None:
+            data = data - np.float32(item.sky_level)
         dq = np.asarray(item.dq, np.uint32) if self.propagate_dq else None
         self._driz.add_image(data, exptime=float(item.exposure_time or 1.0), dq=dq, **common)
         if self.enable_var:

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from builtin_steps.resample.drizzle_images import VARIANCES, DrizzleAccumulator, DrizzleInput
+from builtin_steps.resample.drizzle_images import VARIANCES, DrizzleAccumulator, DrizzleInput, unsubtracted_sky
 from builtin_steps.resample.output_wcs import OutputGrid, load_custom_wcs, output_grid
 from pipeline_core import Step
 from pipeline_core.datamodels import ImageModel
@@ -207,6 +207,7 @@ class ResampleStep(Step):
                 variances={name: getattr(model, name) for name in VARIANCES},
                 exposure_time=model.meta.exposure.exposure_time,
                 measurement_time=model.meta.exposure.measurement_time,
+                sky_level=unsubtracted_sky(model),
             ))
             library.shelve(index, model, modify=False)
             del model
