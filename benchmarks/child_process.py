@@ -1,11 +1,17 @@
-"""What a benchmark's child process reports about itself (standard library only).
+"""The child processes of the comparison benchmarks (standard library only).
 
 The comparison benchmarks run each pipeline in a child process of its own
-environment (steppe's, or jwst's through ``STEPPE_JWST_PYTHON``); these helpers
-are what both kinds of child use to report peak memory and step status.
+environment (steppe's, or jwst's through ``STEPPE_JWST_PYTHON``). A child reports
+its peak memory and step status with :func:`rss_high_water` and
+:func:`status_of`, and prints one line ``RESULT <json>``, which the parent reads
+with :func:`run_child`.
 """
 
 from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
 
 #: ``meta.cal_step`` keys that differ from the step name.
 CAL_STEP_KEYS = {"dark_current": "dark_sub"}
@@ -30,3 +36,18 @@ def status_of(result, name: str) -> str | None:
         return None
     cal = model.meta.cal_step
     return getattr(cal, CAL_STEP_KEYS.get(name, name), None) or getattr(cal, name, None)
+
+
+def run_child(cmd: list[str], env: dict | None = None, log: Path | None = None) -> dict:
+    """Run a child process; return the JSON of its last ``RESULT`` line.
+
+    Its standard error goes to ``log`` when given; a failure (non-zero exit or
+    no ``RESULT`` line) raises RuntimeError with the end of that output.
+    """
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    if log is not None:
+        log.write_text(proc.stderr)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"{' '.join(cmd[:3])} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return json.loads(lines[-1][len("RESULT"):])

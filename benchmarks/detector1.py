@@ -325,7 +325,7 @@ def report(tag: str, ramp_bytes: int, runs: dict, first: dict | None, rounds: li
         f"\n## {tag}  (float32 ramp {ramp_mib:.0f} MiB; {len(rounds)} rounds; load "
         f"{statistics.median(r['load'] for r in rounds):.1f}, offered "
         f"{statistics.median(r['offered'] for r in rounds):.2f}x, medians)",
-        f"| run | time s | min s | CPU s | speed-up vs serial | peak MiB | peak / ramp | jwst time / run | jwst peak / run |",
+        "| run | time s | min s | CPU s | speed-up vs serial | peak MiB | peak / ramp | jwst time / run | jwst peak / run |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     jwst = med.get("jwst")

@@ -46,6 +46,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from child_process import run_child  # noqa: E402
 from detector1_vs_jwst_compare import differing_bits, summary_line  # noqa: E402
 from detector1_vs_jwst_notes import CHAINED, FINDINGS, NOTES  # noqa: E402
 from detector1_vs_jwst_setup import DETECTORS, pipeline_order  # noqa: E402
@@ -65,17 +66,6 @@ def _jwst_env() -> dict:
     return env
 
 
-def _result(cmd: list[str], env: dict | None = None, log: Path | None = None) -> dict:
-    """Run a helper process; return the JSON of its ``RESULT`` line."""
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-    if log is not None:
-        log.write_text(proc.stderr)
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")]
-    if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"{' '.join(cmd[:3])} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    return json.loads(lines[-1][len("RESULT"):])
-
-
 def make_data(python: str, key: str, folder: Path, regenerate: bool) -> None:
     """Write the exposure's raw ramp and references (JWST environment)."""
     if regenerate and folder.exists():
@@ -93,13 +83,13 @@ def make_data(python: str, key: str, folder: Path, regenerate: bool) -> None:
 
 def run_jwst(python: str, key: str, folder: Path, outdir: Path, save_steps: bool) -> dict:
     cmd = [python, str(HERE / "detector1_vs_jwst_runjwst.py"), key, str(folder), str(outdir)]
-    return _result(cmd + (["--save-steps"] if save_steps else []), env=_jwst_env())
+    return run_child(cmd + (["--save-steps"] if save_steps else []), env=_jwst_env())
 
 
 def run_steppe(mode: str, key: str, folder: Path, other: Path) -> dict:
     env = dict(os.environ, STPIPE_DISABLE_CRDS_STEPPARS="1")
     cmd = [sys.executable, str(HERE / "detector1_vs_jwst_runsteppe.py"), mode, key, str(folder), str(other)]
-    return _result(cmd, env=env, log=other / f"steppe_{mode}.log" if other.is_dir() else None)
+    return run_child(cmd, env=env, log=other / f"steppe_{mode}.log" if other.is_dir() else None)
 
 
 # ----------------------------------------------------------------------------- products

@@ -41,6 +41,9 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from child_process import run_child  # noqa: E402
+
 REPORT = HERE / "results" / "image3_vs_jwst.md"
 GIB = 1024**3
 PRODUCT = "jw01234-o001_t001_nircam_clear-f200w"
@@ -73,17 +76,6 @@ abvega.save(folder + "/nircam_abvegaoffset.asdf")
 """
 
 
-def _result(cmd: list[str], env: dict, log: Path | None = None) -> dict:
-    """Run a child process; return the JSON of its ``RESULT`` line."""
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-    if log is not None:
-        log.write_text(proc.stderr)
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")]
-    if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"{' '.join(cmd[:3])} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    return json.loads(lines[-1][len("RESULT"):])
-
-
 def _env() -> dict:
     from builtin_steps.refdata.cache import ensure_embedded_cache
     from pipeline_core.references import crds_client
@@ -97,7 +89,7 @@ def _env() -> dict:
 
 def write_data(folder: Path, count: int, env: dict) -> Path:
     """Write ``count`` cal files and their association into ``folder``."""
-    out = _result([sys.executable, str(HERE / "image3_vs_jwst_data.py"), str(folder), str(count)], env)
+    out = run_child([sys.executable, str(HERE / "image3_vs_jwst_data.py"), str(folder), str(count)], env)
     print(f"  {count} cal files written in {out['seconds']:.0f} s", flush=True)
     return Path(out["asn"])
 
@@ -116,7 +108,7 @@ def run(which: str, python: str, asn: Path, outdir: Path, in_memory: bool, steps
     outdir.mkdir(parents=True, exist_ok=True)
     cmd = [python, str(HERE / "image3_vs_jwst_run.py"), which, str(asn), str(outdir),
            "1" if in_memory else "0", json.dumps(steps), "1" if save else "0"]
-    result = _result(cmd, env, log=outdir / f"{which}.log")
+    result = run_child(cmd, env, log=outdir / f"{which}.log")
     print(f"  {which}: {result['seconds']:.1f} s, peak RSS {result['peak_rss'] / GIB:.2f} GiB", flush=True)
     return result
 
@@ -282,7 +274,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--scaling = {args.scaling!r}: give exposure counts separated by commas, e.g. 20,100")
     if any(c < 2 for c in counts) or args.exposures < 2:
         parser.error("Image3 needs at least 2 exposures (--exposures, --scaling)")
-    sys.path.insert(0, str(HERE))
     env = _env()
     sections = [
         "# steppe Image3 vs jwst 3.0.0 calwebb_image3",

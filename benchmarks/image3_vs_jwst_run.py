@@ -11,20 +11,15 @@ resident memory (``VmHWM``) after it are recorded. Prints one ``RESULT`` line
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import warnings
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from child_process import rss_high_water  # noqa: E402
+
 STEPS = ("assign_mtwcs", "tweakreg", "skymatch", "outlier_detection", "resample", "source_catalog")
-
-
-def rss_high_water() -> int:
-    """Peak resident memory of this process so far, bytes."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 def _timed(pipe, record: dict) -> None:
