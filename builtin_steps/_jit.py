@@ -22,6 +22,7 @@ another place.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import threading
@@ -143,19 +144,6 @@ def lazy_njit(**options: Any) -> Callable[[Callable[..., Any]], _LazyKernel]:
     return decorate
 
 
-def _run_warm_ups(targets: Sequence[str]) -> None:
-    import importlib
-    import logging
-
-    log = logging.getLogger("steppe.jit")
-    for target in targets:
-        module, _, name = target.partition(":")
-        try:
-            getattr(importlib.import_module(module), name)()
-        except Exception as error:  # the real call will raise it again, with context
-            log.debug("warm-up %s failed: %s: %s", target, type(error).__name__, error)
-
-
 def warm_up_in_background(targets: Sequence[str]) -> threading.Thread:
     """Load compiled kernels in a daemon thread while this one goes on.
 
@@ -181,8 +169,11 @@ def warm_up_in_background(targets: Sequence[str]) -> threading.Thread:
     threading.Thread
         The started thread (join it to wait for the kernels).
     """
+    from pipeline_core.parallel.session import run_warm_ups
+
     thread = threading.Thread(
-        target=_run_warm_ups, args=(tuple(targets),), name="steppe-kernel-warm-up", daemon=True
+        target=run_warm_ups, args=(tuple(targets), logging.getLogger("steppe.jit")),
+        name="steppe-kernel-warm-up", daemon=True,
     )
     thread.start()
     return thread

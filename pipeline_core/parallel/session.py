@@ -37,7 +37,7 @@ import numpy as np
 from pipeline_core.parallel import _pool, _sharedmem
 from pipeline_core.parallel.rows import _POOL, SHARED_MIN_BYTES, uses_workers
 
-__all__ = ["RampArrays", "parallel_session", "start_pool"]
+__all__ = ["RampArrays", "parallel_session", "run_warm_ups", "start_pool"]
 
 log = logging.getLogger("steppe.parallel")
 
@@ -85,18 +85,31 @@ class RampArrays:
             finalizer()
 
 
-def _warm_worker(targets: Sequence[str]) -> None:
-    """Run in a worker: import and load the kernels named by `targets`."""
-    from builtin_steps._jit import _run_warm_ups
+def run_warm_ups(targets: Sequence[str], logger: logging.Logger | None = None) -> None:
+    """Call each ``"module:function"`` warm-up of `targets` (importing its module).
 
-    _run_warm_ups(targets)
+    Used in the workers a session starts, and by a thread of the main process
+    (:func:`builtin_steps._jit.warm_up_in_background`). A warm-up that fails is
+    logged at debug level on `logger` (default ``steppe.parallel``) and otherwise
+    ignored: the real call reports the error.
+    """
+    import importlib
+
+    logger = logger or log
+
+    for target in targets:
+        module, _, name = target.partition(":")
+        try:
+            getattr(importlib.import_module(module), name)()
+        except Exception as error:  # the real call will raise it again, with context
+            logger.debug("warm-up %s failed: %s: %s", target, type(error).__name__, error)
 
 
 def _start(workers: int, targets: tuple[str, ...]) -> None:
     try:
         pool = _POOL.get(workers - 1)
         for _ in range(workers - 1):  # a submission starts a worker when none is idle
-            _pool.submit(pool, _warm_worker, targets)
+            _pool.submit(pool, run_warm_ups, targets)
     except Exception as error:  # the step's own call reports a real problem
         log.debug("starting the worker pool failed: %s: %s", type(error).__name__, error)
 

@@ -182,10 +182,11 @@ def test_no_import_cycles(package):
 
 
 def test_the_core_never_imports_builtin_steps_or_plugins():
-    graph, paths = _graph(("pipeline_core",))
+    # builtin_steps is read too: an import is only recorded when its target is a known module
+    graph, paths = _graph(("pipeline_core", "builtin_steps"))
     offenders = [
         f"{paths[m].relative_to(ROOT)}:{line} imports {t}"
-        for m, imports in graph.items()
+        for m, imports in graph.items() if m.split(".")[0] == "pipeline_core"
         for t, _, line in imports
         if t.split(".")[0] in {"builtin_steps", "steppe_example_plugin"}
     ]
