@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 #: ``meta.cal_step`` keys that differ from the step name.
@@ -36,6 +38,44 @@ def status_of(result, name: str) -> str | None:
         return None
     cal = model.meta.cal_step
     return getattr(cal, CAL_STEP_KEYS.get(name, name), None) or getattr(cal, name, None)
+
+
+def time_steps(pipe, names: Sequence[str], after: Callable | None = None) -> dict:
+    """Wrap the ``run`` of each named step of `pipe` to record what it did.
+
+    Returns the record the wrappers fill: ``time`` (seconds, summed over the
+    step's calls), ``hwm`` (peak RSS after its last call), ``status``
+    (``meta.cal_step`` of its result) and ``enabled`` (not skipped), each by step
+    name. ``after(name, result)`` is called after each call.
+    """
+    record: dict = {"time": {}, "hwm": {}, "status": {}}
+
+    def wrap(name, step):
+        original = step.run
+
+        def timed(*args, **kwargs):
+            t0 = time.perf_counter()
+            result = original(*args, **kwargs)
+            record["time"][name] = record["time"].get(name, 0.0) + time.perf_counter() - t0
+            record["hwm"][name] = rss_high_water()
+            record["status"][name] = status_of(result, name)
+            if after is not None:
+                after(name, result)
+            return result
+
+        object.__setattr__(step, "run", timed)
+
+    for name in names:
+        wrap(name, getattr(pipe, name))
+    record["enabled"] = {name: not getattr(pipe, name).skip for name in names}
+    return record
+
+
+def uncal_in(folder: str) -> str:
+    """The path of the (first) ``_uncal.fits`` file of `folder`."""
+    import os
+
+    return os.path.join(folder, [f for f in os.listdir(folder) if f.endswith("_uncal.fits")][0])
 
 
 def run_child(cmd: list[str], env: dict | None = None, log: Path | None = None) -> dict:

@@ -23,7 +23,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from child_process import rss_high_water, status_of  # noqa: E402
+from child_process import rss_high_water, time_steps, uncal_in  # noqa: E402
 from detector1_vs_jwst_compare import arrays_of  # noqa: E402
 from detector1_vs_jwst_setup import DETECTORS, pipeline_order, step_parameters  # noqa: E402
 
@@ -37,35 +37,20 @@ def main(argv: list[str]) -> int:
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     from jwst.pipeline import Detector1Pipeline
 
-    uncal = [f for f in os.listdir(folder) if f.endswith("_uncal.fits")][0]
-    record: dict = {"time": {}, "hwm": {}, "status": {}}
     pipe = Detector1Pipeline(steps=step_parameters(exp, folder))
     products: dict = {}
 
-    def wrap(name, step):
-        original = step.run
+    def keep(name, result):
+        label = name
+        if name == "gain_scale":
+            label = "gain_scale" if "gain_scale" not in products else "gain_scale_ints"
+            products[label] = arrays_of(result)
+        if save_steps:
+            np.savez(os.path.join(outdir, "steps", f"{label}.npz"), **arrays_of(result))
 
-        def timed(*args, **kwargs):
-            t0 = time.perf_counter()
-            result = original(*args, **kwargs)
-            record["time"][name] = record["time"].get(name, 0.0) + time.perf_counter() - t0
-            record["hwm"][name] = rss_high_water()
-            record["status"][name] = status_of(result, name)
-            label = name
-            if name == "gain_scale":
-                label = "gain_scale" if "gain_scale" not in products else "gain_scale_ints"
-                products[label] = arrays_of(result)
-            if save_steps:
-                np.savez(os.path.join(outdir, "steps", f"{label}.npz"), **arrays_of(result))
-            return result
-
-        object.__setattr__(step, "run", timed)
-
-    for name in pipeline_order(exp):
-        wrap(name, getattr(pipe, name))
-    record["enabled"] = {name: not getattr(pipe, name).skip for name in pipeline_order(exp)}
+    record = time_steps(pipe, pipeline_order(exp), keep)
     t0 = time.perf_counter()
-    pipe.run(os.path.join(folder, uncal))
+    pipe.run(uncal_in(folder))
     record["time"]["total"] = time.perf_counter() - t0
     record["peak_rss"] = rss_high_water()
     np.savez(os.path.join(outdir, "rate.npz"), **products.get("gain_scale", {}))

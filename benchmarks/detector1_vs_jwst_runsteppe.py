@@ -24,7 +24,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from child_process import rss_high_water, status_of  # noqa: E402
+from child_process import rss_high_water, status_of, time_steps, uncal_in  # noqa: E402
 from detector1_vs_jwst_compare import arrays_of, compare_products  # noqa: E402
 from detector1_vs_jwst_setup import DETECTORS, pipeline_order, step_parameters  # noqa: E402
 
@@ -37,37 +37,19 @@ def _pipeline(key: str, folder: str):
     return exp, Detector1Pipeline(steps=step_parameters(exp, folder))
 
 
-def _uncal(folder: str) -> str:
-    return os.path.join(folder, [f for f in os.listdir(folder) if f.endswith("_uncal.fits")][0])
-
-
 def run(key: str, folder: str, outdir: str) -> dict:
     """Time the pipeline on the exposure; save the rate arrays."""
     exp, pipe = _pipeline(key, folder)
     os.makedirs(outdir, exist_ok=True)
-    record: dict = {"time": {}, "hwm": {}, "status": {}}
     products: dict = {}
 
-    def wrap(name, step):
-        original = step.run
+    def keep(name, result):
+        if name == "gain_scale":
+            products["gain_scale_ints" if "gain_scale" in products else "gain_scale"] = arrays_of(result)
 
-        def timed(*args, **kwargs):
-            t0 = time.perf_counter()
-            result = original(*args, **kwargs)
-            record["time"][name] = record["time"].get(name, 0.0) + time.perf_counter() - t0
-            record["hwm"][name] = rss_high_water()
-            record["status"][name] = status_of(result, name)
-            if name == "gain_scale":
-                products["gain_scale_ints" if "gain_scale" in products else "gain_scale"] = arrays_of(result)
-            return result
-
-        object.__setattr__(step, "run", timed)
-
-    for name in pipeline_order(exp):
-        wrap(name, getattr(pipe, name))
-    record["enabled"] = {name: not getattr(pipe, name).skip for name in pipeline_order(exp)}
+    record = time_steps(pipe, pipeline_order(exp), keep)
     t0 = time.perf_counter()
-    pipe.run(_uncal(folder))
+    pipe.run(uncal_in(folder))
     record["time"]["total"] = time.perf_counter() - t0
     record["peak_rss"] = rss_high_water()
     np.savez(os.path.join(outdir, "rate.npz"), **products.get("gain_scale", {}))
@@ -93,7 +75,7 @@ def diagnose(key: str, folder: str, jwst_dir: str) -> dict:
 
     exp, pipe = _pipeline(key, folder)
     steps_dir = os.path.join(jwst_dir, "steps")
-    model = open_model(_uncal(folder))
+    model = open_model(uncal_in(folder))
     report: dict = {}
     previous: dict | None = None  # jwst's output of the previous step
     for name in pipeline_order(exp):

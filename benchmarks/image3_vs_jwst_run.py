@@ -41,21 +41,16 @@ def _timed(pipe, record: dict) -> None:
         step.run = make(step.run)
 
 
-def run_steppe(asn: str, outdir: str, in_memory: bool, steps: dict, save: bool) -> dict:
-    from builtin_steps.pipelines.image3 import Image3Pipeline
-
-    pipe = Image3Pipeline(in_memory=in_memory, save_results=save, output_dir=outdir, steps=steps)
-    record: dict = {}
-    _timed(pipe, record)
-    t0 = time.perf_counter()
-    pipe.run(asn)
-    return {"seconds": time.perf_counter() - t0, "peak_rss": rss_high_water(), "steps": record}
+#: Where each side's Image3Pipeline lives.
+PIPELINES = {"steppe": "builtin_steps.pipelines.image3", "jwst": "jwst.pipeline"}
 
 
-def run_jwst(asn: str, outdir: str, in_memory: bool, steps: dict, save: bool) -> dict:
-    from jwst.pipeline import Image3Pipeline
+def run(which: str, asn: str, outdir: str, in_memory: bool, steps: dict, save: bool) -> dict:
+    """Run ``which``'s (``steppe`` or ``jwst``) Image3Pipeline on `asn`, timing each step."""
+    import importlib
 
-    pipe = Image3Pipeline(in_memory=in_memory, save_results=save, output_dir=outdir, steps=steps)
+    pipeline_class = importlib.import_module(PIPELINES[which]).Image3Pipeline
+    pipe = pipeline_class(in_memory=in_memory, save_results=save, output_dir=outdir, steps=steps)
     record: dict = {}
     _timed(pipe, record)
     t0 = time.perf_counter()
@@ -68,8 +63,7 @@ def main(argv: list[str]) -> int:
     which, asn, outdir, in_memory, steps = argv[0], argv[1], argv[2], argv[3] == "1", json.loads(argv[4])
     save = len(argv) < 6 or argv[5] != "0"
     warnings.simplefilter("ignore")
-    runner = {"steppe": run_steppe, "jwst": run_jwst}[which]
-    print("RESULT" + json.dumps(runner(asn, outdir, in_memory, steps, save)), flush=True)
+    print("RESULT" + json.dumps(run(which, asn, outdir, in_memory, steps, save)), flush=True)
     return 0
 
 
