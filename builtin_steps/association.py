@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline_core.errors import StepError
 
-__all__ = ["Level2Product", "Level2Association", "load_level2", "product_name_from"]
+__all__ = [
+    "Level2Product", "Level2Association", "load_level2", "product_name_from", "read_association", "member_file",
+]
 
 #: Association types of level-2 imaging and the member types a product may hold.
 LEVEL2_TYPES = ("image2", "spec2", "tso-image2", "tso-spec2", "wfs-image2")
@@ -112,18 +115,56 @@ def _fail(path: str, problem: str) -> StepError:
     )
 
 
-def _read_json(path: str) -> Level2Association:
+def read_association(path: str, types: tuple[str, ...], wrong_type: str,
+                     fail: Callable[[str, str], StepError]) -> dict[str, Any]:
+    """Read an association file: JSON with a non-empty ``products`` list and an accepted ``asn_type``.
+
+    Parameters
+    ----------
+    path : str
+        The ``.json`` file.
+    types : tuple of str
+        The ``asn_type`` values accepted (a file without one is accepted too).
+    wrong_type : str
+        How the message names them after "not ", e.g. ``"one of ('image3',)"``.
+    fail : callable
+        ``fail(path, problem)`` returns the error to raise, with the remedy.
+
+    Returns
+    -------
+    dict
+        The association's tree.
+    """
     try:
         with open(path, encoding="utf-8") as handle:
             tree = json.load(handle)
     except (OSError, ValueError) as error:
-        raise _fail(path, f"cannot be read as JSON ({error})") from error
+        raise fail(path, f"cannot be read as JSON ({error})") from error
     if not isinstance(tree, dict) or not isinstance(tree.get("products"), list) or not tree["products"]:
-        raise _fail(path, "it has no 'products' list")
+        raise fail(path, "it has no 'products' list")
     asn_type = str(tree.get("asn_type", "")).lower()
-    if asn_type and asn_type not in LEVEL2_TYPES:
-        raise _fail(path, f"asn_type is {tree.get('asn_type')!r}, not a level-2 type {LEVEL2_TYPES}")
+    if asn_type and asn_type not in types:
+        raise fail(path, f"asn_type is {tree.get('asn_type')!r}, not {wrong_type}")
+    return tree
+
+
+def member_file(path: str, expname: str, label: str) -> str:
+    """Return the path of a member (relative to the association's folder); it must exist.
+
+    ``label`` names the member in the error, e.g. ``"'x_cal.fits' (science)"``.
+    """
     folder = os.path.dirname(os.path.abspath(path))
+    full = expname if os.path.isabs(expname) else os.path.join(folder, expname)
+    if not os.path.exists(full):
+        raise StepError(
+            f"association file '{path}': member {label} does not exist in {folder}; member "
+            "paths are relative to the association's folder. Fix the path or put the file there."
+        )
+    return full
+
+
+def _read_json(path: str) -> Level2Association:
+    tree = read_association(path, LEVEL2_TYPES, f"a level-2 type {LEVEL2_TYPES}", _fail)
     products = []
     for index, entry in enumerate(tree["products"]):
         if not isinstance(entry, dict) or not isinstance(entry.get("members"), list):
@@ -134,13 +175,7 @@ def _read_json(path: str) -> Level2Association:
             if not isinstance(member, dict) or "expname" not in member or "exptype" not in member:
                 raise _fail(path, f"a member of product {index} ({member!r}) lacks 'expname' or 'exptype'")
             expname = str(member["expname"])
-            full = expname if os.path.isabs(expname) else os.path.join(folder, expname)
-            if not os.path.exists(full):
-                raise StepError(
-                    f"association file '{path}': member {expname!r} ({member['exptype']}) does not "
-                    f"exist in {folder}; member paths are relative to the association's folder. "
-                    "Fix the path or put the file there."
-                )
+            full = member_file(path, expname, f"{expname!r} ({member['exptype']})")
             product.members.setdefault(str(member["exptype"]).lower(), []).append(full)
         if not product.of_type("science"):
             raise _fail(path, f"product {index} ({name!r}) has no member of exptype 'science'")

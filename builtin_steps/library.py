@@ -20,7 +20,6 @@ steps' ``in_memory`` default) borrowed models stay in memory once opened.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -29,6 +28,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from builtin_steps.association import member_file, product_name_from, read_association
 from pipeline_core.datamodels import open_model
 from pipeline_core.errors import StepError
 
@@ -69,20 +69,10 @@ def _fail(path: str, problem: str) -> StepError:
 
 
 def _read_json(path: str) -> Level3Association:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            tree = json.load(handle)
-    except (OSError, ValueError) as error:
-        raise _fail(path, f"cannot be read as JSON ({error})") from error
-    if not isinstance(tree, dict) or not isinstance(tree.get("products"), list) or not tree["products"]:
-        raise _fail(path, "it has no 'products' list")
-    asn_type = str(tree.get("asn_type", "")).lower()
-    if asn_type and asn_type not in LEVEL3_TYPES:
-        raise _fail(path, f"asn_type is {tree.get('asn_type')!r}, not one of {LEVEL3_TYPES}")
+    tree = read_association(path, LEVEL3_TYPES, f"one of {LEVEL3_TYPES}", _fail)
     product = tree["products"][0]
     if not isinstance(product, dict) or not isinstance(product.get("members"), list):
         raise _fail(path, "product 0 has no 'members' list")
-    folder = os.path.dirname(os.path.abspath(path))
     members = []
     for member in product["members"]:
         if not isinstance(member, dict) or "expname" not in member or "exptype" not in member:
@@ -90,13 +80,7 @@ def _read_json(path: str) -> Level3Association:
         if str(member["exptype"]).lower() != "science":
             continue
         expname = str(member["expname"])
-        full = expname if os.path.isabs(expname) else os.path.join(folder, expname)
-        if not os.path.exists(full):
-            raise StepError(
-                f"association file '{path}': member {expname!r} does not exist in {folder}; member "
-                "paths are relative to the association's folder. Fix the path or put the file there."
-            )
-        members.append(full)
+        members.append(member_file(path, expname, repr(expname)))
     if not members:
         raise _fail(path, "its product has no member of exptype 'science'")
     name = str(product.get("name") or os.path.splitext(os.path.basename(path))[0])
@@ -130,8 +114,6 @@ def load_level3(source: Any) -> Level3Association:
         raise StepError("the Image3 input is an empty list; give an association file or calibrated images.")
     first = items[0]
     name = os.fspath(first) if isinstance(first, (str, os.PathLike)) else (first.meta.filename or "image3")
-    from builtin_steps.association import product_name_from
-
     return Level3Association(product_name_from(str(name)), items)
 
 
