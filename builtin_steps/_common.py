@@ -42,6 +42,7 @@ __all__ = [
     "reference_window",
     "load_reference",
     "required_reference_path",
+    "open_reference_as",
     "check_reference_coverage",
     "mark_skipped",
     "reference_cutout",
@@ -137,6 +138,30 @@ def required_reference_path(step: Any, model: Any, reftype: str, need: str, reme
             f"Give one with override_{reftype}=<file>{remedy}"
         )
     return path
+
+
+def open_reference_as(step: Any, path: Any, reftype: str, cls: type) -> Any:
+    """Open a reference file that must be of type `reftype` and open as a `cls` model.
+
+    Raises
+    ------
+    pipeline_core.errors.ReferenceFileError
+        When its ``REFTYPE`` names another type, or it opens as another model
+        (the message names the step, the file and the override to give).
+    """
+    from pipeline_core.datamodels import open_model
+    from pipeline_core.references.lookup import check_reference_type
+
+    ref = open_model(path)
+    check_reference_type(step, ref, reftype)
+    if not isinstance(ref, cls):
+        name = ref.meta.filename or path
+        raise ReferenceFileError(
+            f"step '{step.name}': the {reftype.upper()} reference file '{name}' opens as a "
+            f"{type(ref).__name__}, not a {cls.__name__}. Give a JWST {reftype.upper()} "
+            f"reference file (override_{reftype})."
+        )
+    return ref
 
 
 def load_reference(step: Any, model: Any, reftype: str, *, lazy: bool = False) -> Any | None:

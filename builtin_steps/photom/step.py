@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from builtin_steps._common import mark_skipped
+from builtin_steps._common import mark_skipped, open_reference_as
 from builtin_steps._nanflags import match_nans_and_flags
 from builtin_steps.photom.conversion import MJSR_TO_UJA2, column, find_rows, scale_arrays
 from pipeline_core import Step
@@ -68,7 +68,7 @@ class PhotomStep(Step):
             self.log.warning("No PHOTOM reference file found; step %s skipped", self.name)
             mark_skipped(self, model)
             return model
-        table_ref = self._open(photom_path, "photom", PhotomModel)
+        table_ref = open_reference_as(self, photom_path, "photom", PhotomModel)
         self._area(model, self.get_reference_file(model, "area"), table_ref)
         factor = self._conversion(model, table_ref, photom_path)
         scaled = scale_arrays(
@@ -90,26 +90,12 @@ class PhotomStep(Step):
         return model
 
     # ------------------------------------------------------------------ parts
-    def _open(self, path: Any, reftype: str, cls: type) -> Any:
-        from pipeline_core.references.lookup import check_reference_type
-
-        ref = open_model(path)
-        check_reference_type(self, ref, reftype)
-        if not isinstance(ref, cls):
-            name = ref.meta.filename or path
-            raise ReferenceFileError(
-                f"step '{self.name}': the {reftype.upper()} reference file '{name}' opens as a "
-                f"{type(ref).__name__}, not a {cls.__name__}. Give a JWST {reftype.upper()} "
-                f"reference file (override_{reftype})."
-            )
-        return ref
-
     def _area(self, model: Any, area_path: Any, table_ref: Any) -> None:
         from pipeline_core.references.lookup import check_reference_shape
 
         steradians = arcsec2 = None
         if area_path != "N/A":
-            area = check_reference_shape(self, "area", self._open(area_path, "area", PixelAreaModel), model)
+            area = check_reference_shape(self, "area", open_reference_as(self, area_path, "area", PixelAreaModel), model)
             if isinstance(model, ImageModel):
                 model.area = area.data
                 self.log.info("Pixel area map copied to output.")

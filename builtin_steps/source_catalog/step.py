@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from builtin_steps._common import open_reference_as
 from builtin_steps.source_catalog.columns import catalog_columns
 from builtin_steps.source_catalog.references import (
     FALLBACK,
@@ -167,14 +168,7 @@ class SourceCatalogStep(Step):
             raise _NoRule(str(error)) from error
         if isinstance(path, str) and path.upper() == "N/A":
             return None
-        ref = open_model(path)
-        if not isinstance(ref, cls):
-            raise ReferenceFileError(
-                f"step '{self.name}': the {reftype.upper()} reference '{ref.meta.filename or path}' opens as a "
-                f"{type(ref).__name__}, not a {cls.__name__}; give a JWST {reftype.upper()} file "
-                f"(override_{reftype})."
-            )
-        return ref
+        return open_reference_as(self, path, reftype, cls)
 
     def _selectors(self, model: Any) -> dict[str, Any]:
         inst = model.meta.instrument
