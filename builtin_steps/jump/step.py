@@ -52,6 +52,7 @@ class JumpStep(Step):
     legacy_class_paths = ("jwst.jump.jump_step.JumpStep",)
     reference_file_types = ("gain", "readnoise")
     parallel = True
+    parallel_threads = True
     spec = """
         rejection_threshold = float(default=4.0,min=0) # CR sigma rejection threshold
         three_group_rejection_threshold = float(default=6.0,min=0) # CR sigma rejection threshold
@@ -232,6 +233,7 @@ class JumpStep(Step):
                 max_workers=self.max_workers,
                 kwargs={**options, "after_jump_rules": rules},
                 halo=1,
+                threads=True,
             )
             model.groupdq = result["groupdq"]
             model.pixeldq = result["pixeldq"]

@@ -132,8 +132,9 @@ class Detector1Pipeline(Pipeline):
         return paths
 
     def _run(self, input: Any, *, owned: bool, input_name: str | None = None) -> Any:
-        # With jump or ramp_fit on several cores: the workers start (and load their
-        # kernels) now, and the ramp is read into shared memory, which they map.
+        # With jump or ramp_fit on several worker processes (steps whose kernels need
+        # them): the workers start (and load their kernels) now, and the ramp is read
+        # into shared memory, which they map. The built-in steps use threads.
         from builtin_steps._shared_ramp import shared_ramp_session
 
         with shared_ramp_session(_parallel_workers(self), _warm_up_targets(self)):
@@ -194,13 +195,16 @@ def _warm_up_kernels(pipeline: Any) -> None:
 
 
 def _parallel_workers(pipeline: Any) -> int:
-    """The most processes jump or ramp_fit will use (1 when the value is invalid: the step says so)."""
+    """The most worker processes jump or ramp_fit will use (1 when the value is invalid: the step says so).
+
+    Steps whose kernels run on threads (the built-in ones) need no process.
+    """
     from pipeline_core.errors import ParameterError
 
     workers = 1
     for name in ("jump", "ramp_fit"):
         step = getattr(pipeline, name)
-        if not step.skip:
+        if not step.skip and not step.parallel_threads:
             try:
                 workers = max(workers, step.max_workers)
             except ParameterError:

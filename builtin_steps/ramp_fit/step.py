@@ -64,6 +64,7 @@ class RampFitStep(Step):
     legacy_class_paths = ("jwst.ramp_fitting.ramp_fit_step.RampFitStep",)
     reference_file_types = ("readnoise", "gain")
     parallel = True
+    parallel_threads = True
     spec = """
         algorithm = option('OLS_C', 'LIKELY', default='OLS_C') # OLS_C: weighted least squares; LIKELY: likelihood
         int_name = string(default='')  # accepted for JWST files; the rateints product is named from the input or output_file
@@ -220,24 +221,30 @@ class RampFitStep(Step):
     def _fit(
         self, model: Any, inputs: dict, refs: dict, kernel: Any, kwargs: dict, *, release: bool = False
     ) -> dict:
-        """Fit all pixels: in bands of rows in this process, or on ``max_workers`` cores.
+        """Fit all pixels: in bands of rows in this thread, or on ``max_workers`` threads.
 
-        In this process the gain and read noise are read band by band (only the
-        outputs are full-size); on several cores every block of rows reads its
+        In this thread the gain and read noise are read band by band (only the
+        outputs are full-size); on several threads every block of rows reads its
         own rows of them. Pixels are independent, so both give identical results.
-        With `release` (in this process), the memory of each band of the ramp's
-        data and group flags is given back once the band is fitted.
+        With `release`, the memory of each band of the ramp's data and group
+        flags is given back once the band is fitted.
         """
         from pipeline_core.parallel import map_row_slices
 
         nints, _ngroups, ny, nx = model.data.shape
+
+        def fitted(start: int, stop: int) -> None:
+            for name in ("data", "groupdq"):
+                release_rows(inputs[name], start, stop)
+
         if self.max_workers > 1 and ny > 1:
-            inputs = dict(inputs)
+            blocks = dict(inputs)
             for reftype in ("gain", "readnoise"):
                 # still in its file: each block reads its own rows
-                inputs[reftype] = reference_row_reader(self, model, refs[reftype], "data", reftype)
+                blocks[reftype] = reference_row_reader(self, model, refs[reftype], "data", reftype)
             return map_row_slices(
-                kernel, inputs, max_workers=self.max_workers, kwargs=kwargs, out_keyword="out"
+                kernel, blocks, max_workers=self.max_workers, kwargs=kwargs, out_keyword="out",
+                threads=True, after_block=fitted if release else None,
             )
         products = allocate_outputs(nints, ny, nx)
         band = max(1, _BAND_PIXELS // max(nx, 1))
@@ -250,8 +257,7 @@ class RampFitStep(Step):
             kernel(**part, **kwargs, out=views)
             if release:
                 del part
-                for name in ("data", "groupdq"):
-                    release_rows(inputs[name], rows.start, rows.stop)
+                fitted(rows.start, rows.stop)
         return products
 
     def _ref_rows(self, model: Any, ref: Any, rows: slice, reftype: str) -> np.ndarray:

@@ -20,12 +20,18 @@ contiguous blocks of image rows in a pool of ``forkserver`` processes:
 * a worker that dies (killed, out of memory, crashed) raises a :class:`StepError`;
   nothing hangs and no shared memory is left behind.
 
+A kernel that releases the interpreter lock for most of its work (numba's
+``nogil`` kernels, large numpy operations) runs on threads of this process instead
+(``threads=True``): the same blocks, taken by each thread in turn, without starting
+processes or copying anything into shared memory. The built-in jump and ramp_fit
+steps run so; a kernel written in Python needs the processes.
+
 A batch of jobs shares the machine's cores: inside a job the "available" cores are
 the job's share (:func:`core_budget`, or the ``STEPPE_CORE_BUDGET`` environment
 variable), so ``maximum_cores='all'`` means "all of my share". A process that may not
 start children (a daemon process, such as a ``multiprocessing.Pool`` or a Dask worker,
 or a worker of this module's own pool) runs kernels serially, and says so in one log
-line.
+line; threads it may use.
 
 Why one module of this size: the probe, allocation of outputs, block cutting,
 halos and reassembly are one algorithm (:func:`map_row_slices`); the pool, the
@@ -46,6 +52,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from pipeline_core.parallel import _pool, _sharedmem
+from pipeline_core.parallel._threads import run_on_threads
 from pipeline_core.parallel._workqueue import BlockQueue
 from pipeline_core.parallel.cores import (
     BUDGET_ENV,
@@ -479,7 +486,7 @@ def _run_in_worker(
     return done
 
 
-def _effective_workers(max_workers: int, rows: int, name: str) -> int:
+def _effective_workers(max_workers: int, rows: int, name: str, *, threads: bool = False) -> int:
     if isinstance(max_workers, bool) or not isinstance(max_workers, int | np.integer):
         raise ParameterError(
             f"max_workers={max_workers!r} for kernel {name} is not an int; resolve "
@@ -488,7 +495,7 @@ def _effective_workers(max_workers: int, rows: int, name: str) -> int:
     workers = min(int(max_workers), rows)
     if workers <= 1:
         return 1
-    why = cannot_have_children()
+    why = None if threads else cannot_have_children()
     if why is not None:
         log.warning(
             "kernel %s runs serially instead of on %d workers because this process %s",
@@ -569,6 +576,8 @@ def map_row_slices(
     row_axis: int = -2,
     out_keyword: str | None = None,
     halo: int = 0,
+    threads: bool = False,
+    after_block: Callable[[int, int], None] | None = None,
 ) -> dict[str, np.ndarray]:
     """Run a kernel on contiguous blocks of rows, in parallel, and reassemble the outputs.
 
@@ -605,6 +614,18 @@ def map_row_slices(
         also receives up to `halo` rows on each side of its own, and the kernel's
         outputs for those extra rows are dropped. Cannot be combined with
         `out_keyword`.
+    threads : bool, optional
+        The kernel releases the interpreter lock for most of its work (a compiled
+        ``nogil`` kernel, or large numpy operations): the blocks then run on
+        `max_workers` threads of this process instead of worker processes. No
+        process is started and nothing is copied into shared memory; the kernel
+        need not be importable by name. The result is the same.
+    after_block : callable, optional
+        Called as ``after_block(start, stop)`` once rows ``start:stop`` of every
+        output are written, in the thread that computed them, so that the caller
+        can give back the memory of input rows it no longer needs (the rows a
+        block reads beyond its own, `halo`, may still be read by another block).
+        With worker processes it is called once, for all the rows, at the end.
 
     Returns
     -------
@@ -664,9 +685,11 @@ def map_row_slices(
         )
     inputs = dict(inputs)
     rows = _row_count(inputs, row_axis, name)
-    workers = _effective_workers(max_workers, rows, name)
+    workers = _effective_workers(max_workers, rows, name, threads=threads)
     if workers <= 1:
-        return _run_serial(kernel, inputs, kwargs, row_axis, rows, halo, name)
+        return _run_serial(kernel, inputs, kwargs, row_axis, rows, halo, name, after_block)
+    if threads:
+        return _run_threads(kernel, inputs, kwargs, row_axis, rows, halo, workers, out_keyword, after_block)
 
     _check_importable(kernel, kwargs)
     readers = {key: value for key, value in inputs.items() if _is_reader(value)}
@@ -704,6 +727,8 @@ def map_row_slices(
         raise
     for array in outputs.values():
         _sharedmem.mark_reserved(array)  # every row was written
+    if after_block is not None:
+        after_block(0, rows)
     # The copies of the inputs are dropped here; their segments serve the next call.
     return outputs
 
@@ -729,11 +754,15 @@ def _run_serial(
     rows: int,
     halo: int,
     name: str,
+    after_block: Callable[[int, int], None] | None = None,
 ) -> dict[str, np.ndarray]:
     """The kernel in this process: on the whole arrays, or on blocks of rows when large."""
     blocks = min(rows, -(-_input_bytes(inputs) // SERIAL_BLOCK_BYTES))
     if blocks <= 1:
-        return _check_outputs(kernel(**_read_whole(inputs, row_axis), **kwargs), name, None, row_axis)
+        result = _check_outputs(kernel(**_read_whole(inputs, row_axis), **kwargs), name, None, row_axis)
+        if after_block is not None:
+            after_block(0, rows)
+        return result
     outputs: dict[str, np.ndarray] = {}
     for start, stop in _row_bounds(rows, blocks, 1):
         lo, hi = _extended(start, stop, halo, rows)
@@ -754,6 +783,46 @@ def _run_serial(
         )
         for key, array in result.items():
             _rows(outputs[key], row_axis, start, stop)[...] = _rows(array, row_axis, start - lo, stop - lo)
+        if after_block is not None:
+            after_block(start, stop)
+    return outputs
+
+
+#: On threads, blocks hold at most about this many bytes of input (and at least
+#: ``BLOCKS_PER_WORKER`` blocks go to each thread): a block's temporaries stay small.
+THREAD_BLOCK_BYTES = 16 << 20
+
+
+def _run_threads(
+    kernel: Kernel,
+    inputs: Mapping[str, Any],
+    kwargs: Mapping[str, Any],
+    row_axis: int,
+    rows: int,
+    halo: int,
+    workers: int,
+    out_keyword: str | None,
+    after_block: Callable[[int, int], None] | None,
+) -> dict[str, np.ndarray]:
+    """The kernel on blocks of rows, on `workers` threads of this process."""
+    name = _kernel_name(kernel)
+    blocks = max(workers * BLOCKS_PER_WORKER, -(-_input_bytes(inputs) // THREAD_BLOCK_BYTES))
+    bounds = _row_bounds(rows, blocks, 1)
+    log.debug("kernel %s: %d rows in %d blocks on %d threads", name, rows, len(bounds), workers)
+    outputs = {
+        key: np.empty(shape, dtype)
+        for key, (shape, dtype) in _output_templates(kernel, inputs, kwargs, row_axis, rows).items()
+    }
+
+    def run(index: int) -> None:
+        start, stop = bounds[index]
+        lo, hi = _extended(start, stop, halo, rows)
+        block = _read_only_rows(inputs, row_axis, lo, hi)
+        _run_block(kernel, block, outputs, kwargs, row_axis, start, stop, out_keyword, lo)
+        if after_block is not None:
+            after_block(start, stop)
+
+    run_on_threads(run, len(bounds), workers, f"kernel {name}")
     return outputs
 
 

@@ -177,6 +177,10 @@ class Step(ProductSaving, StepBase):
         The reference file types the step uses; each adds ``override_<reftype>``.
     parallel : bool
         True when the step splits its work across cores; adds ``maximum_cores``.
+    parallel_threads : bool
+        True when the step's kernels release the interpreter lock and run on
+        threads (``map_row_slices(..., threads=True)``): its input is then not
+        copied into shared memory for worker processes.
     default_suffix : str or None
         The product suffix; default: :attr:`class_alias`.
     cal_step_key : str or None
@@ -189,6 +193,7 @@ class Step(ProductSaving, StepBase):
     legacy_class_paths: ClassVar[tuple[str, ...]] = ()
     reference_file_types: ClassVar[tuple[str, ...]] = ()
     parallel: ClassVar[bool] = False
+    parallel_threads: ClassVar[bool] = False
     default_suffix: ClassVar[str | None] = None
     cal_step_key: ClassVar[str | None] = None
 
@@ -528,7 +533,7 @@ class Step(ProductSaving, StepBase):
 
     @property
     def max_workers(self) -> int:
-        """int: Worker processes to use, resolved from ``maximum_cores`` (parallel steps)."""
+        """int: Workers (processes, or threads) to use, resolved from ``maximum_cores`` (parallel steps)."""
         if not self.parallel:
             return 1
         from pipeline_core.parallel.rows import resolve_max_workers
@@ -536,8 +541,8 @@ class Step(ProductSaving, StepBase):
         return resolve_max_workers(self.maximum_cores, step_name=self.name)
 
     def _copy_input(self, data: Any) -> Any:
-        """Copy a caller's model; into shared memory when this step will use workers."""
-        if self.parallel:
+        """Copy a caller's model; into shared memory when this step will use worker processes."""
+        if self.parallel and not self.parallel_threads:
             from pipeline_core.parallel.rows import shared_allocator, uses_workers
 
             workers = self.max_workers

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.usefixtures("at_least_two_cpus", "no_shared_memory_leak
 
 
 def _boundary_rows(ny, blocks_per_worker, workers=2):
-    """The first and last row of every block map_row_slices makes."""
-    bounds = parallel._row_bounds(ny, workers * blocks_per_worker, workers)
+    """The first and last row of every block map_row_slices makes (on threads: even blocks)."""
+    bounds = parallel._row_bounds(ny, workers * blocks_per_worker, 1)
     return sorted({row for start, stop in bounds for row in (start, stop - 1)})
 
 
@@ -49,19 +49,24 @@ def _exposure(tmp_path, shape, *, seed, boundaries, bad_gain=(), pixeldq_bits=Tr
 
 @pytest.fixture
 def block_calls(monkeypatch):
-    """Record (workers, blocks, halo) of every parallel map_row_slices call."""
+    """Record (kernel, workers, blocks, halo) of every parallel map_row_slices call (on threads)."""
     calls = []
-    original = parallel._run_blocks
+    original, run_on_threads = parallel._run_threads, parallel.run_on_threads
 
-    def spy(*args):
-        kernel, readers, bounds, workers, halo = args[0], args[4], args[7], args[9], args[12]
-        calls.append((kernel.__name__, workers, len(bounds), halo))
+    def spy(kernel, inputs, kwargs, row_axis, rows, halo, workers, *rest):
+        readers = {key: value for key, value in inputs.items() if parallel._is_reader(value)}
         # the references are read block by block, from their files
         assert sorted(readers) == ["gain", "readnoise"]
         assert all(type(reader).__name__ == "ReferenceRows" for reader in readers.values())
-        return original(*args)
+        calls.append([kernel.__name__, workers, None, halo])
+        return original(kernel, inputs, kwargs, row_axis, rows, halo, workers, *rest)
 
-    monkeypatch.setattr(parallel, "_run_blocks", spy)
+    def count(run, blocks, threads, name):
+        calls[-1][2] = blocks
+        return run_on_threads(run, blocks, threads, name)
+
+    monkeypatch.setattr(parallel, "_run_threads", spy)
+    monkeypatch.setattr(parallel, "run_on_threads", count)
     return calls
 
 
@@ -122,7 +127,7 @@ def test_blocks_give_the_serial_flags(tmp_path, monkeypatch, block_calls, shape,
     serial = _run(model, refs, "none")
     assert block_calls == []
     blocks = _run(model, refs, "2")
-    assert block_calls == [("detect_jumps_in_block", 2, len(parallel._row_bounds(ny, 2 * blocks_per_worker)), 1)]
+    assert block_calls == [["detect_jumps_in_block", 2, len(parallel._row_bounds(ny, 2 * blocks_per_worker, 1)), 1]]
     _assert_identical(serial, blocks)
     # one process, the rows in blocks (as for inputs over SERIAL_BLOCK_BYTES): the same
     monkeypatch.setattr(parallel, "SERIAL_BLOCK_BYTES", ramps.data.nbytes // 5)

@@ -1,4 +1,8 @@
-"""Detector1Pipeline with jump and ramp_fit on two cores: shared-memory ramp, same products."""
+"""Detector1Pipeline with jump and ramp_fit on two cores: the serial products.
+
+The built-in steps run their kernels on threads; steps that need worker processes
+(``parallel_threads = False``) get the ramp in shared memory from the start.
+"""
 
 import numpy as np
 import pytest
@@ -44,7 +48,44 @@ def _steps(tmp_path, cores):
     return steps
 
 
-def test_two_cores_share_the_ramp_and_give_the_serial_products(tmp_path, monkeypatch, ramp_allocators):
+@pytest.fixture
+def on_processes(monkeypatch):
+    """jump and ramp_fit as steps whose kernels need worker processes."""
+    from builtin_steps.jump.step import JumpStep
+    from builtin_steps.ramp_fit.step import RampFitStep
+
+    monkeypatch.setattr(JumpStep, "parallel_threads", False)
+    monkeypatch.setattr(RampFitStep, "parallel_threads", False)
+
+
+def _assert_same_products(serial, parallel):
+    for name in ("data", "dq", "var_poisson", "var_rnoise", "err"):
+        assert np.array_equal(getattr(serial, name), getattr(parallel, name), equal_nan=True), name
+    assert serial.meta.exposure.primary_cosmic_rays == parallel.meta.exposure.primary_cosmic_rays
+    assert (serial.dq & 4).any() or np.isfinite(serial.data).all()
+
+
+def test_two_cores_on_threads_give_the_serial_products_without_shared_memory(
+    tmp_path, monkeypatch, ramp_allocators
+):
+    raw = _noisy_ramp().save(str(tmp_path / "bench_uncal.fits"))
+    serial = Detector1Pipeline.call(raw, steps=_steps(tmp_path, "none"))
+    shared = []
+    original = _sharedmem.shared_empty
+
+    def counting(shape, dtype, **kwargs):
+        shared.append(shape)
+        return original(shape, dtype, **kwargs)
+
+    monkeypatch.setattr(_sharedmem, "shared_empty", counting)
+    parallel = Detector1Pipeline.call(raw, steps=_steps(tmp_path, 2))
+    _assert_same_products(serial, parallel)
+    assert shared == [] and ramp_allocators == []
+
+
+def test_two_cores_on_processes_share_the_ramp_and_give_the_serial_products(
+    tmp_path, monkeypatch, ramp_allocators, on_processes
+):
     raw = _noisy_ramp().save(str(tmp_path / "bench_uncal.fits"))
     serial = Detector1Pipeline.call(raw, steps=_steps(tmp_path, "none"))
     copies = []
@@ -58,16 +99,13 @@ def test_two_cores_share_the_ramp_and_give_the_serial_products(tmp_path, monkeyp
     parallel = Detector1Pipeline.call(raw, steps=_steps(tmp_path, 2))
     # the ramp was never copied for the workers: it was in shared memory already
     assert not [shape for shape, _ in copies if len(shape) == 4], copies
-    for name in ("data", "dq", "var_poisson", "var_rnoise", "err"):
-        assert np.array_equal(getattr(serial, name), getattr(parallel, name), equal_nan=True), name
-    assert serial.meta.exposure.primary_cosmic_rays == parallel.meta.exposure.primary_cosmic_rays
-    assert (serial.dq & 4).any() or np.isfinite(serial.data).all()
+    _assert_same_products(serial, parallel)
     # the ramp's segments (data and groupdq) are gone after the run
     (ramps,) = ramp_allocators
     assert ramps.created == 2 and ramps.segments == 0
 
 
-def test_the_ramp_segments_are_removed_when_a_step_fails(tmp_path, monkeypatch, ramp_allocators):
+def test_the_ramp_segments_are_removed_when_a_step_fails(tmp_path, monkeypatch, ramp_allocators, on_processes):
     from builtin_steps.jump.step import JumpStep
 
     seen = {}
