@@ -155,7 +155,7 @@ class Detector1Pipeline(Pipeline):
         """
         from builtin_steps._shared_ramp import share_arrays
 
-        _warm_up_kernels(self)
+        _warm_up_in_background(self)
         model = open_model(step_input)
         share_arrays(model)  # with parallel steps on several cores: the ramp in shared memory
         instrument = getattr(model.meta.instrument, "name", None)
@@ -185,13 +185,30 @@ def _warm_up_targets(pipeline: Any) -> list[str]:
             if not getattr(pipeline, name).skip]
 
 
-def _warm_up_kernels(pipeline: Any) -> None:
-    """Load the compiled kernels of jump and ramp_fit while the first steps run."""
+def _warm_up_in_background(pipeline: Any) -> None:
+    """Prepare, in a background thread, what later steps will need while the first ones run.
+
+    First the CRDS client (its import and the context's rules), when a step
+    that runs will look up a reference file; then the compiled kernels of jump
+    and ramp_fit.
+    """
     from builtin_steps._jit import warm_up_in_background
 
     targets = _warm_up_targets(pipeline)
+    if _will_ask_crds(pipeline):
+        targets.insert(0, "pipeline_core.references.crds_client:warm_up")
     if targets:
         warm_up_in_background(targets)
+
+
+def _will_ask_crds(pipeline: Any) -> bool:
+    """Whether a step that is not skipped has a reference type without an override."""
+    for step in pipeline.substeps.values():
+        if step.skip:
+            continue
+        if any(not getattr(step, f"override_{reftype}", None) for reftype in step.reference_file_types):
+            return True
+    return False
 
 
 def _parallel_workers(pipeline: Any) -> int:

@@ -38,6 +38,7 @@ __all__ = [
     "lookup",
     "recommendations",
     "context_name",
+    "warm_up",
     "crds_version",
     "is_lookup_error",
     "is_unknown_instrument",
@@ -180,8 +181,8 @@ def _apply(crds: ModuleType, settings: CrdsSettings) -> None:
 @contextlib.contextmanager
 def _session() -> Iterator[tuple[ModuleType, CrdsSettings]]:
     """Run crds calls with the current settings and restore the environment after."""
-    settings = current_settings()
-    with _lock:
+    with _lock:  # the settings too: the default cache may be built on first use, once
+        settings = current_settings()
         crds = _import_crds()
         saved = {name: os.environ.get(name) for name in settings.environment()}
         os.environ.update(settings.environment())
@@ -284,6 +285,18 @@ def lookup(
                 )
             )
         return refs, context, settings
+
+
+def warm_up() -> None:
+    """Import crds and load the current context's rules, ahead of a first lookup.
+
+    A pipeline calls this in a background thread while its first steps run
+    (:func:`pipeline_core.parallel.session.run_warm_ups`), so that its first
+    lookup does not wait for them. The lookups' lock makes a lookup started
+    meanwhile wait for it; whatever fails here is left for that lookup to report.
+    """
+    with _session() as (crds, settings):
+        crds.get_cached_mapping(_resolve_context(crds, settings))
 
 
 def recommendations(parameters: Mapping[str, Any], reftypes: Sequence[str]) -> dict[str, str]:
