@@ -183,14 +183,65 @@ def _fit_clean_compiled(data, gdq, pdq, gain, rn, dark, table, ngroups, times, o
     dark_arr = np.ascontiguousarray(dark) if has_dark else np.zeros(1, np.float32)
     n = float(ngroups)
     exact = (ngroups - 1) % 2 == 0
+    data_planes, data_at = _planes(data, writeable=False)
+    gdq_planes, gdq_at = _planes(gdq, writeable=False)
+    names = ("ints", "ints_dq", "ints_var_poisson", "ints_var_rnoise", "ints_err")
+    ints = [_planes(out[name], writeable=True) for name in names]
     fit_clean_pixels(
-        data, gdq, pdq, gain, rn, dark_arr, has_dark, coef, SNR_EDGES, float(times.group),
+        data_planes, data_at, gdq_planes, gdq_at, np.ascontiguousarray(pdq), np.ascontiguousarray(gain),
+        np.ascontiguousarray(rn), dark_arr, has_dark, coef, SNR_EDGES, float(times.group),
         float(np.sqrt(2.0 * times.nframes)), n**3 - n, exact,
         out["rate"], out["rate_dq"], out["rate_var_poisson"], out["rate_var_rnoise"], out["rate_err"],
-        out["ints"], out["ints_dq"], out["ints_var_poisson"], out["ints_var_rnoise"], out["ints_err"],
-        dirty,
+        *(planes for planes, _ in ints), np.stack([starts for _, starts in ints]), dirty,
     )
     return np.flatnonzero(dirty)
+
+
+def _planes(arr: np.ndarray, *, writeable: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A one-dimensional view holding the planes of `arr` and where each plane starts.
+
+    Parameters
+    ----------
+    arr : ndarray, shape (..., npix)
+        The array. One whose rows are not contiguous is copied first (an
+        input; the outputs are checked by :func:`_flat_views`).
+    writeable : bool
+        Whether the view may be written to.
+
+    Returns
+    -------
+    flat : ndarray, 1-D, contiguous
+        The memory from the first to the last element of `arr` (no copy), so
+        that ``arr[j]`` is ``flat[starts[j] : starts[j] + npix]`` for every
+        index ``j`` of the leading axes.
+    starts : ndarray of int64, shape ``arr.shape[:-1]``
+        The index in `flat` of the first element of each plane.
+    """
+    if not _has_contiguous_rows(arr):
+        arr = np.ascontiguousarray(arr)
+    item = arr.itemsize
+    lead = arr.shape[:-1]
+    starts = np.zeros(lead, dtype=np.int64)
+    for axis, stride in enumerate(arr.strides[:-1]):
+        steps = np.arange(lead[axis], dtype=np.int64) * (stride // item)
+        starts += steps.reshape((-1,) + (1,) * (len(lead) - axis - 1))
+    if arr.size == 0:
+        return np.zeros(0, arr.dtype), starts
+    span = int(starts.max()) + arr.shape[-1]
+    flat = np.lib.stride_tricks.as_strided(arr, shape=(span,), strides=(item,), writeable=writeable)
+    return flat, starts
+
+
+def _has_contiguous_rows(arr: np.ndarray) -> bool:
+    """Whether the last axis of `arr` is contiguous and no stride is negative or uneven.
+
+    The strides of axes of length 1 do not matter (they are never taken).
+    """
+    item = arr.itemsize
+    used = [(s, n) for s, n in zip(arr.strides, arr.shape) if n > 1]
+    return arr.size == 0 or (
+        (arr.shape[-1] == 1 or arr.strides[-1] == item) and all(s >= 0 and s % item == 0 for s, _ in used)
+    )
 
 
 def allocate_outputs(nints: int, ny: int, nx: int) -> dict[str, np.ndarray]:
@@ -225,13 +276,16 @@ def _flat_views(out: dict[str, np.ndarray], nints: int, ny: int, nx: int) -> dic
                 f"fit_ramps: out[{name!r}] must be a {template.dtype} array of shape {wanted}; "
                 f"got {got}. Make the outputs with allocate_outputs."
             )
+        problem = (
+            f"fit_ramps: out[{name!r}] must have contiguous rows in each integration "
+            "(a slice of rows of an array from allocate_outputs)."
+        )
         try:
             views[name] = arr.reshape(template.shape[:-1] + (ny * nx,), copy=False)
         except ValueError as exc:
-            raise ValueError(
-                f"fit_ramps: out[{name!r}] must have contiguous rows in each integration "
-                "(a slice of rows of an array from allocate_outputs)."
-            ) from exc
+            raise ValueError(problem) from exc
+        if not _has_contiguous_rows(views[name]):
+            raise ValueError(problem)
     return views
 
 

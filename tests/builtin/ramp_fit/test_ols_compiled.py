@@ -76,3 +76,47 @@ def test_compiled_pass_on_row_views_matches_whole_arrays():
                       out={k: v[..., rows, :] for k, v in out.items()}, **kwargs)
     for name in whole:
         np.testing.assert_array_equal(out[name], whole[name], err_msg=name)
+
+
+def test_compiled_pass_with_a_dark_map_is_bit_identical(monkeypatch):
+    """A per-pixel dark with NaN and infinite values, as numpy.nan_to_num reads it."""
+    rng = np.random.default_rng(8)
+    data, gdq, pdq, gain, rn = _ramps(rng, 2, 7)
+    dark = rng.uniform(-0.1, 0.5, pdq.shape).astype(np.float32)
+    dark[5, :4] = [np.nan, np.inf, -np.inf, 0.0]
+    kwargs = {"group_time": 10.737, "frame_time": 10.737, "nframes": 1, "dark_current": dark}
+    compiled = ols.fit_ramps(data, gdq, pdq, gain, rn, **kwargs)
+    monkeypatch.setattr(ols, "_fit_clean_compiled", _numpy_clean_pass)
+    reference = ols.fit_ramps(data, gdq, pdq, gain, rn, **kwargs)
+    for name in reference:
+        np.testing.assert_array_equal(compiled[name], reference[name], err_msg=name)
+
+
+def test_inputs_of_any_layout_give_the_same_results():
+    """Inputs whose rows are not contiguous (copied for the compiled pass) agree."""
+    rng = np.random.default_rng(9)
+    data, gdq, pdq, gain, rn = _ramps(rng, 2, 5)
+    kwargs = {"group_time": 5.0, "frame_time": 5.0, "nframes": 1}
+    whole = ols.fit_ramps(data, gdq, pdq, gain, rn, **kwargs)
+    flipped = ols.fit_ramps(
+        np.asfortranarray(data[..., ::-1])[..., ::-1], np.asfortranarray(gdq), np.asfortranarray(pdq),
+        gain, rn, **kwargs,
+    )
+    for name in whole:
+        np.testing.assert_array_equal(flipped[name], whole[name], err_msg=name)
+
+
+def test_outputs_without_contiguous_rows_are_refused():
+    rng = np.random.default_rng(10)
+    data, gdq, pdq, gain, rn = _ramps(rng, 1, 4, ny=6, nx=5)
+    out = ols.allocate_outputs(1, 6, 10)
+    with pytest.raises(ValueError, match="contiguous rows"):
+        ols.fit_ramps(data, gdq, pdq, gain, rn, group_time=1.0, frame_time=1.0,
+                      out={name: arr[..., ::2] for name, arr in out.items()})
+
+
+def test_the_kernel_has_a_coefficient_per_weighting_class():
+    from builtin_steps.ramp_fit.ols_clean import CLASSES
+    from builtin_steps.ramp_fit.weights import POWERS
+
+    assert CLASSES == POWERS.size
