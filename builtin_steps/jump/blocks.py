@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from builtin_steps.jump.neighbors import flag_after_jumps, flag_four_neighbors
-from builtin_steps.jump.twopoint import DO_NOT_USE, JUMP_DET, detect_jumps
+from builtin_steps.jump.twopoint import DO_NOT_USE, JUMP_DET, detect_jumps, flag_jumps_and_neighbors
 
 __all__ = ["NO_GAIN_VALUE", "bad_gain_flags", "detect_jumps_in_block"]
 
@@ -36,7 +36,9 @@ def detect_jumps_in_block(
     :func:`~builtin_steps.jump.twopoint.detect_jumps`, the count of new jumps, the
     four neighbours of the jumps in range
     (:func:`~builtin_steps.jump.neighbors.flag_four_neighbors`) and the groups after
-    large jumps (:func:`~builtin_steps.jump.neighbors.flag_after_jumps`). A row's
+    large jumps (:func:`~builtin_steps.jump.neighbors.flag_after_jumps`); in
+    ``iterative`` mode the first three are one compiled pass
+    (:func:`~builtin_steps.jump.twopoint.flag_jumps_and_neighbors`). A row's
     flags depend on the rows next to it (their jumps flag it as a neighbour), so
     the block must hold one row more on each side than the rows it is asked for;
     the results of those outer rows are incomplete and dropped. Called on whole
@@ -63,15 +65,12 @@ def detect_jumps_in_block(
         neighbour and after-jump flagging) of each row.
     """
     gain = np.asarray(gain, dtype=np.float32)
-    result = detect_jumps(data, groupdq, gain, readnoise, **options)
-    new = result["groupdq"]
-    ny, nx = new.shape[-2:]
-    # detection only adds flags: the JUMP_DET bits that differ are the new jumps
-    changed = ((new ^ groupdq) & JUMP_DET).reshape(-1, ny, nx)
-    per_pixel = np.add.reduce(changed, axis=0, dtype=np.uint32)
-    new_jumps = (per_pixel.sum(axis=-1, dtype=np.int64) // JUMP_DET)[:, None]
-    if options.get("flag_4_neighbors", True):
-        flag_four_neighbors(new, result["neighbor_seed"])
+    if options.get("mode", "iterative") == "iterative":
+        search = {key: value for key, value in options.items() if key not in ("mode", "only_use_ints")}
+        new, new_jumps = flag_jumps_and_neighbors(data, groupdq, gain, readnoise, **search)
+        new_jumps = new_jumps[:, None]
+    else:
+        new, new_jumps = _detect_then_flag(data, groupdq, gain, readnoise, options)
     if after_jump_rules:
         flag_after_jumps(
             new, data, gain, readnoise, nframes=options.get("nframes", 1), rules=list(after_jump_rules)
@@ -81,6 +80,20 @@ def detect_jumps_in_block(
         "pixeldq": pixeldq | bad_gain_flags(gain),
         "new_jumps": new_jumps,
     }
+
+
+def _detect_then_flag(data, groupdq, gain, readnoise, options):
+    """:func:`detect_jumps`, the count of new jumps of each row, then the neighbours."""
+    result = detect_jumps(data, groupdq, gain, readnoise, **options)
+    new = result["groupdq"]
+    ny, nx = new.shape[-2:]
+    # detection only adds flags: the JUMP_DET bits that differ are the new jumps
+    changed = ((new ^ groupdq) & JUMP_DET).reshape(-1, ny, nx)
+    per_pixel = np.add.reduce(changed, axis=0, dtype=np.uint32)
+    new_jumps = (per_pixel.sum(axis=-1, dtype=np.int64) // JUMP_DET)[:, None]
+    if options.get("flag_4_neighbors", True):
+        flag_four_neighbors(new, result["neighbor_seed"])
+    return new, new_jumps
 
 
 def warm_up() -> None:

@@ -30,7 +30,9 @@ GROUPDQ, the jumps whose size qualifies them for flagging their four
 neighbours (``min_jump_to_flag_neighbors < ratio < max_jump_to_flag_neighbors``,
 measured from the plain median).  The neighbour flagging itself is done on the
 full frame by :mod:`builtin_steps.jump.neighbors`, so it is exact across
-row blocks.
+row blocks. :func:`flag_jumps_and_neighbors` does the ``iterative`` search and
+that flagging in one compiled pass over a block of rows, and counts the new
+jumps of each row.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ __all__ = [
     "choose_mode",
     "count_unusable_groups",
     "detect_jumps",
+    "flag_jumps_and_neighbors",
     "signed_median_diffs",
     "clear_frame_wide_jumps",
 ]
@@ -186,13 +189,8 @@ def detect_jumps(
     npix = ny * nx
     gdq_out = groupdq.copy()
     seed = np.zeros((nints, (ngroups + 7) // 8, ny, nx), dtype=np.uint8)
-    if mode == "skip" or ngroups < 2 or npix == 0:
+    if mode == "skip" or ngroups < 2 or data.size == 0:
         return {"groupdq": gdq_out, "neighbor_seed": seed}
-    flat_data = data.reshape(nints, ngroups, npix)
-    flat_gdq = gdq_out.reshape(nints, ngroups, npix)
-    flat_seed = seed.reshape(nints, -1, npix)
-    gain_f = np.asarray(gain, dtype=np.float32).reshape(npix)
-    rn2 = (np.asarray(readnoise, dtype=np.float64).reshape(npix) * gain_f) ** 2 / nframes
     thresholds = (
         rejection_threshold,
         four_group_rejection_threshold,
@@ -202,8 +200,16 @@ def detect_jumps(
     if flag_4_neighbors:
         neighbors = (min_jump_to_flag_neighbors, max_jump_to_flag_neighbors)
     if mode == "iterative":
-        _iterative_compiled(flat_data, flat_gdq, gain_f, rn2, thresholds, neighbors, flat_seed)
+        new_jumps = np.empty(ny, np.int64)
+        _iterative_compiled(
+            data, groupdq, gain, readnoise, nframes, thresholds, neighbors, gdq_out, new_jumps, seed
+        )
         return {"groupdq": gdq_out, "neighbor_seed": seed}
+    flat_data = data.reshape(nints, ngroups, npix)
+    flat_gdq = gdq_out.reshape(nints, ngroups, npix)
+    flat_seed = seed.reshape(nints, -1, npix)
+    gain_f = np.asarray(gain, dtype=np.float32).reshape(npix)
+    rn2 = (np.asarray(readnoise, dtype=np.float64).reshape(npix) * gain_f) ** 2 / nframes
     step = max(256, _BLOCK_PIXELS * 8 // max(1, nints * ngroups))
     with np.errstate(divide="ignore", invalid="ignore"):
         for lo in range(0, npix, step):
@@ -222,14 +228,92 @@ def detect_jumps(
     return {"groupdq": gdq_out, "neighbor_seed": seed}
 
 
-def _iterative_compiled(data, gdq, gain, rn2, thresholds, neighbors, seed):
-    """The ``iterative`` mode, compiled (identical flags to the numpy functions below)."""
-    from builtin_steps.jump.twopoint_compiled import iterative_jumps
+def flag_jumps_and_neighbors(
+    data: np.ndarray,
+    groupdq: np.ndarray,
+    gain: np.ndarray,
+    readnoise: np.ndarray,
+    *,
+    rejection_threshold: float = 4.0,
+    three_group_rejection_threshold: float = 6.0,
+    four_group_rejection_threshold: float = 5.0,
+    nframes: int = 1,
+    flag_4_neighbors: bool = True,
+    max_jump_to_flag_neighbors: float = 1000.0,
+    min_jump_to_flag_neighbors: float = 10.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Flag the jumps of the ``iterative`` mode and their four neighbours.
+
+    The result of :func:`detect_jumps` in ``iterative`` mode with the four
+    neighbours of its ``neighbor_seed`` flagged as
+    :func:`builtin_steps.jump.neighbors.flag_four_neighbors` does, in one
+    compiled pass.
+
+    Parameters
+    ----------
+    data, groupdq, gain, readnoise
+        As for :func:`detect_jumps` (`groupdq` is not modified).
+    rejection_threshold, three_group_rejection_threshold, four_group_rejection_threshold, nframes
+        As for :func:`detect_jumps`.
+    flag_4_neighbors, max_jump_to_flag_neighbors, min_jump_to_flag_neighbors
+        As for :func:`detect_jumps`: whether and which neighbours to flag.
+
+    Returns
+    -------
+    groupdq : ndarray of uint8, same shape as `data`
+        The new group flags.
+    new_jumps : ndarray of int64, shape (ny,)
+        The number of JUMP_DET flags the search added to each row (the
+        neighbours not counted).
+    """
+    ngroups, ny = data.shape[1:3]
+    gdq_out = np.empty(groupdq.shape, np.uint8)
+    new_jumps = np.zeros(ny, np.int64)
+    if ngroups < 2 or data.size == 0:
+        gdq_out[...] = groupdq
+        return gdq_out, new_jumps
+    thresholds = (rejection_threshold, four_group_rejection_threshold, three_group_rejection_threshold)
+    neighbors = (min_jump_to_flag_neighbors, max_jump_to_flag_neighbors) if flag_4_neighbors else None
+    no_seed = np.zeros((0, 0, 0, 0), np.uint8)  # the neighbours are flagged in gdq_out
+    _iterative_compiled(
+        data, groupdq, gain, readnoise, nframes, thresholds, neighbors, gdq_out, new_jumps, no_seed
+    )
+    return gdq_out, new_jumps
+
+
+def _memory(array):
+    """The memory of `array` as a read-only 1-d array, and the strides of its axes in items.
+
+    The compiled kernels index it themselves, so that the rows of a view of
+    some rows of a larger array are contiguous for them. An array whose last
+    axis is not contiguous is copied first.
+    """
+    item = array.itemsize
+    if array.strides[-1] != item or any(s < 0 or s % item for s in array.strides):
+        array = np.ascontiguousarray(array)
+    strides = np.array(array.strides, dtype=np.int64) // item
+    span = 1 + int(np.dot(np.array(array.shape, dtype=np.int64) - 1, strides))
+    return np.lib.stride_tricks.as_strided(array, (span,), (item,), writeable=False), strides
+
+
+def _iterative_compiled(
+    data, groupdq, gain, readnoise, nframes, thresholds, neighbors, gdq_out, new_jumps, seed
+):
+    """The ``iterative`` mode, compiled (identical flags to the numpy functions below).
+
+    Fills `gdq_out`, `new_jumps` and `seed`, or flags the neighbours in
+    `gdq_out` when `seed` is empty; see
+    :func:`builtin_steps.jump.twopoint_compiled.search_block`.
+    """
+    from builtin_steps.jump.twopoint_compiled import search_block
 
     low, high = (0.0, 0.0) if neighbors is None else (float(neighbors[0]), float(neighbors[1]))
     normal, three, two = (float(t) for t in thresholds)
-    iterative_jumps(data, gdq, np.ascontiguousarray(gain), np.ascontiguousarray(rn2),
-                    normal, three, two, neighbors is not None, low, high, seed)
+    search_block(
+        *_memory(data), *_memory(groupdq), np.ascontiguousarray(gain, dtype=np.float32),
+        np.ascontiguousarray(readnoise), nframes, normal, three, two, neighbors is not None,
+        low, high, gdq_out, new_jumps, seed,
+    )
 
 
 def _first_diffs(data, gdq, gain):

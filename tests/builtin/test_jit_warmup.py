@@ -9,32 +9,32 @@ import pytest
 
 from builtin_steps._jit import warm_up_in_background
 from builtin_steps.jump import blocks
-from builtin_steps.jump.twopoint_compiled import iterative_jumps
+from builtin_steps.jump.twopoint_compiled import search_block
 from builtin_steps.ramp_fit import ols
 from builtin_steps.ramp_fit.ols_clean import fit_clean_pixels
 from builtin_steps.ramp_fit.step_support import flag_persistence, group_flags_union
-
-
-def _types(*arrays):
-    import numba
-
-    return tuple(numba.typeof(a) for a in arrays)
 
 
 def test_warm_up_loads_the_types_the_steps_use():
     thread = warm_up_in_background(["builtin_steps.jump.blocks:warm_up", "builtin_steps.ramp_fit.ols:warm_up"])
     thread.join(timeout=120)
     assert not thread.is_alive()
-    jump_sigs = {sig[:2] for sig in iterative_jumps.compiled().signatures}
-    fit_sigs = {sig[:2] for sig in fit_clean_pixels.compiled().signatures}
-    # the step's blocks are rows of the ramp: C-contiguous when whole, strided when a band
-    ramp = np.zeros((2, 4, 6, 5), np.float32)
+    loaded = {kernel: set(kernel.compiled().signatures) for kernel in (search_block, fit_clean_pixels)}
+    assert all(loaded.values())
+    # the step's blocks are rows of the ramp: whole arrays, and bands of rows (views)
+    rng = np.random.default_rng(5)
+    ramp = np.cumsum(rng.normal(20, 3, (2, 4, 6, 5)), axis=1).astype(np.float32)
     flags = np.zeros(ramp.shape, np.uint8)
+    pixels = np.zeros((6, 5), np.uint32)
+    ones = np.ones((6, 5), np.float32)
     for rows in (slice(None), slice(1, 4)):
-        data = ramp[:, :, rows].reshape(2, 4, -1)
-        gdq = flags[:, :, rows].copy().reshape(2, 4, -1)  # detect_jumps works on a copy
-        assert _types(data, gdq) in jump_sigs
-        assert _types(data, flags[:, :, rows].reshape(2, 4, -1)) in fit_sigs
+        blocks.detect_jumps_in_block(ramp[:, :, rows], flags[:, :, rows], pixels[rows], ones[rows], ones[rows])
+        out = ols.allocate_outputs(2, 6, 5)
+        ols.fit_ramps(ramp[:, :, rows], flags[:, :, rows], pixels[rows], ones[rows], ones[rows],
+                      group_time=10.0, frame_time=10.0, nframes=1,
+                      out={name: array[..., rows, :] for name, array in out.items()})
+    # nothing new was compiled: the warm-up had loaded every signature the calls use
+    assert {kernel: set(kernel.compiled().signatures) for kernel in loaded} == loaded
 
 
 def test_warm_up_results_equal_a_plain_call():
