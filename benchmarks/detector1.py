@@ -12,7 +12,7 @@ round are:
 
 * ``serial``: ``maximum_cores="none"`` (one core);
 * ``2 cores``: ``maximum_cores`` = 2 for jump and ramp_fit (capped at the
-  available cores), pool start-up included;
+  available cores): their kernels run on two threads;
 * ``first run``: one serial run per size with an empty numba cache
   (``NUMBA_CACHE_DIR`` set to a new folder), as after a fresh installation:
   the compilation of the kernels is in its time;
@@ -29,7 +29,8 @@ the 1-minute load average before each round and the speed-up that two copies
 of a pure-CPU loop got at the start of each round ("offered": 2.0 on an idle
 2-core machine), which bounds what a parallel run could reach at that moment.
 The products of the serial and 2-core runs are compared: they must be
-identical. The tables are printed and written to ``results/detector1.md``
+identical. A last table gives the median time of jump, ramp_fit and the whole
+call, serial and on 2 cores (the steps' times from their log lines). The tables are printed and written to ``results/detector1.md``
 (``--output``).
 
 Run::
@@ -43,7 +44,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -166,13 +169,41 @@ def run_call(inputs: dict, maximum_cores: str, outdir: str) -> dict:
 
     os.environ.setdefault("STPIPE_DISABLE_CRDS_STEPPARS", "1")
     steps = step_overrides(inputs["refs"], maximum_cores)
-    with OutsideSampler() as sampler:
+    with OutsideSampler() as sampler, StepTimes() as step_times:
         cpu = time.process_time()
         start = time.perf_counter()
         Detector1Pipeline.call(inputs["uncal"], steps=steps, save_results=True, output_dir=outdir)
         seconds = time.perf_counter() - start
         cpu = time.process_time() - cpu
-    return {"seconds": seconds, "cpu": cpu, "peak_mib": sampler.peak}
+    return {"seconds": seconds, "cpu": cpu, "peak_mib": sampler.peak, "steps": step_times.seconds}
+
+
+class StepTimes(logging.Handler):
+    """The time of each step, from the ``Step <name> done in <s> s`` lines of the log."""
+
+    _DONE = re.compile(r"Step (\w+) done in ([0-9.]+) s")
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.seconds: dict[str, float] = {}
+        self._logger = logging.getLogger("steppe")
+        self._level = self._logger.level
+
+    def emit(self, record: logging.LogRecord) -> None:
+        match = self._DONE.match(record.getMessage())
+        if match:
+            name = match.group(1)
+            self.seconds[name] = self.seconds.get(name, 0.0) + float(match.group(2))
+
+    def __enter__(self) -> StepTimes:
+        self._logger.addHandler(self)
+        if self._logger.getEffectiveLevel() > logging.INFO:
+            self._logger.setLevel(logging.INFO)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._logger.removeHandler(self)
+        self._logger.setLevel(self._level)
 
 
 _SAMPLER_CODE = """
@@ -319,7 +350,10 @@ def run_jwst(python: str, inputs: dict, workdir: Path, save_results: bool = True
 def report(tag: str, ramp_bytes: int, runs: dict, first: dict | None, rounds: list[dict], identical: bool) -> str:
     """Format the table of one size."""
     ramp_mib = ramp_bytes / 2**20
-    med = {name: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for name, rs in runs.items() if rs}
+    med = {
+        name: {k: statistics.median(r[k] for r in rs) for k in rs[0] if k != "steps"}
+        for name, rs in runs.items() if rs
+    }
     serial = med["serial"]
     lines = [
         f"\n## {tag}  (float32 ramp {ramp_mib:.0f} MiB; {len(rounds)} rounds; load "
@@ -347,7 +381,23 @@ def report(tag: str, ramp_bytes: int, runs: dict, first: dict | None, rounds: li
             f"{first['peak_mib']:.0f} | {first['peak_mib'] / ramp_mib:.2f}x | | |"
         )
     lines.append(f"products of the serial and 2-core runs identical: {identical}")
+    lines += _step_table(runs)
     return "\n".join(lines)
+
+
+def _step_table(runs: dict) -> list[str]:
+    """Median seconds of the parallel steps and of the whole call, serial and on 2 cores."""
+    if not runs.get("serial") or not runs.get("2 cores") or "steps" not in runs["serial"][0]:
+        return []
+    lines = ["", "| part | serial s | 2 cores s | speed-up |", "|---|---|---|---|"]
+
+    def median(name: str, part: str) -> float:
+        return statistics.median(r["steps"].get(part, 0.0) if part != "call" else r["seconds"] for r in runs[name])
+
+    for part in ("jump", "ramp_fit", "call"):
+        one, two = median("serial", part), median("2 cores", part)
+        lines.append(f"| {part} | {one:.2f} | {two:.2f} | {one / two if two else float('nan'):.2f}x |")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
