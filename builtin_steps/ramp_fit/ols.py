@@ -46,7 +46,7 @@ from builtin_steps.ramp_fit.segments import (
 )
 from builtin_steps.ramp_fit.weights import POWERS, slope_coefficients
 
-__all__ = ["fit_ramps", "allocate_outputs"]
+__all__ = ["fit_ramps", "allocate_outputs", "output_layout"]
 
 DO_NOT_USE = 1
 SATURATED = 2
@@ -303,14 +303,25 @@ def _flag(condition, bits):
     return np.where(condition, bits, 0).astype(np.uint32)
 
 
-def _allocate(nints: int, npix: int) -> dict[str, np.ndarray]:
-    out = {}
-    for prefix, shape in (("rate", (npix,)), ("ints", (nints, npix))):
-        out[prefix] = np.empty(shape, dtype=np.float32)
-        out[f"{prefix}_dq"] = np.empty(shape, dtype=np.uint32)
+def output_layout(nints: int) -> list[tuple[str, int, np.dtype]]:
+    """The outputs of :func:`fit_ramps`: ``(name, images, dtype)`` of each, in order.
+
+    ``rate*`` are one image each, ``ints*`` one image per integration.
+    """
+    layout = []
+    for prefix, images in (("rate", 1), ("ints", nints)):
+        layout.append((prefix, images, np.dtype(np.float32)))
+        layout.append((f"{prefix}_dq", images, np.dtype(np.uint32)))
         for var in ("var_poisson", "var_rnoise", "err"):
-            out[f"{prefix}_{var}"] = np.empty(shape, dtype=np.float32)
-    return out
+            layout.append((f"{prefix}_{var}", images, np.dtype(np.float32)))
+    return layout
+
+
+def _allocate(nints: int, npix: int) -> dict[str, np.ndarray]:
+    return {
+        name: np.empty((npix,) if name.startswith("rate") else (nints, npix), dtype=dtype)
+        for name, _images, dtype in output_layout(nints)
+    }
 
 
 def _pixel_terms(pdq, gain, rn, dark, times):

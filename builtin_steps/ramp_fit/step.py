@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -10,11 +11,11 @@ from builtin_steps._common import (
     REFERENCE_PIXEL,
     check_reference_coverage,
     open_ramp,
-    reference_row_reader,
     reference_rows,
     required_reference_path,
 )
 from builtin_steps.ramp_fit.fitopt_model import RampFitOutputModel
+from builtin_steps.ramp_fit.in_ramp import products_in_ramp
 from builtin_steps.ramp_fit.likely import LIKELY_MIN_NGROUPS, fit_likely
 from builtin_steps.ramp_fit.ols import DO_NOT_USE, allocate_outputs, fit_ramps
 from builtin_steps.ramp_fit.optional import optional_results
@@ -36,6 +37,8 @@ __all__ = ["RampFitStep", "flag_outside_groups"]
 
 #: Pixels fitted per band of rows in this process (gain and read noise are read per band).
 _BAND_PIXELS = 1 << 19
+#: Bands per thread on several threads: the threads finish within a small band of each other.
+_BANDS_PER_THREAD = 10
 
 
 class RampFitStep(Step):
@@ -221,43 +224,49 @@ class RampFitStep(Step):
     def _fit(
         self, model: Any, inputs: dict, refs: dict, kernel: Any, kwargs: dict, *, release: bool = False
     ) -> dict:
-        """Fit all pixels: in bands of rows in this thread, or on ``max_workers`` threads.
+        """Fit all pixels, in bands of rows, on up to ``max_workers`` threads.
 
-        In this thread the gain and read noise are read band by band (only the
-        outputs are full-size); on several threads every block of rows reads its
-        own rows of them. Pixels are independent, so both give identical results.
-        With `release`, the memory of each band of the ramp's data and group
-        flags is given back once the band is fitted.
+        Every band reads its own rows of the gain and read noise (only the
+        outputs are full-size). Pixels are independent, so any number of
+        threads gives identical results. With `release` (the fit is the ramp's
+        last use), each band of the ramp's group flags is given back once the
+        band is fitted, and the products are written over the ramp's own
+        planes (:func:`~builtin_steps.ramp_fit.in_ramp.products_in_ramp`) or,
+        when they do not fit there, the band's data are given back too.
         """
-        from pipeline_core.parallel import map_row_slices
+        from pipeline_core.parallel import run_on_threads, worker_budget
 
         nints, _ngroups, ny, nx = model.data.shape
+        in_ramp = products_in_ramp(inputs["data"]) if release else None
+        products = in_ramp if in_ramp is not None else allocate_outputs(nints, ny, nx)
+        workers = max(1, min(self.max_workers, worker_budget(), ny))
+        band = max(1, min(_BAND_PIXELS // max(nx, 1), -(-ny // (workers * _BANDS_PER_THREAD))))
+        bands = [(lo, min(ny, lo + band)) for lo in range(0, ny, band)]
+        scratch = threading.local()
 
-        def fitted(start: int, stop: int) -> None:
-            for name in ("data", "groupdq"):
-                release_rows(inputs[name], start, stop)
-
-        if self.max_workers > 1 and ny > 1:
-            blocks = dict(inputs)
-            for reftype in ("gain", "readnoise"):
-                # still in its file: each block reads its own rows
-                blocks[reftype] = reference_row_reader(self, model, refs[reftype], "data", reftype)
-            return map_row_slices(
-                kernel, blocks, max_workers=self.max_workers, kwargs=kwargs, out_keyword="out",
-                threads=True, after_block=fitted if release else None,
-            )
-        products = allocate_outputs(nints, ny, nx)
-        band = max(1, _BAND_PIXELS // max(nx, 1))
-        for lo in range(0, ny, band):
-            rows = slice(lo, min(ny, lo + band))
+        def fit_band(index: int) -> None:
+            rows = slice(*bands[index])
             part = {name: arr[..., rows, :] for name, arr in inputs.items()}
             for reftype in ("gain", "readnoise"):
                 part[reftype] = self._ref_rows(model, refs[reftype], rows, reftype)
-            views = {name: arr[..., rows, :] for name, arr in products.items()}
-            kernel(**part, **kwargs, out=views)
+            targets = {name: arr[..., rows, :] for name, arr in products.items()}
+            if in_ramp is None:
+                kernel(**part, **kwargs, out=targets)
+            else:
+                # the band's ramp rows are still being read: fit into scratch, then copy
+                if getattr(scratch, "arrays", None) is None:
+                    scratch.arrays = allocate_outputs(nints, band, nx)
+                results = {name: arr[..., : rows.stop - rows.start, :] for name, arr in scratch.arrays.items()}
+                kernel(**part, **kwargs, out=results)
+                for name, target in targets.items():
+                    np.copyto(target, results[name], casting="no")
             if release:
                 del part
-                fitted(rows.start, rows.stop)
+                release_rows(inputs["groupdq"], rows.start, rows.stop)
+                if in_ramp is None:
+                    release_rows(inputs["data"], rows.start, rows.stop)
+
+        run_on_threads(fit_band, len(bands), workers, f"step {self.name}")
         return products
 
     def _ref_rows(self, model: Any, ref: Any, rows: slice, reftype: str) -> np.ndarray:

@@ -52,7 +52,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from pipeline_core.parallel import _pool, _sharedmem
-from pipeline_core.parallel._threads import run_on_threads
+from pipeline_core.parallel.threads import run_on_threads
 from pipeline_core.parallel._workqueue import BlockQueue
 from pipeline_core.parallel.cores import (
     BUDGET_ENV,

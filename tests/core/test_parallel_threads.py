@@ -10,7 +10,7 @@ import pytest
 
 from pipeline_core.errors import StepError
 from pipeline_core.parallel import _sharedmem
-from pipeline_core.parallel._threads import run_on_threads
+from pipeline_core.parallel.threads import run_on_threads
 from pipeline_core.parallel.rows import map_row_slices
 from tests.core import parallel_kernels as kernels
 
