@@ -38,12 +38,11 @@ from __future__ import annotations
 import difflib
 import importlib
 import os
-import re
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import importlib_metadata
 import pluggy

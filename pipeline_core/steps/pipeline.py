@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from pipeline_core.errors import ParameterError, PluginError, StepError
+from pipeline_core.errors import PluginError, StepError
 from pipeline_core.config.params import merge_layers, raise_problems, unknown_name_problem
 from pipeline_core.config.parfile import StepConfig, layer_from_values
 from pipeline_core.steps.step import Step, is_model
