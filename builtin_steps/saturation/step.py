@@ -94,7 +94,7 @@ class SaturationStep(Step):
         if path == "N/A":
             self.log.info("No SUPERBIAS reference file applies; group-2 saturation test without bias")
             return None
-        ref = open_model(path)
+        ref = open_model(path, lazy=True)  # the bias image only is read
         if not check_shape:
             check_reference_type(self, ref, "superbias")
             return ref.data
