@@ -9,27 +9,10 @@ from builtin_steps.jump import twopoint
 from builtin_steps.jump.blocks import detect_jumps_in_block
 from builtin_steps.jump.neighbors import flag_four_neighbors
 from builtin_steps.jump.twopoint_compiled import _sorting_network
+from tests.builtin.jump._random_ramps import FLAGS, random_ramps
 
 JUMP_DET = 4
-
-
-def _ramps(rng, nints, ngroups, ny, nx):
-    rate = rng.gamma(2.0, 30.0, (ny, nx))
-    data = rng.normal(0, 5, (nints, ngroups, ny, nx)) + np.arange(ngroups)[None, :, None, None] * rate
-    hits = rng.random(data.shape) < 0.04
-    data += np.cumsum(hits * rng.uniform(30.0, 5000.0, data.shape), axis=1)
-    data = data.astype(np.float32)
-    data[0, 0, 0, :] = 0.0
-    data[0, 1, 1, 1] = np.nan
-    data[..., 2, 2] = np.inf
-    gdq = np.zeros(data.shape, np.uint8)
-    for bit, fraction in ((1, 0.02), (2, 0.02), (4, 0.01), (8, 0.01)):
-        gdq[rng.random(data.shape) < fraction] |= bit
-    gain = rng.uniform(1.0, 3.0, (ny, nx)).astype(np.float32)
-    gain[3, :3] = [0.0, np.nan, -2.0]
-    readnoise = rng.uniform(4.0, 12.0, (ny, nx)).astype(np.float32)
-    readnoise[4, 0] = 0.0
-    return data, gdq, gain, readnoise
+FLAGS_AND_8 = (*FLAGS, (8, 0.01))  # DROPOUT too: a flag the search ignores
 
 
 def _detect_count_flag(data, groupdq, gain, readnoise, **options):
@@ -49,7 +32,7 @@ def _detect_count_flag(data, groupdq, gain, readnoise, **options):
 @pytest.mark.parametrize("neighbors", [True, False])
 def test_one_pass_equals_detection_then_flagging(nints, ngroups, ny, nx, neighbors):
     rng = np.random.default_rng(nints * 100 + ngroups * 10 + nx)
-    data, gdq, gain, readnoise = _ramps(rng, nints, ngroups, max(ny, 5), nx)
+    data, gdq, gain, readnoise = random_ramps(rng, nints, ngroups, max(ny, 5), nx, flags=FLAGS_AND_8)
     options = {"flag_4_neighbors": neighbors, "nframes": 2, "min_jump_to_flag_neighbors": 5.0}
     expected = _detect_count_flag(data, gdq, gain, readnoise, **options)
     gdq_before = gdq.copy()
@@ -64,7 +47,7 @@ def test_one_pass_equals_detection_then_flagging(nints, ngroups, ny, nx, neighbo
 @pytest.mark.parametrize("layout", ["rows", "columns", "fortran", "float64"])
 def test_views_and_other_layouts(layout):
     rng = np.random.default_rng(5)
-    data, gdq, gain, readnoise = _ramps(rng, 2, 6, 12, 30)
+    data, gdq, gain, readnoise = random_ramps(rng, 2, 6, 12, 30, flags=FLAGS_AND_8)
     if layout == "rows":
         args = (data[:, :, 3:9], gdq[:, :, 3:9], gain[3:9], readnoise[3:9])
     elif layout == "columns":
@@ -98,7 +81,7 @@ def test_a_row_full_of_jumps():
 
 def test_block_kernel_matches_the_reference_on_halo_blocks():
     rng = np.random.default_rng(11)
-    data, gdq, gain, readnoise = _ramps(rng, 2, 7, 20, 50)
+    data, gdq, gain, readnoise = random_ramps(rng, 2, 7, 20, 50, flags=FLAGS_AND_8)
     pixeldq = np.zeros((20, 50), np.uint32)
     whole_gdq, whole_counts = _detect_count_flag(data, gdq, gain, readnoise)
     for start, stop in [(0, 6), (6, 7), (7, 20)]:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from builtin_steps.jump import twopoint
+from tests.builtin.jump._random_ramps import random_ramps
 
 JUMP_DET = 4
 
@@ -30,30 +31,11 @@ def _numpy_iterative(data, groupdq, gain, readnoise, *, rejection_threshold=4.0,
     return gdq.reshape(groupdq.shape), seed.reshape(nints, -1, ny, nx)
 
 
-def _ramps(rng, nints, ngroups, ny=29, nx=41):
-    rate = rng.gamma(2.0, 30.0, (ny, nx))
-    data = rng.normal(0, 5, (nints, ngroups, ny, nx)) + np.arange(ngroups)[None, :, None, None] * rate
-    hits = rng.random(data.shape) < 0.04
-    data += np.cumsum(hits * rng.uniform(30.0, 5000.0, data.shape), axis=1)
-    data = data.astype(np.float32)
-    data[0, 0, 0, :] = 0.0  # equal values: ties in the sort and the outlier search
-    data[0, 1, 1, 1] = np.nan
-    data[..., 2, 2] = np.inf if ngroups > 1 else 0.0
-    gdq = np.zeros(data.shape, np.uint8)
-    for bit, fraction in ((1, 0.02), (2, 0.02), (4, 0.01)):
-        gdq[rng.random(data.shape) < fraction] |= bit
-    gain = rng.uniform(1.0, 3.0, (ny, nx)).astype(np.float32)
-    gain[3, :3] = [0.0, np.nan, -2.0]
-    readnoise = rng.uniform(4.0, 12.0, (ny, nx)).astype(np.float32)
-    readnoise[4, 0] = 0.0
-    return data, gdq, gain, readnoise
-
-
 @pytest.mark.parametrize("nints, ngroups", [(2, 8), (1, 10), (1, 3), (1, 4), (3, 5), (1, 20), (2, 2)])
 @pytest.mark.parametrize("neighbors", [True, False])
 def test_compiled_iterative_mode_is_identical(nints, ngroups, neighbors):
     rng = np.random.default_rng(10 * nints + ngroups)
-    data, gdq, gain, readnoise = _ramps(rng, nints, ngroups)
+    data, gdq, gain, readnoise = random_ramps(rng, nints, ngroups)
     result = twopoint.detect_jumps(data, gdq, gain, readnoise, mode="iterative", flag_4_neighbors=neighbors)
     expected_gdq, expected_seed = _numpy_iterative(data, gdq, gain, readnoise, flag_4_neighbors=neighbors)
     np.testing.assert_array_equal(result["groupdq"], expected_gdq)
