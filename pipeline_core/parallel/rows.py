@@ -577,7 +577,6 @@ def map_row_slices(
     out_keyword: str | None = None,
     halo: int = 0,
     threads: bool = False,
-    after_block: Callable[[int, int], None] | None = None,
 ) -> dict[str, np.ndarray]:
     """Run a kernel on contiguous blocks of rows, in parallel, and reassemble the outputs.
 
@@ -620,13 +619,6 @@ def map_row_slices(
         `max_workers` threads of this process instead of worker processes. No
         process is started and nothing is copied into shared memory; the kernel
         need not be importable by name. The result is the same.
-    after_block : callable, optional
-        Called as ``after_block(start, stop)`` once rows ``start:stop`` of every
-        output are written, in the thread that computed them, so that the caller
-        can give back the memory of input rows it no longer needs (the rows a
-        block reads beyond its own, `halo`, may still be read by another block).
-        With worker processes it is called once, for all the rows, at the end.
-
     Returns
     -------
     dict of str to numpy.ndarray
@@ -687,9 +679,9 @@ def map_row_slices(
     rows = _row_count(inputs, row_axis, name)
     workers = _effective_workers(max_workers, rows, name, threads=threads)
     if workers <= 1:
-        return _run_serial(kernel, inputs, kwargs, row_axis, rows, halo, name, after_block)
+        return _run_serial(kernel, inputs, kwargs, row_axis, rows, halo, name)
     if threads:
-        return _run_threads(kernel, inputs, kwargs, row_axis, rows, halo, workers, out_keyword, after_block)
+        return _run_threads(kernel, inputs, kwargs, row_axis, rows, halo, workers, out_keyword)
 
     _check_importable(kernel, kwargs)
     readers = {key: value for key, value in inputs.items() if _is_reader(value)}
@@ -727,8 +719,6 @@ def map_row_slices(
         raise
     for array in outputs.values():
         _sharedmem.mark_reserved(array)  # every row was written
-    if after_block is not None:
-        after_block(0, rows)
     # The copies of the inputs are dropped here; their segments serve the next call.
     return outputs
 
@@ -754,15 +744,11 @@ def _run_serial(
     rows: int,
     halo: int,
     name: str,
-    after_block: Callable[[int, int], None] | None = None,
 ) -> dict[str, np.ndarray]:
     """The kernel in this process: on the whole arrays, or on blocks of rows when large."""
     blocks = min(rows, -(-_input_bytes(inputs) // SERIAL_BLOCK_BYTES))
     if blocks <= 1:
-        result = _check_outputs(kernel(**_read_whole(inputs, row_axis), **kwargs), name, None, row_axis)
-        if after_block is not None:
-            after_block(0, rows)
-        return result
+        return _check_outputs(kernel(**_read_whole(inputs, row_axis), **kwargs), name, None, row_axis)
     outputs: dict[str, np.ndarray] = {}
     for start, stop in _row_bounds(rows, blocks, 1):
         lo, hi = _extended(start, stop, halo, rows)
@@ -783,8 +769,6 @@ def _run_serial(
         )
         for key, array in result.items():
             _rows(outputs[key], row_axis, start, stop)[...] = _rows(array, row_axis, start - lo, stop - lo)
-        if after_block is not None:
-            after_block(start, stop)
     return outputs
 
 
@@ -802,7 +786,6 @@ def _run_threads(
     halo: int,
     workers: int,
     out_keyword: str | None,
-    after_block: Callable[[int, int], None] | None,
 ) -> dict[str, np.ndarray]:
     """The kernel on blocks of rows, on `workers` threads of this process."""
     name = _kernel_name(kernel)
@@ -819,8 +802,6 @@ def _run_threads(
         lo, hi = _extended(start, stop, halo, rows)
         block = _read_only_rows(inputs, row_axis, lo, hi)
         _run_block(kernel, block, outputs, kwargs, row_axis, start, stop, out_keyword, lo)
-        if after_block is not None:
-            after_block(start, stop)
 
     run_on_threads(run, len(bounds), workers, f"kernel {name}")
     return outputs

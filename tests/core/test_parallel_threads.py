@@ -55,28 +55,6 @@ def test_threads_use_no_process_and_no_shared_memory(monkeypatch):
     assert len(names) > 2  # the probe of the first row, then the blocks
 
 
-def test_every_row_is_reported_done_once():
-    done = []
-    lock = threading.Lock()
-
-    def after(start, stop):
-        with lock:
-            done.append((start, stop))
-
-    result = map_row_slices(
-        kernels.scale_rows, {"data": np.ones((37, 2))}, max_workers=2, threads=True, after_block=after
-    )
-    assert result["data"].shape == (37, 2)
-    rows = sorted(r for start, stop in done for r in range(start, stop))
-    assert rows == list(range(37))
-
-
-def test_serial_path_reports_the_rows_done():
-    done = []
-    map_row_slices(kernels.scale_rows, {"data": np.ones((5, 2))}, max_workers=1, after_block=lambda a, b: done.append((a, b)))
-    assert done == [(0, 5)]
-
-
 def test_kernel_error_on_a_thread_names_the_block():
     def kernel(data):
         if (data[:, 0] == 30).any():
