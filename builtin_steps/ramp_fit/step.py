@@ -234,12 +234,12 @@ class RampFitStep(Step):
         planes (:func:`~builtin_steps.ramp_fit.in_ramp.products_in_ramp`) or,
         when they do not fit there, the band's data are given back too.
         """
-        from pipeline_core.parallel import run_on_threads, worker_budget
+        from pipeline_core.parallel import run_on_threads
 
         nints, _ngroups, ny, nx = model.data.shape
         in_ramp = products_in_ramp(inputs["data"]) if release else None
         products = in_ramp if in_ramp is not None else allocate_outputs(nints, ny, nx)
-        workers = max(1, min(self.max_workers, worker_budget(), ny))
+        workers = self.max_workers
         band = max(1, min(_BAND_PIXELS // max(nx, 1), -(-ny // (workers * _BANDS_PER_THREAD))))
         bands = [(lo, min(ny, lo + band)) for lo in range(0, ny, band)]
         scratch = threading.local()

@@ -11,7 +11,7 @@
   the block queue behind it.
 """
 
-from pipeline_core.parallel.cores import available_cores, core_budget, resolve_max_workers, worker_budget
+from pipeline_core.parallel.cores import available_cores, core_budget, resolve_max_workers
 from pipeline_core.parallel.rows import (
     RowReader,
     map_row_slices,
@@ -31,5 +31,4 @@ __all__ = [
     "shared_empty",
     "shared_like",
     "shutdown_pool",
-    "worker_budget",
 ]

@@ -23,15 +23,15 @@ contiguous blocks of image rows in a pool of ``forkserver`` processes:
 A kernel that releases the interpreter lock for most of its work (numba's
 ``nogil`` kernels, large numpy operations) runs on threads of this process instead
 (``threads=True``): the same blocks, taken by each thread in turn, without starting
-processes or copying anything into shared memory. The built-in jump and ramp_fit
-steps run so; a kernel written in Python needs the processes.
+processes or copying anything into shared memory. The built-in jump step runs so; a
+kernel written in Python needs the processes.
 
 A batch of jobs shares the machine's cores: inside a job the "available" cores are
 the job's share (:func:`core_budget`, or the ``STEPPE_CORE_BUDGET`` environment
 variable), so ``maximum_cores='all'`` means "all of my share". A process that may not
 start children (a daemon process, such as a ``multiprocessing.Pool`` or a Dask worker,
-or a worker of this module's own pool) runs kernels serially, and says so in one log
-line; threads it may use.
+or a worker of this module's own pool) runs kernels serially, on threads too, and
+says so in one log line.
 
 Why one module of this size: the probe, allocation of outputs, block cutting,
 halos and reassembly are one algorithm (:func:`map_row_slices`); the pool, the
@@ -486,7 +486,7 @@ def _run_in_worker(
     return done
 
 
-def _effective_workers(max_workers: int, rows: int, name: str, *, threads: bool = False) -> int:
+def _effective_workers(max_workers: int, rows: int, name: str) -> int:
     if isinstance(max_workers, bool) or not isinstance(max_workers, int | np.integer):
         raise ParameterError(
             f"max_workers={max_workers!r} for kernel {name} is not an int; resolve "
@@ -495,7 +495,7 @@ def _effective_workers(max_workers: int, rows: int, name: str, *, threads: bool 
     workers = min(int(max_workers), rows)
     if workers <= 1:
         return 1
-    why = None if threads else cannot_have_children()
+    why = cannot_have_children()
     if why is not None:
         log.warning(
             "kernel %s runs serially instead of on %d workers because this process %s",
@@ -619,6 +619,7 @@ def map_row_slices(
         `max_workers` threads of this process instead of worker processes. No
         process is started and nothing is copied into shared memory; the kernel
         need not be importable by name. The result is the same.
+
     Returns
     -------
     dict of str to numpy.ndarray
@@ -677,7 +678,7 @@ def map_row_slices(
         )
     inputs = dict(inputs)
     rows = _row_count(inputs, row_axis, name)
-    workers = _effective_workers(max_workers, rows, name, threads=threads)
+    workers = _effective_workers(max_workers, rows, name)
     if workers <= 1:
         return _run_serial(kernel, inputs, kwargs, row_axis, rows, halo, name)
     if threads:

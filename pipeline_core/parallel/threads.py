@@ -12,6 +12,8 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from pipeline_core.parallel.cores import worker_budget
+
 __all__ = ["run_on_threads"]
 
 
@@ -30,7 +32,8 @@ def run_on_threads(run_block: Callable[[int], None], blocks: int, threads: int, 
     blocks : int
         Number of blocks.
     threads : int
-        Number of threads working, this one included.
+        Number of threads working, this one included; at most the current
+        job's share of the cores (:func:`~pipeline_core.parallel.cores.worker_budget`).
     name : str
         What is computed, for the error note.
     """
@@ -54,7 +57,7 @@ def run_on_threads(run_block: Callable[[int], None], blocks: int, threads: int, 
                     errors.append(exc)
                 return
 
-    helpers = max(0, min(threads, blocks) - 1)
+    helpers = max(0, min(threads, worker_budget(), blocks) - 1)
     if helpers == 0:
         work()
     else:

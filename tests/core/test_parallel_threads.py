@@ -108,18 +108,32 @@ def test_run_on_threads_runs_every_block_once():
     assert sorted(seen) == list(range(97))
 
 
-def test_threads_are_used_in_a_process_that_may_not_have_children(monkeypatch):
+def test_a_process_that_may_not_have_children_runs_serially_on_threads_too(monkeypatch, caplog):
+    monkeypatch.setattr("pipeline_core.parallel.cores.cannot_have_children", lambda: "is a daemon")
     monkeypatch.setattr("pipeline_core.parallel.rows.cannot_have_children", lambda: "is a daemon")
-    monkeypatch.setattr("pipeline_core.parallel.rows.worker_budget", lambda: 2)
     names = set()
 
     def kernel(data):
         names.add(threading.current_thread().name)
-        time.sleep(0.005)  # long enough for the other thread to take blocks too
+        time.sleep(0.005)  # long enough for another thread, if there were one, to take blocks
         return {"data": data}
 
-    map_row_slices(kernel, {"data": np.zeros((50, 2))}, max_workers=2, threads=True)
-    assert any(name.startswith("steppe-rows") for name in names)
+    with caplog.at_level("WARNING", logger="steppe.parallel"):
+        map_row_slices(kernel, {"data": np.zeros((50, 2))}, max_workers=2, threads=True)
+    assert names == {threading.current_thread().name}
+    assert "runs serially" in caplog.text and "is a daemon" in caplog.text
+
+
+def test_run_on_threads_keeps_to_the_jobs_share_of_the_cores(monkeypatch):
+    monkeypatch.setattr("pipeline_core.parallel.threads.worker_budget", lambda: 1)
+    names = set()
+
+    def run(index):
+        names.add(threading.current_thread().name)
+        time.sleep(0.002)
+
+    run_on_threads(run, 20, 2, "test")
+    assert names == {threading.current_thread().name}
 
 
 def test_threads_raise_step_errors_for_bad_outputs():
