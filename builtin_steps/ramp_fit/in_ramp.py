@@ -41,14 +41,15 @@ def products_in_ramp(data: np.ndarray) -> dict[str, np.ndarray] | None:
     if data.ndim != 4 or not data.flags.c_contiguous or data.itemsize != 4:
         return None
     nints, ngroups, ny, nx = data.shape
-    layout = output_layout(nints)
-    if sum(planes for _, planes, _ in layout) > nints * ngroups:
+    layout = output_layout()
+    if sum(nints if per_integration else 1 for _, per_integration, _ in layout) > nints * ngroups:
         return None
     stack = data.reshape(nints * ngroups, ny, nx)
     products = {}
     first = 0
-    for name, planes, dtype in layout:
+    for name, per_integration, dtype in layout:
+        planes = nints if per_integration else 1
         view = stack[first : first + planes].view(dtype)
-        products[name] = view[0] if name.startswith("rate") else view
+        products[name] = view if per_integration else view[0]
         first += planes
     return products

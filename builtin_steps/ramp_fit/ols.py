@@ -303,24 +303,25 @@ def _flag(condition, bits):
     return np.where(condition, bits, 0).astype(np.uint32)
 
 
-def output_layout(nints: int) -> list[tuple[str, int, np.dtype]]:
-    """The outputs of :func:`fit_ramps`: ``(name, images, dtype)`` of each, in order.
+def output_layout() -> list[tuple[str, bool, np.dtype]]:
+    """The outputs of :func:`fit_ramps`: ``(name, per_integration, dtype)`` of each, in order.
 
-    ``rate*`` are one image each, ``ints*`` one image per integration.
+    ``rate*`` are one image each, ``ints*`` (per integration) one image per
+    integration.
     """
     layout = []
-    for prefix, images in (("rate", 1), ("ints", nints)):
-        layout.append((prefix, images, np.dtype(np.float32)))
-        layout.append((f"{prefix}_dq", images, np.dtype(np.uint32)))
+    for prefix, per_integration in (("rate", False), ("ints", True)):
+        layout.append((prefix, per_integration, np.dtype(np.float32)))
+        layout.append((f"{prefix}_dq", per_integration, np.dtype(np.uint32)))
         for var in ("var_poisson", "var_rnoise", "err"):
-            layout.append((f"{prefix}_{var}", images, np.dtype(np.float32)))
+            layout.append((f"{prefix}_{var}", per_integration, np.dtype(np.float32)))
     return layout
 
 
 def _allocate(nints: int, npix: int) -> dict[str, np.ndarray]:
     return {
-        name: np.empty((npix,) if name.startswith("rate") else (nints, npix), dtype=dtype)
-        for name, _images, dtype in output_layout(nints)
+        name: np.empty((nints, npix) if per_integration else (npix,), dtype=dtype)
+        for name, per_integration, dtype in output_layout()
     }
 
 
