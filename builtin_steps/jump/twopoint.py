@@ -41,6 +41,7 @@ import warnings
 
 import numpy as np
 
+from builtin_steps._kernel_arrays import flat_memory
 from pipeline_core.errors import ParameterError
 
 __all__ = [
@@ -281,21 +282,6 @@ def flag_jumps_and_neighbors(
     return gdq_out, new_jumps
 
 
-def _memory(array):
-    """The memory of `array` as a read-only 1-d array, and the strides of its axes in items.
-
-    The compiled kernels index it themselves, so that the rows of a view of
-    some rows of a larger array are contiguous for them. An array whose last
-    axis is not contiguous is copied first.
-    """
-    item = array.itemsize
-    if array.strides[-1] != item or any(s < 0 or s % item for s in array.strides):
-        array = np.ascontiguousarray(array)
-    strides = np.array(array.strides, dtype=np.int64) // item
-    span = 1 + int(np.dot(np.array(array.shape, dtype=np.int64) - 1, strides))
-    return np.lib.stride_tricks.as_strided(array, (span,), (item,), writeable=False), strides
-
-
 def _iterative_compiled(
     data, groupdq, gain, readnoise, nframes, thresholds, neighbors, gdq_out, new_jumps, seed
 ):
@@ -310,7 +296,7 @@ def _iterative_compiled(
     low, high = (0.0, 0.0) if neighbors is None else (float(neighbors[0]), float(neighbors[1]))
     normal, three, two = (float(t) for t in thresholds)
     search_block(
-        *_memory(data), *_memory(groupdq), np.ascontiguousarray(gain, dtype=np.float32),
+        *flat_memory(data), *flat_memory(groupdq), np.ascontiguousarray(gain, dtype=np.float32),
         np.ascontiguousarray(readnoise), nframes, normal, three, two, neighbors is not None,
         low, high, gdq_out, new_jumps, seed,
     )

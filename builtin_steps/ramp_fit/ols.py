@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from builtin_steps._kernel_arrays import flat_memory, has_contiguous_rows
 from builtin_steps.ramp_fit.segments import (
     Times,
     fit_clean,
@@ -211,37 +212,20 @@ def _planes(arr: np.ndarray, *, writeable: bool) -> tuple[np.ndarray, np.ndarray
     Returns
     -------
     flat : ndarray, 1-D, contiguous
-        The memory from the first to the last element of `arr` (no copy), so
-        that ``arr[j]`` is ``flat[starts[j] : starts[j] + npix]`` for every
-        index ``j`` of the leading axes.
+        The memory from the first to the last element of `arr`
+        (:func:`~builtin_steps._kernel_arrays.flat_memory`), so that ``arr[j]``
+        is ``flat[starts[j] : starts[j] + npix]`` for every index ``j`` of the
+        leading axes.
     starts : ndarray of int64, shape ``arr.shape[:-1]``
         The index in `flat` of the first element of each plane.
     """
-    if not _has_contiguous_rows(arr):
-        arr = np.ascontiguousarray(arr)
-    item = arr.itemsize
+    flat, strides = flat_memory(arr, writeable=writeable)
     lead = arr.shape[:-1]
     starts = np.zeros(lead, dtype=np.int64)
-    for axis, stride in enumerate(arr.strides[:-1]):
-        steps = np.arange(lead[axis], dtype=np.int64) * (stride // item)
+    for axis, stride in enumerate(strides[:-1]):
+        steps = np.arange(lead[axis], dtype=np.int64) * stride
         starts += steps.reshape((-1,) + (1,) * (len(lead) - axis - 1))
-    if arr.size == 0:
-        return np.zeros(0, arr.dtype), starts
-    span = int(starts.max()) + arr.shape[-1]
-    flat = np.lib.stride_tricks.as_strided(arr, shape=(span,), strides=(item,), writeable=writeable)
     return flat, starts
-
-
-def _has_contiguous_rows(arr: np.ndarray) -> bool:
-    """Whether the last axis of `arr` is contiguous and no stride is negative or uneven.
-
-    The strides of axes of length 1 do not matter (they are never taken).
-    """
-    item = arr.itemsize
-    used = [(s, n) for s, n in zip(arr.strides, arr.shape) if n > 1]
-    return arr.size == 0 or (
-        (arr.shape[-1] == 1 or arr.strides[-1] == item) and all(s >= 0 and s % item == 0 for s, _ in used)
-    )
 
 
 def allocate_outputs(nints: int, ny: int, nx: int) -> dict[str, np.ndarray]:
@@ -284,7 +268,7 @@ def _flat_views(out: dict[str, np.ndarray], nints: int, ny: int, nx: int) -> dic
             views[name] = arr.reshape(template.shape[:-1] + (ny * nx,), copy=False)
         except ValueError as exc:
             raise ValueError(problem) from exc
-        if not _has_contiguous_rows(views[name]):
+        if not has_contiguous_rows(views[name]):
             raise ValueError(problem)
     return views
 
