@@ -216,9 +216,7 @@ def detect_jumps(
         for lo in range(0, npix, step):
             sl = slice(lo, min(npix, lo + step))
             diffs = _first_diffs(flat_data[:, :, sl], flat_gdq[:, :, sl], gain_f[sl])
-            if mode == "iterative":
-                jumps = _iterative(diffs, rn2[sl], thresholds)
-            elif mode == "single_pass":
+            if mode == "single_pass":
                 jumps = _single_pass(diffs, rn2[sl], rejection_threshold)
             else:
                 jumps = _sigma_clip(diffs, rejection_threshold, only_use_ints)
