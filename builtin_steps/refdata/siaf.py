@@ -137,16 +137,23 @@ def siaf_aperture(instrument: str, name: str) -> Any:
     return _siaf(instrument.upper())[name]
 
 
-def _polynomial(coefficients: np.ndarray, degree: int, name: str) -> Any:
-    """A Polynomial2D from SIAF coefficients (term k: x**(i-j) * y**j, i <= degree, j <= i)."""
-    from astropy.modeling.models import Polynomial2D
+def _terms(coefficients: np.ndarray, degree: int):
+    """``(coefficient, power of x, power of y)`` of each SIAF term, in order.
 
-    terms = {}
+    Term k is ``x**(i - j) * y**j`` for ``i <= degree``, ``j <= i``.
+    """
     k = 0
     for i in range(degree + 1):
         for j in range(i + 1):
-            terms[f"c{i - j}_{j}"] = float(coefficients[k])
+            yield float(coefficients[k]), i - j, j
             k += 1
+
+
+def _polynomial(coefficients: np.ndarray, degree: int, name: str) -> Any:
+    """A Polynomial2D from SIAF coefficients (see :func:`_terms`)."""
+    from astropy.modeling.models import Polynomial2D
+
+    terms = {f"c{px}_{py}": c for c, px, py in _terms(coefficients, degree)}
     return Polynomial2D(degree, name=name, **terms)
 
 
@@ -211,18 +218,13 @@ def _derivative_terms(coefficients: np.ndarray, degree: int, x: np.ndarray, y: n
         yp.append(yp[-1] * y)
     dx = np.zeros_like(x)
     dy = np.zeros_like(x)
-    k = 0
-    for i in range(degree + 1):
-        for j in range(i + 1):
-            c = float(coefficients[k])
-            k += 1
-            px, py = i - j, j
-            if c == 0.0:
-                continue
-            if px:
-                dx += (c * px) * (xp[px - 1] * yp[py])
-            if py:
-                dy += (c * py) * (xp[px] * yp[py - 1])
+    for c, px, py in _terms(coefficients, degree):
+        if c == 0.0:
+            continue
+        if px:
+            dx += (c * px) * (xp[px - 1] * yp[py])
+        if py:
+            dy += (c * py) * (xp[px] * yp[py - 1])
     return dx, dy
 
 
@@ -235,16 +237,11 @@ def _derivative_grid(coefficients: np.ndarray, degree: int, x: np.ndarray, y: np
     ypow = np.vander(y, degree + 1, increasing=True)  # (ny, degree + 1)
     cx = np.zeros((degree + 1, degree + 1))  # [power of y, power of x]
     cy = np.zeros((degree + 1, degree + 1))
-    k = 0
-    for i in range(degree + 1):
-        for j in range(i + 1):
-            c = float(coefficients[k])
-            k += 1
-            px, py = i - j, j
-            if px:
-                cx[py, px - 1] += c * px
-            if py:
-                cy[py - 1, px] += c * py
+    for c, px, py in _terms(coefficients, degree):
+        if px:
+            cx[py, px - 1] += c * px
+        if py:
+            cy[py - 1, px] += c * py
     return ypow @ cx @ xpow, ypow @ cy @ xpow
 
 
