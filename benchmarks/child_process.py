@@ -4,7 +4,7 @@ The comparison benchmarks run each pipeline in a child process of its own
 environment (steppe's, or jwst's through ``STEPPE_JWST_PYTHON``). A child reports
 its peak memory and step status with :func:`rss_high_water` and
 :func:`status_of`, and prints one line ``RESULT <json>``, which the parent reads
-with :func:`run_child`.
+with :func:`run_child`; the parent writes its report with :func:`write_report`.
 """
 
 from __future__ import annotations
@@ -91,3 +91,10 @@ def run_child(cmd: list[str], env: dict | None = None, log: Path | None = None) 
     if proc.returncode != 0 or not lines:
         raise RuntimeError(f"{' '.join(cmd[:3])} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     return json.loads(lines[-1][len("RESULT"):])
+
+
+def write_report(path: Path, sections: Sequence[str]) -> None:
+    """Write a benchmark's report (its lines), making its folder if needed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(sections) + "\n")
+    print(f"report written to {path}")

@@ -46,7 +46,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from child_process import run_child  # noqa: E402
+from child_process import run_child, write_report  # noqa: E402
 from detector1_vs_jwst_compare import differing_bits, summary_line  # noqa: E402
 from detector1_vs_jwst_notes import CHAINED, FINDINGS, NOTES  # noqa: E402
 from detector1_vs_jwst_setup import DETECTORS, pipeline_order  # noqa: E402
@@ -266,10 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         sections += section
     if not args.no_diagnose or args.report_only:
         sections += ["## Other findings", ""] + [f"- {finding}" for finding in FINDINGS] + [""]
-    report = Path(args.report)
-    report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text("\n".join(sections) + "\n")
-    print(f"report written to {report}")
+    write_report(Path(args.report), sections)
     return 0
 
 

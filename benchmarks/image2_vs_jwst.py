@@ -26,6 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from image_compare import sci_differences, wcs_offset_mas  # noqa: E402
+
 JWST_SCRIPT = """
 import json, sys, time, warnings
 warnings.simplefilter("ignore")
@@ -110,16 +113,9 @@ def compare(name: str, mine_path: str, theirs_path: str) -> list[str]:
 
     mine, theirs = open_model(mine_path), open_model(theirs_path)
     lines = [f"{name}: steppe {mine.data.shape}, jwst {theirs.data.shape}"]
-    ny, nx = mine.data.shape
-    y, x = (a.ravel().astype(float) for a in np.mgrid[0 : ny - 1 : 9j, 0 : nx - 1 : 9j])
-    ra1, dec1 = mine.meta.wcs(x, y)
-    ra2, dec2 = theirs.meta.wcs(x, y)
-    sep = np.hypot((ra1 - ra2) * np.cos(np.deg2rad(dec1)), dec1 - dec2) * 3600e3
-    lines.append(f"  WCS: largest sky offset over the image {np.nanmax(sep):.3g} mas")
+    lines.append(f"  WCS: largest sky offset over the image {wcs_offset_mas(mine, theirs):.3g} mas")
     if mine.data.shape == theirs.data.shape:
-        a, b = mine.data.astype(float), theirs.data.astype(float)
-        good = np.isfinite(a) & np.isfinite(b)
-        rel = np.abs(a - b)[good] / np.maximum(np.abs(b[good]), 1e-6)
+        _, _, good, rel = sci_differences(mine, theirs)
         lines.append(f"  SCI: {good.sum()} pixels, median relative difference {np.median(rel):.2g}, "
                      f"99th percentile {np.quantile(rel, 0.99):.2g}")
     area = [m.meta.photometry.pixelarea_steradians or 1.0 for m in (mine, theirs)]

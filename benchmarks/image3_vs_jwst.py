@@ -42,7 +42,8 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from child_process import run_child  # noqa: E402
+from child_process import run_child, write_report  # noqa: E402
+from image_compare import sci_differences, wcs_offset_mas  # noqa: E402
 
 REPORT = HERE / "results" / "image3_vs_jwst.md"
 GIB = 1024**3
@@ -164,16 +165,9 @@ def compare_mosaics(mine_path: Path, theirs_path: Path) -> list[str]:
 
     mine, theirs = open_model(str(mine_path)), open_model(str(theirs_path))
     lines = [f"Mosaic (i2d): steppe {mine.data.shape}, jwst {theirs.data.shape}."]
-    ny, nx = mine.data.shape
-    y, x = (a.ravel().astype(float) for a in np.mgrid[0 : ny - 1 : 9j, 0 : nx - 1 : 9j])
-    ra1, dec1 = mine.meta.wcs(x, y)
-    ra2, dec2 = theirs.meta.wcs(x, y)
-    sep = np.hypot((ra1 - ra2) * np.cos(np.deg2rad(dec1)), dec1 - dec2) * 3600e3
-    lines.append(f"Largest sky offset of the two WCSs over the mosaic: {np.nanmax(sep):.3g} mas.")
+    lines.append(f"Largest sky offset of the two WCSs over the mosaic: {wcs_offset_mas(mine, theirs):.3g} mas.")
     if mine.data.shape == theirs.data.shape:
-        a, b = mine.data.astype(float), theirs.data.astype(float)
-        good = np.isfinite(a) & np.isfinite(b)
-        rel = np.abs(a - b)[good] / np.maximum(np.abs(b[good]), 1e-6)
+        a, b, good, rel = sci_differences(mine, theirs)
         lines.append(f"SCI: relative difference median {np.median(rel):.2g}, 99th percentile "
                      f"{np.quantile(rel, 0.99):.2g} over {good.sum()} pixels; NaN in one only: "
                      f"{int((np.isfinite(a) != np.isfinite(b)).sum())}.")
@@ -317,10 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     if scaling:
         sections += scaling_section(scaling, args.in_memory)
         print("\n".join(sections[-len(scaling) - 5:]), flush=True)
-    report = Path(args.report)
-    report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text("\n".join(sections) + "\n")
-    print(f"report written to {report}")
+    write_report(Path(args.report), sections)
     return 0
 
 
