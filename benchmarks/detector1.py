@@ -12,7 +12,16 @@ round are:
 
 * ``serial``: ``maximum_cores="none"`` (one core);
 * ``2 cores``: ``maximum_cores`` = 2 for jump and ramp_fit (capped at the
-  available cores): their kernels run on two threads;
+  available cores): their kernels run on two threads, and the raw ramp is
+  read on two;
+* ``second call in the process``: the serial and 2-core processes then call
+  the pipeline again on the same file, timed alone: the call once the
+  libraries are loaded and the kernels are in memory;
+* ``read + write only``: no step runs; a fresh process reads the raw file
+  into the float32 ramp and saves rate and rateints products of the same
+  shapes whose arrays are planes of that ramp, as the call does. It is the
+  floor of a fresh call on the machine: most of it is the first touch of new
+  memory (the ramp, the page cache of the products);
 * ``first run``: one serial run per size with an empty numba cache
   (``NUMBA_CACHE_DIR`` set to a new folder), as after a fresh installation:
   the compilation of the kernels is in its time;
@@ -162,8 +171,12 @@ def step_overrides(refs: dict, maximum_cores: str) -> dict:
 
 
 # ----------------------------------------------------------------------------- one run
-def run_call(inputs: dict, maximum_cores: str, outdir: str) -> dict:
-    """Time one ``Detector1Pipeline.call`` in this process (modules imported first)."""
+def run_call(inputs: dict, maximum_cores: str, outdir: str, again: bool = False) -> dict:
+    """Time one ``Detector1Pipeline.call`` in this process (modules imported first).
+
+    With `again`, a second call on the same input follows, timed on its own
+    (``again_seconds``): what the call costs once the libraries are loaded.
+    """
     from builtin_steps.pipelines.detector1 import Detector1Pipeline
     from pipeline_core.datamodels import RampModel  # noqa: F401  (imported before the clock)
 
@@ -175,7 +188,49 @@ def run_call(inputs: dict, maximum_cores: str, outdir: str) -> dict:
         Detector1Pipeline.call(inputs["uncal"], steps=steps, save_results=True, output_dir=outdir)
         seconds = time.perf_counter() - start
         cpu = time.process_time() - cpu
-    return {"seconds": seconds, "cpu": cpu, "peak_mib": sampler.peak, "steps": step_times.seconds}
+    result = {"seconds": seconds, "cpu": cpu, "peak_mib": sampler.peak, "steps": step_times.seconds}
+    if again:
+        start = time.perf_counter()
+        Detector1Pipeline.call(inputs["uncal"], steps=steps, save_results=True, output_dir=outdir)
+        result["again_seconds"] = time.perf_counter() - start
+    return result
+
+
+def read_and_write(inputs: dict, outdir: str) -> dict:
+    """Time only the input and output of a call: no step runs.
+
+    Reads the raw file into the float32 ramp (as the pipeline does, one
+    thread) and saves rate and rateints products of the pipeline's shapes and
+    types whose arrays are planes of that ramp (as ramp_fit's are when the fit
+    is the ramp's last use). This is the floor of a fresh call on this machine.
+    """
+    from pipeline_core.datamodels import CubeModel, ImageModel, open_model
+
+    with OutsideSampler() as sampler:
+        cpu = time.process_time()
+        start = time.perf_counter()
+        ramp = open_model(inputs["uncal"])
+        nints, _, ny, nx = ramp.data.shape
+        planes = ramp.data.reshape(-1, ny, nx)
+        if planes.shape[0] < 5 * (1 + nints):  # too few groups to hold the products
+            planes = np.ones((5 * (1 + nints), ny, nx), np.float32)
+
+        def arrays(first: int, count: int, cube: bool) -> dict:
+            parts = [planes[first + k * count : first + (k + 1) * count] for k in range(5)]
+            if not cube:
+                parts = [part[0] for part in parts]
+            return {"data": parts[0], "dq": parts[1].view(np.uint32), "err": parts[2],
+                    "var_poisson": parts[3], "var_rnoise": parts[4]}
+
+        rate = ImageModel(**arrays(0, 1, cube=False))
+        rate.update(ramp)
+        rate.save(os.path.join(outdir, "floor_rate.fits"))
+        ints = CubeModel(**arrays(5, nints, cube=True))
+        ints.update(ramp)
+        ints.save(os.path.join(outdir, "floor_rateints.fits"))
+        seconds = time.perf_counter() - start
+        cpu = time.process_time() - cpu
+    return {"seconds": seconds, "cpu": cpu, "peak_mib": sampler.peak}
 
 
 class StepTimes(logging.Handler):
@@ -249,14 +304,19 @@ class OutsideSampler:
         self.peak = float(out.split()[-1])
 
 
-def run_in_subprocess(inputs: dict, maximum_cores: str, outdir: str, env: dict | None = None) -> dict:
-    """Run :func:`run_call` in a fresh interpreter."""
+def run_in_subprocess(inputs: dict, maximum_cores: str, outdir: str, env: dict | None = None,
+                      mode: str = "call") -> dict:
+    """Run :func:`run_call` (`mode` ``call``, or ``again`` for a second call) or
+    :func:`read_and_write` (``io``) in a fresh interpreter."""
     code = (
         "import json, sys; sys.path.insert(0, %r); import detector1 as b; "
-        "print('RESULT' + json.dumps(b.run_call(json.loads(sys.argv[1]), sys.argv[2], sys.argv[3])))"
+        "args = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]; "
+        "result = b.read_and_write(args[0], args[2]) if args[3] == 'io' else "
+        "b.run_call(args[0], args[1], args[2], again=args[3] == 'again'); "
+        "print('RESULT' + json.dumps(result))"
     ) % str(Path(__file__).parent)
     proc = subprocess.run(
-        [sys.executable, "-c", code, json.dumps(inputs), maximum_cores, outdir],
+        [sys.executable, "-c", code, json.dumps(inputs), maximum_cores, outdir, mode],
         capture_output=True, text=True, check=False, env=env,
     )
     if proc.returncode != 0:
@@ -363,7 +423,7 @@ def report(tag: str, ramp_bytes: int, runs: dict, first: dict | None, rounds: li
         "|---|---|---|---|---|---|---|---|---|",
     ]
     jwst = med.get("jwst")
-    for name in ("serial", "2 cores", "jwst"):
+    for name in ("serial", "2 cores", "jwst", "read + write only"):
         if name not in med:
             continue
         m = med[name]
@@ -375,6 +435,12 @@ def report(tag: str, ramp_bytes: int, runs: dict, first: dict | None, rounds: li
             f"| {name} | {m['seconds']:.2f} | {low:.2f} | {cpu} | {serial['seconds'] / m['seconds']:.2f}x | "
             f"{m['peak_mib']:.0f} | {m['peak_mib'] / ramp_mib:.2f}x | {vs} | {vs_peak} |"
         )
+    for name in ("serial", "2 cores"):
+        if "again_seconds" in med.get(name, {}):
+            again = med[name]["again_seconds"]
+            lines.append(f"| {name}, second call in the process | {again:.2f} | "
+                         f"{min(r['again_seconds'] for r in runs[name]):.2f} | | "
+                         f"{serial['again_seconds'] / again:.2f}x | | | | |")
     if first is not None:
         lines.append(
             f"| first run, empty numba cache | {first['seconds']:.2f} | | {first['cpu']:.2f} | | "
@@ -431,20 +497,21 @@ def main(argv: list[str] | None = None) -> int:
         tag = f"{nints}x{ngroups}x{size}^2"
         inputs = make_inputs(workdir, nints, ngroups, size)
         ramp_bytes = nints * ngroups * size * size * 4
-        out = {name: workdir / f"out_{spec}_{name.replace(' ', '')}" for name in ("serial", "2 cores", "jwst")}
+        out = {name: workdir / f"out_{spec}_{name.replace(' ', '')}" for name in ("serial", "2 cores", "jwst", "io")}
         for folder in out.values():
             folder.mkdir(exist_ok=True)
         first = None
         if not args.no_first_run:
             env = dict(os.environ, NUMBA_CACHE_DIR=tempfile.mkdtemp(prefix="steppe_numba_fresh_"))
             first = run_in_subprocess(inputs, "none", str(out["serial"]), env=env)
-        runs: dict[str, list[dict]] = {"serial": [], "2 cores": []}
+        runs: dict[str, list[dict]] = {"serial": [], "2 cores": [], "read + write only": []}
         rounds = []
         for index in range(args.rounds):
             rounds.append({"load": load(), "offered": cpu_scaling(2)})
             order = [("serial", "none"), ("2 cores", args.cores)]
             for name, cores in order if index % 2 == 0 else order[::-1]:
-                runs[name].append(run_in_subprocess(inputs, cores, str(out[name])))
+                runs[name].append(run_in_subprocess(inputs, cores, str(out[name]), mode="again"))
+            runs["read + write only"].append(run_in_subprocess(inputs, "none", str(out["io"]), mode="io"))
             if jwst_python:
                 seconds, peak_mib = run_jwst(jwst_python, inputs, out["jwst"])
                 if seconds is not None:

@@ -118,6 +118,7 @@ def open_model(
     *,
     model_class: type[DataModel] | None = None,
     lazy: bool = False,
+    threads: int = 1,
 ) -> DataModel:
     """Open a file as the right data model, or pass a model through.
 
@@ -133,6 +134,11 @@ def open_model(
         is read when its attribute is first used, and
         :meth:`DataModel.read_section` reads just a part of it (one frame of a
         reference cube, say). Headers, metadata and tables are read at once.
+    threads : int
+        Threads that read each large image of an uncompressed FITS file at
+        once (at most the job's share of the cores): the same values,
+        sooner, where touching the new memory of a large ramp costs more
+        than the copy from the page cache.
 
     Returns
     -------
@@ -165,7 +171,8 @@ def open_model(
             "path (str or os.PathLike) or a DataModel."
         )
     cls, arrays, meta = read_file(
-        path_or_model, model_class=model_class, choose_class=model_class_for, lazy=lazy
+        path_or_model, model_class=model_class, choose_class=model_class_for, lazy=lazy,
+        threads=threads,
     )
     model = cls()
     model._arrays.update(arrays)

@@ -62,6 +62,7 @@ def read_fits(
     model_class: type[DataModel] | None = None,
     choose_class: ClassChooser | None = None,
     lazy: bool = False,
+    threads: int = 1,
 ) -> tuple[type[DataModel], dict[str, np.ndarray], dict[str, Any]]:
     """Read a FITS file in the JWST layout (see :func:`read_file`).
 
@@ -79,6 +80,9 @@ def read_fits(
         Leave the image arrays of an uncompressed file in the file, as
         :class:`~pipeline_core.datamodels.deferred.DeferredImage` records
         (tables are always read).
+    threads : int
+        Threads that read each large image at once
+        (:func:`~pipeline_core.datamodels.rawio.read_image_data`).
 
     Returns
     -------
@@ -131,7 +135,7 @@ def read_fits(
                 arrays[spec.name] = _deferred(hdul, index[spec.extname], np.dtype(spec.dtype), path)
                 continue
             arrays[spec.name] = _image_to_native(
-                hdul, index[spec.extname], np.dtype(spec.dtype), direct
+                hdul, index[spec.extname], np.dtype(spec.dtype), direct, threads=threads
             )
 
     _validate(model_class, arrays, path)
@@ -270,7 +274,9 @@ def _check_image(hdu: Any, spec: ArraySpec, model_class: type, path: str) -> Non
 _RAW_DTYPES = {8: "u1", 16: ">i2", 32: ">i4", 64: ">i8", -32: ">f4", -64: ">f8"}
 
 
-def _image_to_native(hdul: Any, position: int, dtype: np.dtype, handle: Any) -> np.ndarray:
+def _image_to_native(
+    hdul: Any, position: int, dtype: np.dtype, handle: Any, *, threads: int = 1
+) -> np.ndarray:
     """Read one image HDU into a new native array of ``dtype``, applying BZERO/BSCALE.
 
     The data are read straight from the file into the result (byte-swapped in
@@ -288,7 +294,7 @@ def _image_to_native(hdul: Any, position: int, dtype: np.dtype, handle: Any) -> 
         convert(hdu.data, out, bzero, bscale)
         return out
     handle.seek(hdul.fileinfo(position)["datLoc"])
-    read_image_data(handle, out.reshape(-1), raw_dtype, bzero, bscale)
+    read_image_data(handle, out.reshape(-1), raw_dtype, bzero, bscale, threads=threads)
     return out
 
 

@@ -7,26 +7,44 @@ of an image from its file on use.
 
 from __future__ import annotations
 
+import os
+import threading
 from typing import Any
 
 import numpy as np
 
 from pipeline_core.errors import DataModelError
 
-__all__ = ["CHUNK_BYTES", "convert", "read_image_data"]
+__all__ = ["CHUNK_BYTES", "THREADED_MIN_BYTES", "convert", "read_image_data"]
 
 #: Size of the buffer that converts stored values of another type, chunk by chunk.
 CHUNK_BYTES = 2**20
 
+#: Smallest result read on several threads: a smaller one is read as fast by one.
+THREADED_MIN_BYTES = 32 * 2**20
+
+#: Part of the result one thread reads and converts at a time, when several do.
+_THREAD_PART_BYTES = 8 * 2**20
+
 
 def read_image_data(
-    handle: Any, flat: np.ndarray, raw_dtype: np.dtype, bzero: float, bscale: float
+    handle: Any,
+    flat: np.ndarray,
+    raw_dtype: np.dtype,
+    bzero: float,
+    bscale: float,
+    *,
+    threads: int = 1,
 ) -> None:
     """Fill ``flat`` with the next ``flat.size`` stored values of an open file.
 
     The values are read straight into ``flat`` (byte-swapped in place) when the
     stored type matches, else converted chunk by chunk, so no full-size
-    temporary is made.
+    temporary is made. With several `threads` and a result of at least
+    :data:`THREADED_MIN_BYTES`, the threads read and convert parts of the
+    result at once (positioned reads of the same file): the values are the
+    same, and the new memory of the result is touched by several cores, which
+    is most of the cost of reading a large ramp from the page cache.
 
     Parameters
     ----------
@@ -44,6 +62,9 @@ def read_image_data(
     DataModelError
         If the file ends before ``flat`` is full.
     """
+    if threads > 1 and flat.nbytes >= THREADED_MIN_BYTES and hasattr(os, "preadv"):
+        _read_on_threads(handle, flat, raw_dtype, bzero, bscale, threads)
+        return
     if raw_dtype.newbyteorder("=") == flat.dtype and not bzero and bscale == 1:
         _read_exact(handle, memoryview(flat).cast("B"))
         if not raw_dtype.isnative:
@@ -57,15 +78,62 @@ def read_image_data(
         convert(part, flat[start : start + part.size], bzero, bscale, overwrite_raw=True)
 
 
+def _read_on_threads(
+    handle: Any, flat: np.ndarray, raw_dtype: np.dtype, bzero: float, bscale: float, threads: int
+) -> None:
+    """:func:`read_image_data` by parts of the result on `threads` threads; ``handle`` ends after the values."""
+    from pipeline_core.parallel.threads import run_on_threads
+
+    start = handle.tell()
+    size = raw_dtype.itemsize
+    per_part = max(1, _THREAD_PART_BYTES // flat.itemsize)
+    parts = -(-flat.size // per_part)
+    direct = raw_dtype.newbyteorder("=") == flat.dtype and not bzero and bscale == 1
+    chunk = max(1, CHUNK_BYTES // size)
+    scratch = threading.local()
+
+    def read_part(index: int) -> None:
+        lo = index * per_part
+        out = flat[lo : min(flat.size, lo + per_part)]
+        offset = start + lo * size
+        if direct:
+            _pread_exact(handle, memoryview(out).cast("B"), offset)
+            if not raw_dtype.isnative:
+                out.byteswap(inplace=True)
+            return
+        if getattr(scratch, "buffer", None) is None:
+            scratch.buffer = np.empty(chunk, dtype=raw_dtype)
+        for at in range(0, out.size, chunk):
+            piece = scratch.buffer[: min(chunk, out.size - at)]
+            _pread_exact(handle, memoryview(piece).cast("B"), offset + at * size)
+            convert(piece, out[at : at + piece.size], bzero, bscale, overwrite_raw=True)
+
+    run_on_threads(read_part, parts, threads, f"reading '{handle.name}'")
+    handle.seek(start + flat.size * size)
+
+
+def _pread_exact(handle: Any, view: memoryview, offset: int) -> None:
+    filled = 0
+    while filled < len(view):
+        count = os.preadv(handle.fileno(), [view[filled:]], offset + filled)
+        if not count:
+            raise _truncated(handle)
+        filled += count
+
+
+def _truncated(handle: Any) -> DataModelError:
+    return DataModelError(
+        f"'{handle.name}' is truncated: the data of an extension end early. "
+        "Write the file again or fetch a fresh copy."
+    )
+
+
 def _read_exact(handle: Any, view: memoryview) -> None:
     filled = 0
     while filled < len(view):
         count = handle.readinto(view[filled:])
         if not count:
-            raise DataModelError(
-                f"'{handle.name}' is truncated: the data of an extension end early. "
-                "Write the file again or fetch a fresh copy."
-            )
+            raise _truncated(handle)
         filled += count
 
 

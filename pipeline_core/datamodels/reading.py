@@ -24,6 +24,7 @@ def read_file(
     model_class: type[DataModel] | None = None,
     choose_class: ClassChooser | None = None,
     lazy: bool = False,
+    threads: int = 1,
 ) -> tuple[type[DataModel], dict[str, np.ndarray], dict[str, Any]]:
     """Read a FITS or ASDF file into arrays and a metadata tree.
 
@@ -41,6 +42,9 @@ def read_file(
         Leave the image arrays of an uncompressed FITS file in the file until
         they are used (see :mod:`pipeline_core.datamodels.deferred`); ASDF and
         compressed files are read at once.
+    threads : int
+        Threads that read each large image of an uncompressed FITS file at
+        once (the same values; :func:`~pipeline_core.datamodels.rawio.read_image_data`).
 
     Returns
     -------
@@ -73,7 +77,9 @@ def read_file(
     except IsADirectoryError as exc:
         raise DataModelError(f"Cannot open '{path}': it is a directory, not a file.") from exc
     if magic == b"SIMPLE" or magic.startswith(b"\x1f\x8b"):
-        return read_fits(path, model_class=model_class, choose_class=choose_class, lazy=lazy)
+        return read_fits(
+            path, model_class=model_class, choose_class=choose_class, lazy=lazy, threads=threads
+        )
     if magic.startswith(b"#ASDF"):
         return read_asdf(path, model_class=model_class, choose_class=choose_class)
     raise DataModelError(
