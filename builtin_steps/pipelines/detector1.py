@@ -156,7 +156,7 @@ class Detector1Pipeline(Pipeline):
         from builtin_steps._shared_ramp import share_arrays
 
         _warm_up_in_background(self)
-        model = open_model(step_input, threads=_reading_threads(self))
+        model = open_model(step_input)
         share_arrays(model)  # with parallel steps on several cores: the ramp in shared memory
         instrument = getattr(model.meta.instrument, "name", None)
         for name in steps_for(instrument):
@@ -212,35 +212,21 @@ def _will_ask_crds(pipeline: Any) -> bool:
 
 
 def _parallel_workers(pipeline: Any) -> int:
-    """The most worker processes jump or ramp_fit will use.
+    """The most worker processes jump or ramp_fit will use (1 when the value is invalid: the step says so).
 
     Steps whose kernels run on threads (the built-in ones) need no process.
     """
-    return _most_cores(pipeline, on_threads=False)
-
-
-def _reading_threads(pipeline: Any) -> int:
-    """Threads that read the raw ramp: the most cores jump or ramp_fit may use on threads."""
-    return _most_cores(pipeline, on_threads=True)
-
-
-def _most_cores(pipeline: Any, *, on_threads: bool) -> int:
-    """The largest ``maximum_cores`` share of jump and ramp_fit, among those that run on threads (or on processes).
-
-    1 when neither runs that way, or when the value is invalid (the step says
-    so when it runs).
-    """
     from pipeline_core.errors import ParameterError
 
-    most = 1
+    workers = 1
     for name in ("jump", "ramp_fit"):
         step = getattr(pipeline, name)
-        if not step.skip and bool(step.parallel_threads) == on_threads:
+        if not step.skip and not step.parallel_threads:
             try:
-                most = max(most, step.max_workers)
+                workers = max(workers, step.max_workers)
             except ParameterError:
                 pass
-    return most
+    return workers
 
 
 def _fit_ramps_last_use(pipeline: Any, model: Any) -> Any:

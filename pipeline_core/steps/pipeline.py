@@ -192,6 +192,18 @@ class Pipeline(Step):
         """dict of str to Step: The pipeline's steps by name, in order."""
         return dict(self._steps)
 
+    def input_threads(self) -> int:
+        """Threads that read the large images of an input file: the most any running step reads on.
+
+        Returns
+        -------
+        int
+            1 when the pipeline is skipped or no step's kernels run on threads.
+        """
+        if self.skip:
+            return 1
+        return max([1, *(step.input_threads() for step in self.substeps.values())])
+
     @classmethod
     def _crds_layer(cls, data: Any, step_defs: Mapping[str, Any] | None) -> dict[str, Any]:
         if not is_model(data):

@@ -99,11 +99,12 @@ def _parallel_specs() -> dict[str, ParamSpec]:
 _PARALLEL_KEY = "<parallel>"
 
 
-def _open_input(data: Any, input_dir: str | None) -> tuple[Any, bool, str | None]:
+def _open_input(data: Any, input_dir: str | None, threads: int = 1) -> tuple[Any, bool, str | None]:
     """Open a path input; return (data, owned, input file name).
 
     An association file (``.json``) is passed on as its path: the step that
-    accepts associations reads it.
+    accepts associations reads it. Large images are read on `threads` threads
+    (:meth:`Step.input_threads`).
     """
     if not isinstance(data, (str, os.PathLike)):
         return data, False, model_filename(data)
@@ -120,7 +121,7 @@ def _open_input(data: Any, input_dir: str | None) -> tuple[Any, bool, str | None
         return path, True, os.path.basename(path)
     from pipeline_core.datamodels import open_model
 
-    return open_model(path), True, os.path.basename(path)
+    return open_model(path, threads=threads), True, os.path.basename(path)
 
 
 def _describe(data: Any) -> str:
@@ -382,7 +383,7 @@ class Step(ProductSaving, StepBase):
         # check the given values before opening the input, so that mistakes fail fast
         given = merge_layers(file_layer, params)
         first = target._from_layer(given, name=name, step_defs=step_defs, context=context)
-        data, owned, input_name = _open_input(input, first.input_dir)
+        data, owned, input_name = _open_input(input, first.input_dir, first.input_threads())
         crds_layer = target._crds_layer(data, step_defs) if crds_steppars else {}
         if crds_layer:
             layer = merge_layers(crds_layer, given)
@@ -540,6 +541,31 @@ class Step(ProductSaving, StepBase):
 
         return resolve_max_workers(self.maximum_cores, step_name=self.name)
 
+    def input_threads(self) -> int:
+        """Threads that read the large images of an input file: as many as the step's kernels may use.
+
+        A step whose kernels run on threads (:attr:`parallel_threads`) reads on
+        :attr:`max_workers` threads; any other step on one (worker processes
+        read shared memory). A pipeline takes the most of its running steps.
+        Reading on several threads gives the same values, sooner: most of the
+        cost of reading a large ramp from the page cache is the first touch of
+        its new memory, which several cores share.
+
+        Returns
+        -------
+        int
+            1 when the step is skipped or its ``maximum_cores`` is invalid (the
+            step reports that when it runs).
+        """
+        from pipeline_core.errors import ParameterError
+
+        if self.skip or not (self.parallel and self.parallel_threads):
+            return 1
+        try:
+            return self.max_workers
+        except ParameterError:
+            return 1
+
     def _copy_input(self, data: Any) -> Any:
         """Copy a caller's model; into shared memory when this step will use worker processes."""
         if self.parallel and not self.parallel_threads:
@@ -604,7 +630,7 @@ class Step(ProductSaving, StepBase):
 
         started = time.perf_counter()
         if isinstance(input, (str, os.PathLike)):
-            data, owned, input_name = _open_input(input, self.input_dir)
+            data, owned, input_name = _open_input(input, self.input_dir, self.input_threads())
         else:
             data = input
             input_name = input_name or model_filename(data)

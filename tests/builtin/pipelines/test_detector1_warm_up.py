@@ -60,14 +60,3 @@ def test_a_lookup_during_the_crds_warm_up_gets_the_plain_answer(crds_env):
     assert (during, context_during) == (plain, context)
     assert plain["gain"].endswith(".fits")
 
-
-def test_the_ramp_is_read_on_as_many_threads_as_jump_or_ramp_fit_may_use(monkeypatch):
-    monkeypatch.setattr("pipeline_core.parallel.cores.available_cores", lambda: 4)
-    pipeline = Detector1Pipeline()
-    assert detector1._reading_threads(pipeline) == 1  # maximum_cores defaults to 'none'
-    pipeline.ramp_fit.maximum_cores = "2"
-    assert detector1._reading_threads(pipeline) == 2
-    pipeline.jump.maximum_cores = "all"
-    assert detector1._reading_threads(pipeline) == 4
-    pipeline.jump.skip = True
-    assert detector1._reading_threads(pipeline) == 2
