@@ -81,8 +81,11 @@ def read_image_data(
 def _read_on_threads(
     handle: Any, flat: np.ndarray, raw_dtype: np.dtype, bzero: float, bscale: float, threads: int
 ) -> None:
-    """:func:`read_image_data` by parts of the result on `threads` threads; ``handle`` ends after the values."""
-    from pipeline_core.parallel.threads import run_on_threads
+    """:func:`read_image_data` by parts of the result on `threads` threads; ``handle`` ends after the values.
+
+    `threads` is the caller's share of the cores (a step's ``max_workers``).
+    """
+    from concurrent.futures import ThreadPoolExecutor
 
     start = handle.tell()
     size = raw_dtype.itemsize
@@ -108,7 +111,9 @@ def _read_on_threads(
             _pread_exact(handle, memoryview(piece).cast("B"), offset + at * size)
             convert(piece, out[at : at + piece.size], bzero, bscale, overwrite_raw=True)
 
-    run_on_threads(read_part, parts, threads, f"reading '{handle.name}'")
+    with ThreadPoolExecutor(max_workers=min(threads, parts), thread_name_prefix="steppe-read") as pool:
+        for _ in pool.map(read_part, range(parts)):
+            pass  # an error of a part is raised here
     handle.seek(start + flat.size * size)
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pytest
 from astropy.io import fits
 
 from pipeline_core.datamodels import open_model, rawio
 from pipeline_core.errors import DataModelError
-from pipeline_core.parallel import threads as thread_module
 
 
 @pytest.fixture
@@ -18,14 +20,13 @@ def small_parts(monkeypatch):
     monkeypatch.setattr(rawio, "_THREAD_PART_BYTES", 16 * 1024)
     monkeypatch.setattr(rawio, "CHUNK_BYTES", 4 * 1024)
     calls = []
-    real = thread_module.run_on_threads
+    real = rawio._read_on_threads
 
-    def recording(run_block, blocks, threads, name):
-        calls.append((blocks, threads, name))
-        real(run_block, blocks, threads, name)
+    def recording(handle, flat, raw_dtype, bzero, bscale, threads):
+        calls.append((flat.nbytes, threads, handle.name))
+        real(handle, flat, raw_dtype, bzero, bscale, threads)
 
-    monkeypatch.setattr(thread_module, "run_on_threads", recording)
-    monkeypatch.setattr(thread_module, "worker_budget", lambda: 2)
+    monkeypatch.setattr(rawio, "_read_on_threads", recording)
     return calls
 
 
@@ -35,13 +36,23 @@ def _uint16_file(path, shape=(2, 3, 64, 96)):
     return raw
 
 
-def test_uint16_ramp_on_threads_has_the_values_of_one_thread(tmp_path, small_parts):
+def test_uint16_ramp_on_threads_has_the_values_of_one_thread(tmp_path, small_parts, monkeypatch):
     raw = _uint16_file(tmp_path / "uncal.fits")
     one = open_model(tmp_path / "uncal.fits")
     assert small_parts == []  # one thread unless asked
+    workers = set()
+    real_convert = rawio.convert
+
+    def convert(*args, **kwargs):
+        workers.add(threading.current_thread().name)
+        time.sleep(0.001)  # every thread gets parts
+        real_convert(*args, **kwargs)
+
+    monkeypatch.setattr(rawio, "convert", convert)
     two = open_model(tmp_path / "uncal.fits", threads=2)
-    (blocks, threads, name), = small_parts
-    assert blocks == raw.size * 4 // (16 * 1024) and threads == 2 and "uncal.fits" in name
+    assert len(workers) == 2 and all(name.startswith("steppe-read") for name in workers)
+    (nbytes, threads, name), = small_parts
+    assert nbytes == raw.size * 4 and threads == 2 and name.endswith("uncal.fits")
     assert two.data.dtype == np.float32 and two.data.tobytes() == one.data.tobytes()
     np.testing.assert_array_equal(two.data, raw)
 
