@@ -220,7 +220,9 @@ class JumpStep(Step):
             model.groupdq = groupdq
         else:
             # Everything is done block by block; a block also sees the row on each
-            # side of it, whose jumps may flag a neighbour in the block.
+            # side of it, whose jumps may flag a neighbour in the block. The new
+            # flags are written over the model's own (the step's copy, or the
+            # pipeline's ramp), each block reading the original flags it needs.
             result = map_row_slices(
                 detect_jumps_in_block,
                 {
@@ -234,6 +236,7 @@ class JumpStep(Step):
                 kwargs={**options, "after_jump_rules": rules},
                 halo=1,
                 threads=True,
+                in_place=_writable(model, ("groupdq", "pixeldq")),
             )
             model.groupdq = result["groupdq"]
             model.pixeldq = result["pixeldq"]
@@ -335,3 +338,12 @@ def _flag_bad_gain(model: Any, gain: np.ndarray) -> None:
     bad = bad_gain_flags(gain)
     if bad.any():
         model.pixeldq = model.pixeldq | bad
+
+
+def _writable(model: Any, names: tuple[str, ...]) -> dict[str, str]:
+    """``{name: name}`` for each of the model's arrays the jump flags can be written over."""
+    arrays = {name: getattr(model, name) for name in names}
+    return {
+        name: name for name, array in arrays.items()
+        if isinstance(array, np.ndarray) and array.flags.writeable and array.flags.c_contiguous
+    }

@@ -577,6 +577,7 @@ def map_row_slices(
     out_keyword: str | None = None,
     halo: int = 0,
     threads: bool = False,
+    in_place: Mapping[str, str] | None = None,
 ) -> dict[str, np.ndarray]:
     """Run a kernel on contiguous blocks of rows, in parallel, and reassemble the outputs.
 
@@ -619,6 +620,14 @@ def map_row_slices(
         `max_workers` threads of this process instead of worker processes. No
         process is started and nothing is copied into shared memory; the kernel
         need not be importable by name. The result is the same.
+    in_place : mapping of str to str, optional
+        Outputs written over inputs: ``{output: input}``, each input an array of
+        the output's shape and dtype that the caller no longer needs as it was
+        (a step's own copy). The returned output is that input array; no array
+        of its size is allocated on threads or in blocks of rows. Every block
+        still reads the original values of every row it reads, its halo rows
+        included (they are copied before any block writes). Cannot be combined
+        with `out_keyword`.
 
     Returns
     -------
@@ -678,11 +687,20 @@ def map_row_slices(
         )
     inputs = dict(inputs)
     rows = _row_count(inputs, row_axis, name)
+    in_place = _check_in_place(dict(in_place or {}), inputs, out_keyword, name)
     workers = _effective_workers(max_workers, rows, name)
     if workers <= 1:
-        return _run_serial(kernel, inputs, kwargs, row_axis, rows, halo, name)
+        return _run_serial(kernel, inputs, kwargs, row_axis, rows, halo, name, in_place)
     if threads:
-        return _run_threads(kernel, inputs, kwargs, row_axis, rows, halo, workers, out_keyword)
+        return _run_threads(
+            kernel, inputs, kwargs, row_axis, rows, halo, workers, out_keyword, in_place
+        )
+    if in_place:  # worker processes write shared outputs: copied over the inputs after
+        outputs = map_row_slices(
+            kernel, inputs, max_workers=max_workers, kwargs=kwargs, row_axis=row_axis,
+            halo=halo,
+        )
+        return _write_over_inputs(outputs, inputs, in_place, name)
 
     _check_importable(kernel, kwargs)
     readers = {key: value for key, value in inputs.items() if _is_reader(value)}
@@ -745,31 +763,131 @@ def _run_serial(
     rows: int,
     halo: int,
     name: str,
+    in_place: Mapping[str, str],
 ) -> dict[str, np.ndarray]:
     """The kernel in this process: on the whole arrays, or on blocks of rows when large."""
     blocks = min(rows, -(-_input_bytes(inputs) // SERIAL_BLOCK_BYTES))
     if blocks <= 1:
-        return _check_outputs(kernel(**_read_whole(inputs, row_axis), **kwargs), name, None, row_axis)
+        outputs = _check_outputs(kernel(**_read_whole(inputs, row_axis), **kwargs), name, None, row_axis)
+        return _write_over_inputs(outputs, inputs, in_place, name)
+    bounds = _row_bounds(rows, blocks, 1)
+    edges = _original_edges(inputs, in_place, bounds, halo, row_axis, rows)
     outputs: dict[str, np.ndarray] = {}
-    for start, stop in _row_bounds(rows, blocks, 1):
+    for index, (start, stop) in enumerate(bounds):
         lo, hi = _extended(start, stop, halo, rows)
-        block = {
-            key: value.read_rows(lo, hi, row_axis) if _is_reader(value) else _rows(value, row_axis, lo, hi)
-            for key, value in inputs.items()
-        }
+        block = _block_inputs(inputs, row_axis, lo, hi, start, stop, edges[index], read_only=False)
         result = _check_outputs(kernel(**block, **kwargs), name, hi - lo, row_axis)
         if not outputs:
-            outputs = {
-                key: np.empty(_with_rows(array, row_axis, rows), dtype=array.dtype)
-                for key, array in result.items()
-            }
+            for key, array in result.items():
+                shape = _with_rows(array, row_axis, rows)
+                outputs[key] = (
+                    _in_place_target(inputs[in_place[key]], key, shape, array.dtype, name)
+                    if key in in_place else np.empty(shape, dtype=array.dtype)
+                )
         _check_like(
             {key: _rows(array, row_axis, start - lo, stop - lo) for key, array in result.items()},
             {key: _rows(array, row_axis, start, stop) for key, array in outputs.items()},
             name, f"{start}:{stop}",
         )
+        del block
         for key, array in result.items():
             _rows(outputs[key], row_axis, start, stop)[...] = _rows(array, row_axis, start - lo, stop - lo)
+    return outputs
+
+
+def _check_in_place(
+    in_place: dict[str, str], inputs: Mapping[str, Any], out_keyword: str | None, name: str
+) -> dict[str, str]:
+    """Refuse an ``in_place`` mapping that names no writable input array."""
+    if in_place and out_keyword is not None:
+        raise StepError(
+            f"kernel {name}: in_place={in_place!r} cannot be combined with "
+            f"out_keyword={out_keyword!r}; use one or the other."
+        )
+    for output, key in in_place.items():
+        array = inputs.get(key)
+        if not isinstance(array, np.ndarray) or not array.flags.writeable:
+            raise StepError(
+                f"kernel {name}: in_place maps output {output!r} to {key!r}, which is not a "
+                f"writable input array (inputs: {sorted(inputs)}); name an input array the "
+                "kernel's output may overwrite."
+            )
+    return in_place
+
+
+def _original_edges(
+    inputs: Mapping[str, Any],
+    in_place: Mapping[str, str],
+    bounds: list[tuple[int, int]],
+    halo: int,
+    row_axis: int,
+    rows: int,
+) -> list[dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """Copies of the halo rows of each block's overwritten inputs, taken before any block writes."""
+    edges = []
+    for start, stop in bounds:
+        lo, hi = _extended(start, stop, halo, rows)
+        edges.append({
+            key: (_rows(inputs[key], row_axis, lo, start).copy(), _rows(inputs[key], row_axis, stop, hi).copy())
+            for key in set(in_place.values())
+        })
+    return edges
+
+
+def _block_inputs(
+    inputs: Mapping[str, Any],
+    row_axis: int,
+    lo: int,
+    hi: int,
+    start: int,
+    stop: int,
+    edges: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    *,
+    read_only: bool = True,
+) -> dict[str, np.ndarray]:
+    """A block's rows lo:hi of the inputs; overwritten inputs rebuilt from their original halo rows."""
+    if read_only:
+        block = _read_only_rows(inputs, row_axis, lo, hi)
+    else:
+        block = {
+            key: value.read_rows(lo, hi, row_axis) if _is_reader(value) else _rows(value, row_axis, lo, hi)
+            for key, value in inputs.items()
+        }
+    for key, (top, bottom) in edges.items():
+        own = _rows(inputs[key], row_axis, start, stop)
+        if top.shape[row_axis] or bottom.shape[row_axis]:
+            own = np.concatenate([top, own, bottom], axis=row_axis)
+            own.flags.writeable = False
+        elif read_only:
+            own = own.view()
+            own.flags.writeable = False
+        block[key] = own
+    return block
+
+
+def _in_place_target(array: np.ndarray, key: str, shape: tuple[int, ...], dtype: np.dtype, name: str) -> np.ndarray:
+    """`array`, if output `key` of kernel `name` (of `shape` and `dtype`) can be written over it."""
+    if array.shape != tuple(shape) or array.dtype != dtype:
+        raise StepError(
+            f"output {key!r} of kernel {name} is {np.dtype(dtype).name} {tuple(shape)}, but the "
+            f"input it should overwrite (in_place) is {array.dtype.name} {array.shape}; an "
+            "output can only be written over an input of its shape and dtype."
+        )
+    return array
+
+
+def _write_over_inputs(
+    outputs: dict[str, np.ndarray], inputs: Mapping[str, Any], in_place: Mapping[str, str], name: str
+) -> dict[str, np.ndarray]:
+    """Copy the outputs named in `in_place` over their inputs, and return those instead."""
+    for key, target in in_place.items():
+        array = outputs.get(key)
+        if array is None:
+            continue
+        destination = _in_place_target(inputs[target], key, array.shape, array.dtype, name)
+        if not _same_memory(array, destination):
+            np.copyto(destination, array, casting="no")
+        outputs[key] = destination
     return outputs
 
 
@@ -787,21 +905,25 @@ def _run_threads(
     halo: int,
     workers: int,
     out_keyword: str | None,
+    in_place: Mapping[str, str],
 ) -> dict[str, np.ndarray]:
     """The kernel on blocks of rows, on `workers` threads of this process."""
     name = _kernel_name(kernel)
     blocks = max(workers * BLOCKS_PER_WORKER, -(-_input_bytes(inputs) // THREAD_BLOCK_BYTES))
     bounds = _row_bounds(rows, blocks, 1)
     log.debug("kernel %s: %d rows in %d blocks on %d threads", name, rows, len(bounds), workers)
-    outputs = {
-        key: np.empty(shape, dtype)
-        for key, (shape, dtype) in _output_templates(kernel, inputs, kwargs, row_axis, rows).items()
-    }
+    outputs = {}
+    for key, (shape, dtype) in _output_templates(kernel, inputs, kwargs, row_axis, rows).items():
+        if key in in_place:
+            outputs[key] = _in_place_target(inputs[in_place[key]], key, shape, dtype, name)
+        else:
+            outputs[key] = np.empty(shape, dtype)
+    edges = _original_edges(inputs, in_place, bounds, halo, row_axis, rows)
 
     def run(index: int) -> None:
         start, stop = bounds[index]
         lo, hi = _extended(start, stop, halo, rows)
-        block = _read_only_rows(inputs, row_axis, lo, hi)
+        block = _block_inputs(inputs, row_axis, lo, hi, start, stop, edges[index])
         _run_block(kernel, block, outputs, kwargs, row_axis, start, stop, out_keyword, lo)
 
     run_on_threads(run, len(bounds), workers, f"kernel {name}")

@@ -117,3 +117,11 @@ class UnpicklableRows(ArrayRows):
 
         super().__init__(array)
         self.lock = threading.Lock()
+
+
+def spread_rows(flags, data):
+    """``spread_flags`` along axis -2 of ``(n, ny, nx)`` flags, and each row's sum of `data`."""
+    out = flags.copy()
+    out[:, 1:] |= flags[:, :-1]
+    out[:, :-1] |= flags[:, 1:]
+    return {"flags": out, "total": data.sum(axis=-1, keepdims=True)}

@@ -58,6 +58,8 @@ def block_calls(monkeypatch):
         # the references are read block by block, from their files
         assert sorted(readers) == ["gain", "readnoise"]
         assert all(type(reader).__name__ == "ReferenceRows" for reader in readers.values())
+        # the new flags are written over the step's copy of the model's flags
+        assert rest[-1] == {"groupdq": "groupdq", "pixeldq": "pixeldq"}
         calls.append([kernel.__name__, workers, None, halo])
         return original(kernel, inputs, kwargs, row_axis, rows, halo, workers, *rest)
 
