@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 from astropy.io import fits
 
 from pipeline_core.cli.info import describe_product

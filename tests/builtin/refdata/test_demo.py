@@ -6,7 +6,6 @@ import os
 
 import numpy as np
 import pytest
-from astropy.io import fits
 
 from builtin_steps.refdata import demo, layout
 from builtin_steps.refdata.detector import DetectorTruth
