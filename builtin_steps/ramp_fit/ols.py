@@ -1,4 +1,4 @@
-"""Ordinary least-squares ramp fitting with optimal weighting (pure numpy).
+"""Ordinary least-squares ramp fitting with optimal weighting.
 
 :func:`fit_ramps` turns ramps (``nints, ngroups, ny, nx``) into count rates in
 DN/s, per integration and combined, following the JWST ``OLS_C`` algorithm:
@@ -27,9 +27,14 @@ DN/s, per integration and combined, following the JWST ``OLS_C`` algorithm:
   ERR is ``sqrt(VAR_POISSON + VAR_RNOISE)`` for the exposure and
   ``sqrt(1 / sum(1 / (var_p + var_r)))`` for an integration.
 
-The work is vectorised over pixels; the Python loops run over integrations,
-groups and blocks of pixels only.  Every pixel is computed independently, so
-any split of the rows gives bit-identical results.
+The fit runs in two compiled passes, pixel by pixel, without the interpreter
+lock: :mod:`builtin_steps.ramp_fit.ols_clean` fits the pixels whose groups are
+all good and finite (the usual case), and
+:mod:`builtin_steps.ramp_fit.ols_flagged` the others.  Both repeat, operation
+by operation, the numpy code of :mod:`builtin_steps.ramp_fit.segments` and of
+this module (vectorised over pixels), which the tests compare them with.
+Every pixel is computed independently, so any split of the rows gives
+bit-identical results.
 """
 
 from __future__ import annotations
@@ -139,32 +144,15 @@ def fit_ramps(
 
     times = Times(group_time, frame_time, nframes)
     suppress = bool(suppress_one_group) and ngroups > 1
-    step = _BLOCK_PIXELS
-
-    def inputs(index):
-        return (
-            flat_data[:, :, index],
-            flat_gdq[:, :, index],
-            flat_pdq[index],
-            flat_gain[index],
-            flat_rn[index],
-            None if flat_zf is None else flat_zf[:, index],
-            None if flat_dark is None else flat_dark[index],
-        )
 
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        # Pass 1, compiled, pixel by pixel: the pixels whose groups are all good
-        # (the usual case); the others are marked for the general code.
+        # Pass 1: the pixels whose groups are all good (the usual case); the
+        # others are returned for pass 2, the general segment logic.
         flagged = _fit_clean_compiled(flat_data, flat_gdq, flat_pdq, flat_gain, flat_rn, flat_dark,
                                       table, ngroups, times, out)
-        # Pass 2: the flagged pixels, gathered, through the general segment logic.
-        for lo in range(0, flagged.size, step):
-            index = flagged[lo : lo + step]
-            block = _nonfinite_as_do_not_use(inputs(index))
-            part = _allocate(nints, index.size)
-            _finish(part, block[2], block[3], _flagged_integrations(block, table, times, suppress))
-            for name, arr in out.items():
-                arr[..., index] = part[name]
+        if flagged.size:
+            _fit_flagged_compiled(flagged, flat_data, flat_gdq, flat_pdq, flat_gain, flat_rn, flat_zf,
+                                  flat_dark, table, times, suppress, out)
     if given is not None:
         return given
     return {
@@ -196,6 +184,83 @@ def _fit_clean_compiled(data, gdq, pdq, gain, rn, dark, table, ngroups, times, o
         *(planes for planes, _ in ints), np.stack([starts for _, starts in ints]), dirty,
     )
     return np.flatnonzero(dirty)
+
+
+def _fit_flagged_compiled(flagged, data, gdq, pdq, gain, rn, zeroframe, dark, table, times, suppress, out):
+    """Fit the pixels `flagged` with :func:`~builtin_steps.ramp_fit.ols_flagged.fit_flagged_pixels`.
+
+    The arguments are those of :func:`_fit_flagged_numpy`, which gives the
+    same results with numpy.
+    """
+    from builtin_steps.ramp_fit.ols_flagged import fit_flagged_pixels
+    from builtin_steps.ramp_fit.weights import SNR_EDGES
+
+    has_zeroframe = zeroframe is not None
+    if not has_zeroframe:
+        zeroframe = np.zeros((data.shape[0], 1), np.float32)
+    data_planes, data_at = _planes(data, writeable=False)
+    gdq_planes, gdq_at = _planes(gdq, writeable=False)
+    zf_planes, zf_at = _planes(zeroframe, writeable=False)
+    dark_arr = np.zeros(1, np.float32) if dark is None else np.ascontiguousarray(dark)
+    durations = (times.group, times.one_group, times.frame)
+    # numpy divides a ramp's values by a Python float in this type (float32 for float32 values)
+    data_times = np.array(durations, dtype=np.result_type(data.dtype, 1.0))
+    names = ("ints", "ints_dq", "ints_var_poisson", "ints_var_rnoise", "ints_err")
+    ints = [_planes(out[name], writeable=True) for name in names]
+    fit_flagged_pixels(
+        flagged, data_planes, data_at, gdq_planes, gdq_at, zf_planes, zf_at, has_zeroframe,
+        np.ascontiguousarray(pdq), np.ascontiguousarray(gain), np.ascontiguousarray(rn), dark_arr,
+        dark is not None, table, SNR_EDGES, np.array(durations), data_times,
+        float(np.sqrt(2.0 * times.nframes)), suppress,
+        out["rate"], out["rate_dq"], out["rate_var_poisson"], out["rate_var_rnoise"], out["rate_err"],
+        *(planes for planes, _ in ints), np.stack([starts for _, starts in ints]),
+    )
+
+
+def _fit_flagged_numpy(flagged, data, gdq, pdq, gain, rn, zeroframe, dark, table, times, suppress, out):
+    """Fit the pixels `flagged` with numpy, in blocks (the reference of the compiled pass 2).
+
+    Parameters
+    ----------
+    flagged : ndarray of int64
+        Indices of the pixels to fit (on the last axis of the arrays).
+    data, gdq : ndarray, shape (nints, ngroups, npix)
+        Ramp values and group flags.
+    pdq, gain, rn : ndarray, shape (npix,)
+        Pixel flags, gain (float32) and read noise (float32).
+    zeroframe : ndarray, shape (nints, npix), or None
+        ZEROFRAME values.
+    dark : ndarray, shape (npix,), or None
+        Dark current.
+    table : ndarray
+        Flattened slope coefficients.
+    times : Times
+        Exposure timings.
+    suppress : bool
+        Whether a ramp with a single good group has no slope.
+    out : dict of str to ndarray
+        Flat output arrays (``(npix,)`` or ``(nints, npix)``), written at `flagged`.
+    """
+    nints = data.shape[0]
+
+    def inputs(index):
+        return (
+            data[:, :, index],
+            gdq[:, :, index],
+            pdq[index],
+            gain[index],
+            rn[index],
+            None if zeroframe is None else zeroframe[:, index],
+            None if dark is None else dark[index],
+        )
+
+    for lo in range(0, flagged.size, _BLOCK_PIXELS):
+        index = flagged[lo : lo + _BLOCK_PIXELS]
+        block = _nonfinite_as_do_not_use(inputs(index))
+        part = _allocate(nints, index.size)
+        _finish(part, block[2], block[3], _flagged_integrations(block, table, times, suppress))
+        for name, arr in out.items():
+            arr[..., index] = part[name]
 
 
 def _planes(arr: np.ndarray, *, writeable: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -429,16 +494,17 @@ def _store_integration(out, i, dq, invalid, inv_p, inv_r, inv_e, inv_w, num):
 
 
 def warm_up() -> None:
-    """Load the compiled fit for the array types the ramp-fit step passes it.
+    """Load the compiled fits for the array types the ramp-fit step passes them.
 
-    Called on tiny ramps of one and two integrations, whole and as bands of
-    rows (the step fits a full frame band by band), so that a later call on
-    real data finds the kernel ready; see
-    :func:`builtin_steps._jit.warm_up_in_background`.
+    Called on tiny ramps of one and two integrations, with a flagged group in
+    every row (so that both passes run), whole and as bands of rows (the step
+    fits a full frame band by band), so that a later call on real data finds
+    the kernels ready; see :func:`builtin_steps._jit.warm_up_in_background`.
     """
     for nints in (1, 2):
         ramp = np.broadcast_to(np.arange(4, dtype=np.float32)[:, None, None], (nints, 4, 3, 2)).copy()
         flags = np.zeros(ramp.shape, np.uint8)
+        flags[:, 2, :, 0] = JUMP_DET
         pixels = np.zeros((3, 2), np.uint32)
         ones = np.ones((3, 2), np.float32)
         out = allocate_outputs(nints, 3, 2)
