@@ -30,7 +30,7 @@ import types
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-__all__ = ["lazy_njit", "ensure_cache_dir", "reset_warm_ups", "warm_up_in_background"]
+__all__ = ["lazy_njit", "ensure_cache_dir", "warm_up_in_background"]
 
 _LOCK = threading.RLock()
 
@@ -144,12 +144,7 @@ def lazy_njit(**options: Any) -> Callable[[Callable[..., Any]], _LazyKernel]:
     return decorate
 
 
-#: Warm-up targets already started in this process (each is loaded once).
-_STARTED: set[str] = set()
-_STARTED_LOCK = threading.Lock()
-
-
-def warm_up_in_background(targets: Sequence[str]) -> threading.Thread | None:
+def warm_up_in_background(targets: Sequence[str]) -> threading.Thread:
     """Load compiled kernels in a daemon thread while this one goes on.
 
     A new process pays about a second before its first compiled kernel runs:
@@ -159,8 +154,7 @@ def warm_up_in_background(targets: Sequence[str]) -> threading.Thread | None:
     holds the interpreter lock only while importing, and the numpy work of
     the first steps releases it, so most of that second overlaps with them.
     A kernel called before its warm-up is done waits for it (numba's own
-    lock), so the results do not depend on the timing. A target already
-    started in this process is not started again.
+    lock), so the results do not depend on the timing.
 
     Parameters
     ----------
@@ -172,26 +166,14 @@ def warm_up_in_background(targets: Sequence[str]) -> threading.Thread | None:
 
     Returns
     -------
-    threading.Thread or None
-        The started thread (join it to wait for the kernels); None when every
-        target was already started.
+    threading.Thread
+        The started thread (join it to wait for the kernels).
     """
     from pipeline_core.parallel.session import run_warm_ups
 
-    with _STARTED_LOCK:
-        new = [target for target in dict.fromkeys(targets) if target not in _STARTED]
-        _STARTED.update(new)
-    if not new:
-        return None
     thread = threading.Thread(
-        target=run_warm_ups, args=(tuple(new), logging.getLogger("steppe.jit")),
+        target=run_warm_ups, args=(tuple(targets), logging.getLogger("steppe.jit")),
         name="steppe-kernel-warm-up", daemon=True,
     )
     thread.start()
     return thread
-
-
-def reset_warm_ups() -> None:
-    """Forget which warm-ups were started (tests that count them start from none)."""
-    with _STARTED_LOCK:
-        _STARTED.clear()

@@ -131,14 +131,6 @@ class Detector1Pipeline(Pipeline):
             paths.append(self.output_path(suffix="ramp", create_dir=False))
         return paths
 
-    def start_warm_up(self) -> None:
-        """Load, in a background thread, the CRDS rules and the kernels the running steps will need.
-
-        Started before the input file is read, and again (for what is not
-        started yet) when the stage begins; see :func:`_warm_up_in_background`.
-        """
-        _warm_up_in_background(self)
-
     def _run(self, input: Any, *, owned: bool, input_name: str | None = None) -> Any:
         # With jump or ramp_fit on several worker processes (steps whose kernels need
         # them): the workers start (and load their kernels) now, and the ramp is read

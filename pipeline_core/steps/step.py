@@ -383,8 +383,6 @@ class Step(ProductSaving, StepBase):
         # check the given values before opening the input, so that mistakes fail fast
         given = merge_layers(file_layer, params)
         first = target._from_layer(given, name=name, step_defs=step_defs, context=context)
-        if isinstance(input, (str, os.PathLike)) and not first.skip:
-            first.start_warm_up()  # overlaps with the reading of the input
         data, owned, input_name = _open_input(input, first.input_dir, first.input_threads())
         crds_layer = target._crds_layer(data, step_defs) if crds_steppars else {}
         if crds_layer:
@@ -543,15 +541,6 @@ class Step(ProductSaving, StepBase):
 
         return resolve_max_workers(self.maximum_cores, step_name=self.name)
 
-    def start_warm_up(self) -> None:
-        """Start, in the background, what the run will need and can prepare before its input is read.
-
-        Called just before a ``call()`` or ``run()`` opens an input file, so
-        that the loading of libraries and compiled kernels overlaps with the
-        reading (see ``Detector1Pipeline``). It must not change any result,
-        only when things are ready. Nothing by default.
-        """
-
     def input_threads(self) -> int:
         """Threads that read the large images of an input file: as many as the step's kernels may use.
 
@@ -641,8 +630,6 @@ class Step(ProductSaving, StepBase):
 
         started = time.perf_counter()
         if isinstance(input, (str, os.PathLike)):
-            if not self.skip:
-                self.start_warm_up()
             data, owned, input_name = _open_input(input, self.input_dir, self.input_threads())
         else:
             data = input

@@ -7,20 +7,12 @@ import logging
 import numpy as np
 import pytest
 
-from builtin_steps._jit import reset_warm_ups, warm_up_in_background
+from builtin_steps._jit import warm_up_in_background
 from builtin_steps.jump import blocks
 from builtin_steps.jump.twopoint_compiled import search_block
 from builtin_steps.ramp_fit import ols
 from builtin_steps.ramp_fit.ols_clean import fit_clean_pixels
 from builtin_steps.ramp_fit.step_support import flag_persistence, group_flags_union
-
-
-@pytest.fixture(autouse=True)
-def no_warm_up_started():
-    """Each test starts as a new process would: no warm-up started yet."""
-    reset_warm_ups()
-    yield
-    reset_warm_ups()
 
 
 def test_warm_up_loads_the_types_the_steps_use():
@@ -69,20 +61,6 @@ def test_failing_warm_up_is_ignored(caplog):
         thread.join(timeout=30)
     assert not thread.is_alive()
     assert "no_such_function" in caplog.text and "no_such_module" in caplog.text
-
-
-def test_a_target_is_started_once_per_process(monkeypatch):
-    calls = []
-    monkeypatch.setattr("pipeline_core.parallel.session.run_warm_ups", lambda targets, log: calls.append(targets))
-    first = warm_up_in_background(["a:f", "b:g", "a:f"])
-    first.join(timeout=30)
-    assert warm_up_in_background(["b:g", "a:f"]) is None
-    third = warm_up_in_background(["b:g", "c:h"])
-    third.join(timeout=30)
-    assert calls == [("a:f", "b:g"), ("c:h",)]
-    reset_warm_ups()
-    warm_up_in_background(["a:f"]).join(timeout=30)
-    assert calls[-1] == ("a:f",)
 
 
 @pytest.mark.parametrize("bits", [0, 32, 128, 32 | 4])

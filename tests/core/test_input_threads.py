@@ -1,4 +1,4 @@
-"""Reading a step's input file: on as many threads as its kernels may use, after its warm-up starts."""
+"""How many threads read a step's input file: as many as its kernels may use on threads."""
 
 from __future__ import annotations
 
@@ -97,32 +97,3 @@ def test_detector1_reads_the_ramp_on_the_threads_of_jump_or_ramp_fit(four_cores)
     assert pipeline.input_threads() == 4
     pipeline.jump.skip = True
     assert pipeline.input_threads() == 2
-
-
-class WarmingStep(PlainStep):
-    class_alias = "warming_probe"
-    events: list = []
-
-    def start_warm_up(self):
-        self.events.append("warm-up")
-
-
-@pytest.mark.parametrize("how", ["call", "run"])
-def test_the_warm_up_starts_before_a_file_input_is_read(tmp_path, monkeypatch, how):
-    path = RampModel(data=np.zeros((1, 2, 3, 4), np.float32)).save(tmp_path / "ramp.fits")
-    events = WarmingStep.events = []
-    real = datamodels.open_model
-
-    def recording(path_or_model, **kwargs):
-        events.append("open")
-        return real(path_or_model, **kwargs)
-
-    monkeypatch.setattr(datamodels, "open_model", recording)
-    model = WarmingStep.call(path) if how == "call" else WarmingStep().run(path)
-    assert events[:2] == ["warm-up", "open"]
-    events.clear()
-    WarmingStep.call(model) if how == "call" else WarmingStep().run(model)
-    assert "warm-up" not in events  # a model input: nothing to overlap with
-    events.clear()
-    WarmingStep.call(path, skip=True) if how == "call" else WarmingStep(skip=True).run(path)
-    assert "warm-up" not in events

@@ -43,12 +43,6 @@ def test_no_crds_warm_up_when_every_running_step_has_its_overrides(targets, tmp_
     assert targets == [["builtin_steps.jump.blocks:warm_up"]]
 
 
-def test_the_stage_starts_its_warm_up_before_its_input_is_read(targets):
-    Detector1Pipeline().start_warm_up()
-    (started,) = targets
-    assert started[0] == CRDS_WARM_UP and "builtin_steps.jump.blocks:warm_up" in started
-
-
 def test_a_lookup_during_the_crds_warm_up_gets_the_plain_answer(crds_env):
     parameters = {
         "META.INSTRUMENT.NAME": "NIRCAM", "META.INSTRUMENT.DETECTOR": "NRCA1",
