@@ -197,6 +197,10 @@ def _warm_up_in_background(pipeline: Any) -> None:
     targets = _warm_up_targets(pipeline)
     if _will_ask_crds(pipeline):
         targets.insert(0, "pipeline_core.references.crds_client:warm_up")
+        # crds imports asdf, which the first steps import too to read their
+        # references: two threads initialising one package at once can fail
+        # ("partially initialized module"), so it is imported here first.
+        import asdf  # noqa: F401
     if targets:
         warm_up_in_background(targets)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -41,6 +43,23 @@ def test_no_crds_warm_up_when_every_running_step_has_its_overrides(targets, tmp_
     pipeline.jump.override_gain = pipeline.jump.override_readnoise = str(tmp_path / "ref.fits")
     detector1._warm_up_in_background(pipeline)
     assert targets == [["builtin_steps.jump.blocks:warm_up"]]
+
+
+def test_asdf_is_imported_before_the_crds_warm_up_starts():
+    # In a new interpreter (where nothing has imported asdf yet): the thread that
+    # imports crds must not initialise asdf while a step imports it to read a reference.
+    code = (
+        "import sys\n"
+        "from builtin_steps.pipelines import detector1\n"
+        "assert 'asdf' not in sys.modules\n"
+        "seen = []\n"
+        "import builtin_steps._jit as jit\n"
+        "jit.warm_up_in_background = lambda targets: seen.append(('asdf' in sys.modules, targets[0]))\n"
+        "detector1._warm_up_in_background(detector1.Detector1Pipeline())\n"
+        "assert seen == [(True, 'pipeline_core.references.crds_client:warm_up')], seen\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
 
 
 def test_a_lookup_during_the_crds_warm_up_gets_the_plain_answer(crds_env):
