@@ -127,8 +127,7 @@ class RampFitStep(Step):
                 )
         # what is needed of the whole ramp after the fit, taken before: the fit may
         # release the ramp's rows as it goes (see _release_fitted_rows)
-        nonfinite = _nonfinite_pixels(model.data)
-        union = group_flags_union(inputs["groupdq"]) if algorithm != "LIKELY" else None
+        nonfinite, union = self._ramp_summary(model.data, inputs["groupdq"], algorithm != "LIKELY")
         release = (
             self._release_fitted_rows and algorithm != "LIKELY" and not self.save_opt
             and not (union & np.uint8(CHARGELOSS)).any()
@@ -240,8 +239,8 @@ class RampFitStep(Step):
         in_ramp = products_in_ramp(inputs["data"]) if release else None
         products = in_ramp if in_ramp is not None else allocate_outputs(nints, ny, nx)
         workers = self.max_workers
-        band = max(1, min(_BAND_PIXELS // max(nx, 1), -(-ny // (workers * _BANDS_PER_THREAD))))
-        bands = [(lo, min(ny, lo + band)) for lo in range(0, ny, band)]
+        bands = _bands(ny, nx, workers)
+        band = bands[0][1] - bands[0][0]
         scratch = threading.local()
 
         def fit_band(index: int) -> None:
@@ -268,6 +267,37 @@ class RampFitStep(Step):
 
         run_on_threads(fit_band, len(bands), workers, f"step {self.name}")
         return products
+
+    def _ramp_summary(
+        self, data: np.ndarray, groupdq: np.ndarray, with_union: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Where a pixel has a NaN or infinite value, and (`with_union`) the union of its group flags.
+
+        Computed in bands of rows on the step's threads (the arrays are
+        whole-ramp reductions that release the interpreter lock).
+
+        Returns
+        -------
+        nonfinite : ndarray of bool, shape (ny, nx)
+        union : ndarray of uint8, shape (nints, ny, nx), or None
+            :func:`~builtin_steps.ramp_fit.step_support.group_flags_union`.
+        """
+        from pipeline_core.parallel import run_on_threads
+
+        ny, nx = data.shape[-2:]
+        nonfinite = np.empty((ny, nx), dtype=bool)
+        union = np.empty((groupdq.shape[0], ny, nx), dtype=np.uint8) if with_union else None
+        workers = self.max_workers
+        bands = _bands(ny, nx, workers)
+
+        def summarise(index: int) -> None:
+            rows = slice(*bands[index])
+            nonfinite[rows] = _nonfinite_pixels(data[..., rows, :])
+            if union is not None:
+                union[:, rows] = group_flags_union(groupdq[..., rows, :])
+
+        run_on_threads(summarise, len(bands), workers, f"step {self.name}")
+        return nonfinite, union
 
     def _ref_rows(self, model: Any, ref: Any, rows: slice, reftype: str) -> np.ndarray:
         return np.asarray(reference_rows(self, model, ref, "data", rows, reftype), dtype=np.float32)
@@ -307,6 +337,12 @@ class RampFitStep(Step):
         if model.int_times is not None:
             out.int_times = model.int_times
         return out
+
+
+def _bands(ny: int, nx: int, workers: int) -> list[tuple[int, int]]:
+    """Bands of rows of about ``_BAND_PIXELS`` pixels, ``_BANDS_PER_THREAD`` or more per thread."""
+    band = max(1, min(_BAND_PIXELS // max(nx, 1), -(-ny // (workers * _BANDS_PER_THREAD))))
+    return [(lo, min(ny, lo + band)) for lo in range(0, ny, band)]
 
 
 def _nonfinite_pixels(data: np.ndarray) -> np.ndarray:

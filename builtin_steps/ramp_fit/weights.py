@@ -13,6 +13,8 @@ and ``P`` and are tabulated once per exposure.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 __all__ = ["SNR_EDGES", "POWERS", "power_index", "slope_coefficients"]
@@ -57,8 +59,15 @@ def slope_coefficients(ngroups: int, group_time: float) -> np.ndarray:
     ndarray of float64, shape (ngroups + 1, len(POWERS), ngroups)
         ``table[n, p, j]`` multiplies the ``j``-th group of a segment of
         ``n`` groups in class ``p``.  Entries for ``n < 2`` and ``j >= n``
-        are zero (one-group segments are handled by the caller).
+        are zero (one-group segments are handled by the caller). Read-only:
+        the table of an exposure is computed once and shared by the fits of
+        all its bands of rows.
     """
+    return _table(int(ngroups), float(group_time))
+
+
+@lru_cache(maxsize=32)
+def _table(ngroups: int, group_time: float) -> np.ndarray:
     table = np.zeros((ngroups + 1, POWERS.size, max(ngroups, 1)))
     for n in range(2, ngroups + 1):
         x = np.arange(n, dtype=np.float64)
@@ -68,4 +77,5 @@ def slope_coefficients(ngroups: int, group_time: float) -> np.ndarray:
             sw, swx, swxx = w.sum(), (w * x).sum(), (w * x * x).sum()
             den = sw * swxx - swx * swx
             table[n, p, :n] = w * (sw * x - swx) / den / group_time
+    table.flags.writeable = False
     return table
