@@ -374,17 +374,20 @@ def _check_like(
 
 
 def _read_only_rows(
-    inputs: Mapping[str, np.ndarray], row_axis: int, start: int, stop: int
+    inputs: Mapping[str, np.ndarray], row_axis: int, start: int, stop: int, *, read_only: bool = True
 ) -> dict[str, np.ndarray]:
+    """Rows start:stop of the inputs (RowReaders read); views made read-only unless told otherwise."""
     blocks = {}
     for key, array in inputs.items():
         if _is_reader(array):
             blocks[key] = array.read_rows(start, stop, row_axis)
             continue
-        view = _rows(array, row_axis, start, stop).view()
-        # A kernel writing into its inputs would change some rows of the caller's
-        # arrays and not others: refuse it.
-        view.flags.writeable = False
+        view = _rows(array, row_axis, start, stop)
+        if read_only:
+            # A kernel writing into its inputs would change some rows of the caller's
+            # arrays and not others: refuse it.
+            view = view.view()
+            view.flags.writeable = False
         blocks[key] = view
     return blocks
 
@@ -778,12 +781,8 @@ def _run_serial(
         block = _block_inputs(inputs, row_axis, lo, hi, start, stop, edges[index], read_only=False)
         result = _check_outputs(kernel(**block, **kwargs), name, hi - lo, row_axis)
         if not outputs:
-            for key, array in result.items():
-                shape = _with_rows(array, row_axis, rows)
-                outputs[key] = (
-                    _in_place_target(inputs[in_place[key]], key, shape, array.dtype, name)
-                    if key in in_place else np.empty(shape, dtype=array.dtype)
-                )
+            templates = {key: (_with_rows(array, row_axis, rows), array.dtype) for key, array in result.items()}
+            outputs = _new_outputs(templates, inputs, in_place, name)
         _check_like(
             {key: _rows(array, row_axis, start - lo, stop - lo) for key, array in result.items()},
             {key: _rows(array, row_axis, start, stop) for key, array in outputs.items()},
@@ -846,13 +845,7 @@ def _block_inputs(
     read_only: bool = True,
 ) -> dict[str, np.ndarray]:
     """A block's rows lo:hi of the inputs; overwritten inputs rebuilt from their original halo rows."""
-    if read_only:
-        block = _read_only_rows(inputs, row_axis, lo, hi)
-    else:
-        block = {
-            key: value.read_rows(lo, hi, row_axis) if _is_reader(value) else _rows(value, row_axis, lo, hi)
-            for key, value in inputs.items()
-        }
+    block = _read_only_rows(inputs, row_axis, lo, hi, read_only=read_only)
     for key, (top, bottom) in edges.items():
         own = _rows(inputs[key], row_axis, start, stop)
         if top.shape[row_axis] or bottom.shape[row_axis]:
@@ -863,6 +856,20 @@ def _block_inputs(
             own.flags.writeable = False
         block[key] = own
     return block
+
+
+def _new_outputs(
+    templates: Mapping[str, tuple[tuple[int, ...], np.dtype]],
+    inputs: Mapping[str, Any],
+    in_place: Mapping[str, str],
+    name: str,
+) -> dict[str, np.ndarray]:
+    """An array for each output ``{key: (shape, dtype)}``: the input it overwrites, or a new one."""
+    return {
+        key: _in_place_target(inputs[in_place[key]], key, shape, dtype, name)
+        if key in in_place else np.empty(shape, dtype)
+        for key, (shape, dtype) in templates.items()
+    }
 
 
 def _in_place_target(array: np.ndarray, key: str, shape: tuple[int, ...], dtype: np.dtype, name: str) -> np.ndarray:
@@ -912,12 +919,7 @@ def _run_threads(
     blocks = max(workers * BLOCKS_PER_WORKER, -(-_input_bytes(inputs) // THREAD_BLOCK_BYTES))
     bounds = _row_bounds(rows, blocks, 1)
     log.debug("kernel %s: %d rows in %d blocks on %d threads", name, rows, len(bounds), workers)
-    outputs = {}
-    for key, (shape, dtype) in _output_templates(kernel, inputs, kwargs, row_axis, rows).items():
-        if key in in_place:
-            outputs[key] = _in_place_target(inputs[in_place[key]], key, shape, dtype, name)
-        else:
-            outputs[key] = np.empty(shape, dtype)
+    outputs = _new_outputs(_output_templates(kernel, inputs, kwargs, row_axis, rows), inputs, in_place, name)
     edges = _original_edges(inputs, in_place, bounds, halo, row_axis, rows)
 
     def run(index: int) -> None:
