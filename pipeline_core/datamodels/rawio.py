@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -65,17 +66,36 @@ def read_image_data(
     if threads > 1 and flat.nbytes >= THREADED_MIN_BYTES and hasattr(os, "preadv"):
         _read_on_threads(handle, flat, raw_dtype, bzero, bscale, threads)
         return
-    if raw_dtype.newbyteorder("=") == flat.dtype and not bzero and bscale == 1:
-        _read_exact(handle, memoryview(flat).cast("B"))
+    _fill(flat, raw_dtype, bzero, bscale, lambda view: _read_exact(handle, view))
+
+
+def _fill(
+    out: np.ndarray,
+    raw_dtype: np.dtype,
+    bzero: float,
+    bscale: float,
+    read: Callable[[memoryview], None],
+    buffer: np.ndarray | None = None,
+) -> np.ndarray | None:
+    """Fill `out` with the stored values whose bytes ``read(view)`` gives, in order.
+
+    Read straight into `out` (byte-swapped in place) when the stored type
+    matches, else converted chunk by chunk through `buffer` (made when None
+    or too small). Returns the buffer, for the next call to reuse.
+    """
+    if raw_dtype.newbyteorder("=") == out.dtype and not bzero and bscale == 1:
+        read(memoryview(out).cast("B"))
         if not raw_dtype.isnative:
-            flat.byteswap(inplace=True)
-        return
-    chunk = max(1, CHUNK_BYTES // raw_dtype.itemsize)
-    buffer = np.empty(min(chunk, flat.size), dtype=raw_dtype)
-    for start in range(0, flat.size, chunk):
-        part = buffer[: min(chunk, flat.size - start)]
-        _read_exact(handle, memoryview(part).cast("B"))
-        convert(part, flat[start : start + part.size], bzero, bscale, overwrite_raw=True)
+            out.byteswap(inplace=True)
+        return buffer
+    chunk = min(max(1, CHUNK_BYTES // raw_dtype.itemsize), out.size)
+    if buffer is None or buffer.size < chunk:
+        buffer = np.empty(chunk, dtype=raw_dtype)
+    for start in range(0, out.size, chunk):
+        part = buffer[: min(chunk, out.size - start)]
+        read(memoryview(part).cast("B"))
+        convert(part, out[start : start + part.size], bzero, bscale, overwrite_raw=True)
+    return buffer
 
 
 def _read_on_threads(
@@ -91,25 +111,19 @@ def _read_on_threads(
     size = raw_dtype.itemsize
     per_part = max(1, _THREAD_PART_BYTES // flat.itemsize)
     parts = -(-flat.size // per_part)
-    direct = raw_dtype.newbyteorder("=") == flat.dtype and not bzero and bscale == 1
-    chunk = max(1, CHUNK_BYTES // size)
     scratch = threading.local()
 
     def read_part(index: int) -> None:
         lo = index * per_part
+        position = start + lo * size
+
+        def read(view: memoryview) -> None:
+            nonlocal position
+            _pread_exact(handle, view, position)
+            position += len(view)
+
         out = flat[lo : min(flat.size, lo + per_part)]
-        offset = start + lo * size
-        if direct:
-            _pread_exact(handle, memoryview(out).cast("B"), offset)
-            if not raw_dtype.isnative:
-                out.byteswap(inplace=True)
-            return
-        if getattr(scratch, "buffer", None) is None:
-            scratch.buffer = np.empty(chunk, dtype=raw_dtype)
-        for at in range(0, out.size, chunk):
-            piece = scratch.buffer[: min(chunk, out.size - at)]
-            _pread_exact(handle, memoryview(piece).cast("B"), offset + at * size)
-            convert(piece, out[at : at + piece.size], bzero, bscale, overwrite_raw=True)
+        scratch.buffer = _fill(out, raw_dtype, bzero, bscale, read, getattr(scratch, "buffer", None))
 
     with ThreadPoolExecutor(max_workers=min(threads, parts), thread_name_prefix="steppe-read") as pool:
         for _ in pool.map(read_part, range(parts)):
